@@ -1,0 +1,300 @@
+"""The domain's plain values: what the bot knows about tweets, authors and competitions.
+
+Everything here is a frozen dataclass with no behaviour beyond small derived properties. The X client
+returns these, the store takes and returns these, and the pure core (scoring, eligibility, composing,
+timing) computes on these. Nothing in this module imports tweepy, SQLAlchemy, or reads the clock.
+All datetimes are timezone-aware and in UTC unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+# --------------------------------------------------------------------------------------------------
+# What the X API tells us
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A tweet's public_metrics at one moment."""
+
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+    quotes: int = 0
+    bookmarks: int = 0
+    impressions: int = 0
+
+
+@dataclass(frozen=True)
+class User:
+    """An X account as the API describes it (user.fields we request)."""
+
+    id: str
+    username: str
+    name: str
+    created_at: datetime | None = None
+    followers_count: int = 0
+    following_count: int = 0
+    tweet_count: int = 0
+    protected: bool = False
+
+
+ReferenceType = Literal["retweeted", "quoted", "replied_to"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    type: ReferenceType
+    id: str
+
+
+@dataclass(frozen=True)
+class Tweet:
+    """One version of a tweet as returned by the API (tweet.fields we request).
+
+    `text` is the short text; `note_text` the full text of a long post (note_tweet), if any.
+    `hashtags` are the tags without '#', as the API's entities give them (text and note_tweet
+    entities merged, original case). `mentions` are usernames without '@', original case.
+    `edit_history_ids` lists the edit chain oldest first; `key` (its first element) identifies the
+    entry across edits.
+    """
+
+    id: str
+    text: str
+    author_id: str
+    created_at: datetime
+    edit_history_ids: tuple[str, ...]
+    conversation_id: str | None = None
+    in_reply_to_user_id: str | None = None
+    lang: str | None = None
+    references: tuple[Reference, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    note_text: str | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def key(self) -> str:
+        return self.edit_history_ids[0] if self.edit_history_ids else self.id
+
+    @property
+    def full_text(self) -> str:
+        return self.note_text if self.note_text else self.text
+
+    @property
+    def is_retweet(self) -> bool:
+        return any(r.type == "retweeted" for r in self.references)
+
+    @property
+    def is_reply(self) -> bool:
+        return any(r.type == "replied_to" for r in self.references)
+
+    @property
+    def is_quote(self) -> bool:
+        return any(r.type == "quoted" for r in self.references)
+
+    @property
+    def replied_to_id(self) -> str | None:
+        for r in self.references:
+            if r.type == "replied_to":
+                return r.id
+        return None
+
+
+TweetProblem = Literal["deleted", "protected", "suspended", "unavailable"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a search or mentions timeline. `next_token` is None on the last page."""
+
+    tweets: tuple[Tweet, ...]
+    users: tuple[User, ...]
+    newest_id: str | None
+    oldest_id: str | None
+    result_count: int
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer to GET /2/tweets?ids=: found tweets, and the ids the API reported a problem for
+    (partial errors inside a 200: deleted/not found, protected/not authorised)."""
+
+    tweets: tuple[Tweet, ...]
+    users: tuple[User, ...]
+    problems: tuple[tuple[str, TweetProblem], ...] = ()
+
+
+@dataclass(frozen=True)
+class PostedTweet:
+    id: str
+    text: str
+
+
+# --------------------------------------------------------------------------------------------------
+# What an organiser declares (config/contestbot.toml); parsed and validated by bot.config
+# --------------------------------------------------------------------------------------------------
+
+CategoryKind = Literal["likes", "replies", "quotes", "reposts", "weighted", "jury"]
+RepliesMode = Literal["reported", "distinct"]
+Audience = Literal["all", "outside", "both"]
+TieRule = Literal["earliest", "shared", "random"]
+
+
+@dataclass(frozen=True)
+class Category:
+    """A prize category. `id` is what organisers and the output call it (e.g. "most-liked");
+    `kind` says how it is scored.
+
+    - likes / quotes / reposts: the public metric.
+    - replies: `replies_mode` "reported" uses reply_count; "distinct" counts distinct repliers other
+      than the author, organisers and excluded accounts (replies found by conversation_id search).
+    - weighted: sum of weight x metric over `weights`, keys among likes, replies, reposts, quotes.
+    - jury: the organisers pick; the bot shortlists `shortlist` candidates by outside engagement.
+    """
+
+    id: str
+    kind: CategoryKind
+    title: str = ""
+    winners: int = 1
+    replies_mode: RepliesMode = "reported"
+    weights: tuple[tuple[str, float], ...] = ()
+    audience: Audience = "all"
+    questions_only: bool = False
+    replies_to_organisers_only: bool = False
+    shortlist: int = 10
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Declared eligibility rules of a competition (issue "Competition rules")."""
+
+    allow_replies: bool = False
+    allow_quotes: bool = True
+    min_account_age_days: int = 0
+    min_followers: int = 0
+    languages: tuple[str, ...] = ()  # empty: any language
+    one_entry_per_author: bool = True  # per category: the author's best entry only
+    one_prize_per_author: bool = False  # across categories
+
+
+@dataclass(frozen=True)
+class Competition:
+    """A declared competition. `hashtags` are stored without '#'; `accounts` and the account lists
+    without '@'. `start` is inclusive and `end` exclusive, both aware UTC datetimes.
+    `timezone` is the zone organisers think in (for display), an IANA name."""
+
+    id: str
+    title: str
+    hashtags: tuple[str, ...]
+    start: datetime
+    end: datetime
+    categories: tuple[Category, ...]
+    accounts: tuple[str, ...] = ()  # accounts whose mentions count (the bot, partners)
+    excluded_accounts: tuple[str, ...] = ()
+    organisers: tuple[str, ...] = ()  # excluded too, and count as "community"
+    community: tuple[str, ...] = ()  # community member handles (config list and/or CSV file)
+    timezone: str = "UTC"
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    tie_rule: TieRule = "earliest"
+    tie_seed: str | None = None
+    leaderboard_top: int = 10
+
+
+CompetitionState = Literal["scheduled", "running", "ended", "frozen"]
+
+
+def competition_state(c: Competition, now: datetime, *, frozen: bool = False) -> CompetitionState:
+    """Where a competition stands at `now`."""
+    if frozen:
+        return "frozen"
+    if now < c.start:
+        return "scheduled"
+    if now < c.end:
+        return "running"
+    return "ended"
+
+
+# --------------------------------------------------------------------------------------------------
+# What the store knows about an entry, and what scoring produces
+# --------------------------------------------------------------------------------------------------
+
+EntryStatus = Literal["active", "deleted", "protected"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A candidate tweet of a competition as stored: its latest known version (`tweet`, whose
+    `metrics` are the latest snapshot taken at `metrics_at`), its author, and its status.
+    `repliers` holds the usernames of accounts that replied in its conversation (filled when a
+    category counts distinct repliers). `key` is the first id of the edit history."""
+
+    tweet: Tweet
+    author: User
+    status: EntryStatus = "active"
+    metrics_at: datetime | None = None
+    repliers: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.tweet.key
+
+    @property
+    def url(self) -> str:
+        return tweet_url(self.author.username, self.tweet.id)
+
+
+def tweet_url(username: str, tweet_id: str) -> str:
+    return f"https://x.com/{username}/status/{tweet_id}"
+
+
+AudienceSide = Literal["community", "outside"]
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Why an entry does not rank. `rule` is a stable machine code (e.g. "outside-window",
+    "retweet", "deleted", "excluded-account", "no-hashtag"); `reason` a sentence for organisers.
+    `category` is None when the exclusion applies to every category."""
+
+    key: str
+    tweet_id: str
+    username: str
+    rule: str
+    reason: str
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One line of a category's standings."""
+
+    rank: int
+    key: str
+    tweet_id: str
+    author_id: str
+    username: str
+    score: float
+    created_at: datetime
+    url: str
+    audience: AudienceSide = "outside"
+    tie: str | None = None  # the tie rule that ordered this entry against an equal score, if any
+
+
+@dataclass(frozen=True)
+class CategoryStanding:
+    category: Category
+    entries: tuple[Ranked, ...]
+
+
+@dataclass(frozen=True)
+class Standings:
+    competition_id: str
+    computed_at: datetime
+    categories: tuple[CategoryStanding, ...]
+    exclusions: tuple[Exclusion, ...] = ()
