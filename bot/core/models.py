@@ -284,12 +284,16 @@ class Ranked:
     url: str
     audience: AudienceSide = "outside"
     tie: str | None = None  # the tie rule that ordered this entry against an equal score, if any
+    audience_rank: int | None = None  # rank among its own audience side (category audience "both")
+    jury_rank: int | None = None  # the jury's pick rank (jury categories), None when not picked
 
 
 @dataclass(frozen=True)
 class CategoryStanding:
     category: Category
     entries: tuple[Ranked, ...]
+    winners: tuple[str, ...] = ()  # keys of the prize winners (ties under "shared" may add more)
+    awaiting_jury: bool = False  # a jury category without picks yet: `entries` is the shortlist
 
 
 @dataclass(frozen=True)

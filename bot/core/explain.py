@@ -1,0 +1,208 @@
+"""Explanations for organisers: why an entry has its rank, or why it is excluded (issue 4 item 7).
+
+`explain` takes the standings already computed and one entry (its key, any id of its edit history,
+or a post URL on x.com / twitter.com) and returns sentences: per category its score, rank, the
+entries just above and below and the tie rule that ordered it, or every rule it failed with the
+values involved. Pure: reads only its arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.eligibility import iso
+from bot.core.models import (
+    Category,
+    CategoryStanding,
+    Competition,
+    Entry,
+    Exclusion,
+    Ranked,
+    Standings,
+)
+from bot.core.scoring import draw_value
+
+_URL = re.compile(
+    r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:[A-Za-z0-9_]+|i/web)/status(?:es)?/"
+    r"(\d+)(?:[/?#].*)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """`lines` is what `contestbot explain` prints. `ranks` maps category ids to the entry's rank
+    where it ranks; `exclusions` are the rules it failed (global ones have category None)."""
+
+    query: str
+    found: bool
+    key: str | None
+    tweet_id: str | None
+    username: str | None
+    lines: tuple[str, ...]
+    ranks: tuple[tuple[str, int], ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+
+    @property
+    def eligible(self) -> bool:
+        return self.found and not any(x.category is None for x in self.exclusions)
+
+
+def parse_tweet_ref(ref: str) -> str:
+    """A tweet id from an id or a post URL (x.com, twitter.com, mobile., /i/web/status/...)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        return ref
+    m = _URL.match(ref)
+    if m is None:
+        raise ValueError(
+            f"{ref!r} is neither a tweet id nor a post URL; "
+            "give e.g. 1850000000000000000 or https://x.com/user/status/1850000000000000000"
+        )
+    return m.group(1)
+
+
+def _unit(category: Category) -> str:
+    if category.kind == "replies":
+        return "distinct repliers" if category.replies_mode == "distinct" else "replies"
+    if category.kind == "weighted":
+        weights = " + ".join(f"{w:g} x {name}" for name, w in category.weights)
+        return f"points ({weights})"
+    if category.kind == "jury":
+        return "outside engagement (likes + replies)"
+    return category.kind
+
+
+def _name(category: Category) -> str:
+    return f"{category.title} ({category.id})" if category.title else category.id
+
+
+def _tie_line(
+    competition: Competition, cs: CategoryStanding, row: Ranked, rows: Sequence[Ranked]
+) -> str | None:
+    if row.tie is None:
+        return None
+    same = [r for r in rows if r.score == row.score and r.key != row.key]
+    if row.jury_rank is not None:
+        same = [r for r in rows if r.jury_rank == row.jury_rank and r.key != row.key]
+    others = ", ".join(f"@{r.username} (rank {r.rank})" for r in same[:5])
+    if row.tie == "shared":
+        return f"  tie: equal with {others}; tie rule 'shared': equal scores share rank {row.rank}"
+    if row.tie == "random" and competition.tie_seed:
+        mine = draw_value(competition.tie_seed, cs.category.id, row.key)[:12]
+        return (
+            f"  tie: equal with {others}; tie rule 'random': the seeded draw orders equal scores "
+            f"by SHA-256(seed:{cs.category.id}:key), this entry draws {mine}..."
+        )
+    return (
+        f"  tie: equal with {others}; tie rule 'earliest': the earlier post ranks first "
+        f"(this one was created {iso(row.created_at)})"
+    )
+
+
+def _rank_lines(
+    competition: Competition, cs: CategoryStanding, i: int, entry: Entry | None
+) -> list[str]:
+    rows = cs.entries
+    row = rows[i]
+    c = cs.category
+    lines = [f"{_name(c)}: rank {row.rank} of {len(rows)} with {row.score:g} {_unit(c)}"]
+    if row.jury_rank is not None:
+        lines[0] += f"; the jury placed it {row.jury_rank}"
+    elif c.kind == "jury":
+        lines[0] += "; not picked by the jury" + (" (awaiting picks)" if cs.awaiting_jury else "")
+    if c.kind == "replies" and c.replies_mode == "distinct" and entry is not None:
+        lines[0] += f" (reported reply count {entry.tweet.metrics.replies})"
+    if row.key in cs.winners:
+        lines.append("  a winner of this category")
+    if cs.category.audience == "both" and row.audience_rank is not None:
+        lines.append(f"  rank {row.audience_rank} among {row.audience} authors")
+    if i > 0:
+        up = rows[i - 1]
+        lines.append(f"  above: @{up.username} {up.tweet_id} (rank {up.rank}, {up.score:g})")
+    if i + 1 < len(rows):
+        down = rows[i + 1]
+        lines.append(
+            f"  below: @{down.username} {down.tweet_id} (rank {down.rank}, {down.score:g})"
+        )
+    tie = _tie_line(competition, cs, row, rows)
+    if tie:
+        lines.append(tie)
+    return lines
+
+
+def explain(
+    competition: Competition,
+    entries: Sequence[Entry],
+    standings: Standings,
+    key_or_tweet_id: str,
+) -> Explanation:
+    """Why the entry named by `key_or_tweet_id` (key, any id of its edit history, or a post URL)
+    ranks where it does in `standings`, or why it does not."""
+    tweet_id = parse_tweet_ref(key_or_tweet_id)
+    entry = next(
+        (
+            e
+            for e in entries
+            if tweet_id in (e.key, e.tweet.id) or tweet_id in e.tweet.edit_history_ids
+        ),
+        None,
+    )
+    key = entry.key if entry is not None else tweet_id
+    exclusions = tuple(x for x in standings.exclusions if x.key == key)
+    ranked = [
+        (cs, i) for cs in standings.categories for i, r in enumerate(cs.entries) if r.key == key
+    ]
+    if entry is None and not exclusions and not ranked:
+        return Explanation(
+            key_or_tweet_id,
+            False,
+            None,
+            tweet_id,
+            None,
+            (
+                f"no entry with tweet id {tweet_id} in competition {competition.id!r}: it was not "
+                "collected (no tracked hashtag or mention, or not found by search yet)",
+            ),
+        )
+    if entry is not None:
+        username = entry.author.username
+    elif exclusions:
+        username = exclusions[0].username
+    else:
+        username = ranked[0][0].entries[ranked[0][1]].username
+    head = f"@{username} {entry.tweet.id if entry else tweet_id}"
+    if entry is not None:
+        head += f" (created {iso(entry.tweet.created_at)}, {entry.url})"
+        if entry.key != entry.tweet.id:
+            head += f", edited: entry key {entry.key}"
+    lines = [head]
+    global_x = [x for x in exclusions if x.category is None]
+    if global_x:
+        lines.append(f"excluded from every category ({len(global_x)} rule(s) failed):")
+        lines.extend(f"  {x.rule}: {x.reason}" for x in global_x)
+    ranks: list[tuple[str, int]] = []
+    by_cat = {cs.category.id: (cs, i) for cs, i in ranked}
+    for cs in standings.categories:
+        if cs.category.id in by_cat:
+            _, i = by_cat[cs.category.id]
+            lines.extend(_rank_lines(competition, cs, i, entry))
+            ranks.append((cs.category.id, cs.entries[i].rank))
+            continue
+        mine = [x for x in exclusions if x.category == cs.category.id]
+        if mine:
+            lines.extend(f"{_name(cs.category)}: not ranked: {x.rule}: {x.reason}" for x in mine)
+        elif not global_x:
+            lines.append(f"{_name(cs.category)}: not in these standings (computed before it came?)")
+    return Explanation(
+        key_or_tweet_id,
+        True,
+        key,
+        entry.tweet.id if entry else tweet_id,
+        username,
+        tuple(lines),
+        tuple(ranks),
+        exclusions,
+    )

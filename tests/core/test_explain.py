@@ -1,0 +1,111 @@
+"""explain: why an entry ranks where it does, or every rule that keeps it out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.core.explain import explain, parse_tweet_ref
+from bot.core.models import Category, Eligibility
+from bot.core.scoring import compute_standings
+from tests.core.rulesdata import END, START, competition, entry, population
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "1850000000000000001",
+        "https://x.com/alice/status/1850000000000000001",
+        "https://twitter.com/Alice_1/status/1850000000000000001?s=20",
+        "http://mobile.twitter.com/alice/statuses/1850000000000000001/",
+        "x.com/i/web/status/1850000000000000001",
+        "https://www.x.com/alice/status/1850000000000000001/photo/1",
+    ],
+)
+def test_tweet_references_accept_ids_and_post_urls(ref: str) -> None:
+    assert parse_tweet_ref(ref) == "1850000000000000001"
+
+
+def test_a_reference_that_is_neither_id_nor_url_names_the_fix() -> None:
+    with pytest.raises(ValueError, match="neither a tweet id nor a post URL"):
+        parse_tweet_ref("https://example.com/alice/status/1")
+
+
+def test_an_excluded_entry_lists_every_failed_rule_with_values() -> None:
+    c = competition(eligibility=Eligibility(min_followers=10))
+    early = entry("orga", at=START - timedelta(seconds=2), followers=4)
+    s = compute_standings(c, [early, entry("alice", likes=3)], now=END)
+    ex = explain(c, [early], s, early.url)
+    assert ex.found and not ex.eligible
+    assert ex.lines[1] == "excluded from every category (3 rule(s) failed):"
+    assert ex.lines[2:] == (
+        "  outside-window: created 2026-11-01T09:59:58Z, before the start 2026-11-01T10:00:00Z",
+        "  organiser: @orga is an organiser",
+        "  too-few-followers: @orga has 4 followers; at least 10 required",
+    )
+
+
+def test_a_ranked_entry_names_its_score_neighbours_and_the_tie_rule() -> None:
+    c = competition(Category("most-liked", "likes", title="Most liked"))
+    es = [entry("a", likes=9), entry("b", likes=5, minutes=10), entry("c", likes=5, minutes=20)]
+    es.append(entry("d", likes=1))
+    s = compute_standings(c, es, now=END)
+    ex = explain(c, es, s, es[2].tweet.id)
+    assert ex.ranks == (("most-liked", 3),)
+    text = "\n".join(ex.lines)
+    assert "Most liked (most-liked): rank 3 of 4 with 5 likes" in text
+    assert f"above: @b {es[1].tweet.id} (rank 2, 5)" in text
+    assert f"below: @d {es[3].tweet.id} (rank 4, 1)" in text
+    assert "tie rule 'earliest': the earlier post ranks first" in text
+    assert "a winner" not in text
+    assert "a winner of this category" in "\n".join(explain(c, es, s, es[0].key).lines)
+
+
+def test_an_edited_entry_is_found_by_any_id_of_its_edit_history() -> None:
+    c = competition()
+    edited = entry("a", likes=4, key="1850000000000000001")
+    s = compute_standings(c, [edited], now=END)
+    by_old = explain(c, [edited], s, "1850000000000000001")
+    by_new = explain(c, [edited], s, f"https://x.com/a/status/{edited.tweet.id}")
+    assert by_old.lines == by_new.lines and by_old.key == "1850000000000000001"
+    assert "edited: entry key 1850000000000000001" in by_old.lines[0]
+
+
+def test_a_category_exclusion_is_explained_per_category() -> None:
+    c = competition(Category("most-liked", "likes"), Category("reach", "likes", audience="outside"))
+    member = entry("member1", likes=3)
+    s = compute_standings(c, [member], now=END)
+    lines = explain(c, [member], s, member.key).lines
+    assert "most-liked: rank 1 of 1 with 3 likes" in lines
+    assert any(x.startswith("reach: not ranked: community-author") for x in lines)
+
+
+def test_an_unknown_tweet_says_it_was_not_collected() -> None:
+    c = competition()
+    s = compute_standings(c, [], now=END)
+    ex = explain(c, [], s, "123")
+    assert not ex.found and "was not collected" in ex.lines[0]
+
+
+def test_explain_answers_for_every_entry_of_a_generated_competition() -> None:
+    c = competition(
+        Category("most-liked", "likes"),
+        Category("replies", "replies", replies_mode="distinct", audience="both"),
+        Category("question", "jury", questions_only=True),
+        tie_rule="shared",
+        eligibility=Eligibility(min_followers=3, one_prize_per_author=True, languages=("en",)),
+    )
+    es = population(200, seed=2)
+    s = compute_standings(c, es, now=END, bot_username="contestbot")
+    for e in es:
+        ex = explain(c, es, s, e.url)
+        assert ex.found and ex.key == e.key
+        ranked_in = {cs.category.id for cs in s.categories for r in cs.entries if r.key == e.key}
+        assert {cid for cid, _ in ex.ranks} == ranked_in
+        if ex.eligible:
+            # one line (or more) per category: ranked or not, and why
+            for cs in s.categories:
+                assert any(line.startswith(cs.category.id) for line in ex.lines), ex.lines
+        else:
+            assert all(x.rule for x in ex.exclusions) and len(ex.lines) >= 3
