@@ -1,0 +1,77 @@
+"""The search queries the bot sends to X: a competition's hashtags OR-combined in parentheses,
+`-is:retweet` (a retweet is not an entry) and any extra operators, split into several queries only
+when one would pass X's query length limit (512 characters self-serve, CONTRACT.md §2), and the
+query that fetches the replies of a conversation. Pure: strings in, strings out."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+MAX_QUERY_LENGTH = 512
+_HASHTAG = re.compile(r"\w+")
+
+
+def normalize_hashtag(tag: str) -> str:
+    """`tag` without its leading '#', NFC and trimmed; ValueError if X could not index it."""
+    name = unicodedata.normalize("NFC", tag.strip()).removeprefix("#").removeprefix("＃")
+    if not _HASHTAG.fullmatch(name) or name.isdigit():
+        raise ValueError(
+            f"hashtag {tag!r} is not a valid X hashtag: use letters, digits or '_' "
+            "(not only digits), with or without a leading '#'"
+        )
+    return name
+
+
+def _query(tags: Sequence[str], suffix: str) -> str:
+    body = "#" + tags[0] if len(tags) == 1 else "(" + " OR ".join("#" + t for t in tags) + ")"
+    return body + suffix
+
+
+def build_search_queries(
+    hashtags: Sequence[str],
+    *,
+    exclude_retweets: bool = True,
+    extra: str = "",
+    max_length: int = MAX_QUERY_LENGTH,
+) -> list[str]:
+    """Queries that together find every post carrying any of `hashtags`, e.g.
+    `(#IGFcontest OR #InternetGov) -is:retweet`. Hashtags keep their order and are de-duplicated
+    case-insensitively; each lands in exactly one query and every query is at most `max_length`
+    characters. `extra` (e.g. `lang:en`) is appended to each query as given."""
+    if not hashtags:
+        raise ValueError("no hashtags to search for: configure at least one competition hashtag")
+    seen: set[str] = set()
+    tags: list[str] = []
+    for tag in hashtags:
+        name = normalize_hashtag(tag)
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            tags.append(name)
+    suffix = (" -is:retweet" if exclude_retweets else "") + (
+        f" {extra.strip()}" if extra.strip() else ""
+    )
+
+    queries: list[str] = []
+    chunk: list[str] = []
+    for name in tags:
+        if len(_query([name], suffix)) > max_length:
+            raise ValueError(
+                f"hashtag #{name} alone makes a query of {len(_query([name], suffix))} characters, "
+                f"over the limit of {max_length}: shorten the hashtag or the extra operators "
+                f"{extra.strip()!r}"
+            )
+        if chunk and len(_query([*chunk, name], suffix)) > max_length:
+            queries.append(_query(chunk, suffix))
+            chunk = []
+        chunk.append(name)
+    queries.append(_query(chunk, suffix))
+    return queries
+
+
+def conversation_query(conversation_id: str) -> str:
+    """The query for the replies in a conversation: `conversation_id:ID is:reply`."""
+    if not (conversation_id.isascii() and conversation_id.isdigit()):
+        raise ValueError(f"conversation id {conversation_id!r} is not a tweet id (digits only)")
+    return f"conversation_id:{conversation_id} is:reply"
