@@ -1,9 +1,9 @@
 """The domain's plain values: what the bot knows about tweets, authors and competitions.
 
-Everything here is a frozen dataclass with no behaviour beyond small derived properties. The X client
-returns these, the store takes and returns these, and the pure core (scoring, eligibility, composing,
-timing) computes on these. Nothing in this module imports tweepy, SQLAlchemy, or reads the clock.
-All datetimes are timezone-aware and in UTC unless a field says otherwise.
+Everything here is a frozen dataclass with no behaviour beyond small derived properties. The X
+client returns these, the store takes and returns these, and the pure core (scoring, eligibility,
+composing, timing) computes on these. Nothing in this module imports tweepy, SQLAlchemy, or reads
+the clock. All datetimes are timezone-aware and in UTC unless a field says otherwise.
 """
 
 from __future__ import annotations

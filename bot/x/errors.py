@@ -13,7 +13,9 @@ from datetime import datetime
 class XApiError(Exception):
     """Base class. `status` is the HTTP status when there was one; `detail` the API's own words."""
 
-    def __init__(self, message: str, *, status: int | None = None, detail: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.detail = detail
@@ -22,17 +24,29 @@ class XApiError(Exception):
 class RateLimited(XApiError):
     """429 on a 15-minute bucket: wait until `reset_at` (None when the API gave no reset header)."""
 
-    def __init__(self, message: str, *, reset_at: datetime | None, status: int | None = 429,
-                 detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reset_at: datetime | None,
+        status: int | None = 429,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message, status=status, detail=detail)
         self.reset_at = reset_at
 
 
 class UsageCapped(XApiError):
-    """429 usage-capped: the monthly (or daily) product cap is spent. Waiting 15 minutes won't help."""
+    """429 usage-capped: the monthly (or daily) product cap is spent; 15 minutes won't help."""
 
-    def __init__(self, message: str, *, period: str | None = None, status: int | None = 429,
-                 detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        period: str | None = None,
+        status: int | None = 429,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message, status=status, detail=detail)
         self.period = period
 
@@ -51,8 +65,9 @@ class ForbiddenForTarget(XApiError):
     the quote restriction. Record it on the post; don't retry. `reason` is one of
     "reply-restricted", "duplicate", "quote-restricted", "other"."""
 
-    def __init__(self, message: str, *, reason: str, status: int | None = 403,
-                 detail: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, reason: str, status: int | None = 403, detail: str | None = None
+    ) -> None:
         super().__init__(message, status=status, detail=detail)
         self.reason = reason
 
@@ -61,8 +76,14 @@ class InvalidRequest(XApiError):
     """400: our request was wrong (a bug, or a too-long text). `parameters` names what the API
     rejected, when it said."""
 
-    def __init__(self, message: str, *, parameters: tuple[str, ...] = (), status: int | None = 400,
-                 detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        parameters: tuple[str, ...] = (),
+        status: int | None = 400,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message, status=status, detail=detail)
         self.parameters = parameters
 

@@ -67,8 +67,9 @@ class XClient(Protocol):
         """POST /2/media/upload (simple image upload); returns the media id."""
         ...
 
-    def user_timeline(self, user_id: str, *, since_id: str | None = None,
-                      max_results: int = 100) -> Page:
+    def user_timeline(
+        self, user_id: str, *, since_id: str | None = None, max_results: int = 100
+    ) -> Page:
         """One page of the account's own recent tweets (GET /2/users/:id/tweets), used to recognise
         a post that was created but not recorded before a crash."""
         ...

@@ -1,0 +1,73 @@
+"""`contestbot competitions`: every configured competition with its state (scheduled, running,
+ended, frozen), its window, and, when the database exists, its entry count and last poll.
+
+The state is computed at the injected clock's now, so tests drive it with a `ManualClock`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.cli.context import Context
+from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
+from bot.core.models import competition_state
+
+COLUMNS = ("id", "title", "state", "start", "end", "timezone", "entries", "last_poll")
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "competitions",
+        help="list the configured competitions with their state, window and entries",
+        description="List every competition of the config file: state (scheduled, running, "
+        "ended, frozen), start and end (UTC), entries stored and the last successful poll.",
+    )
+    add_format_option(p)
+    p.set_defaults(func=competitions)
+
+
+def competitions(ctx: Context) -> int:
+    from bot.app import NoDatabase, existing_store
+
+    settings = ctx.settings()
+    config = ctx.config()
+    now = ctx.clock.now()
+    try:
+        store = existing_store(settings)
+    except NoDatabase:
+        store = None  # nothing polled yet: list the config alone
+    rows: list[dict[str, Any]] = []
+    for c in config.competitions:
+        entries = store.entry_count(c.id) if store is not None else None
+        last_poll = store.last_poll(c.id) if store is not None else None
+        rows.append(
+            {
+                "id": c.id,
+                "title": c.title,
+                "state": competition_state(c, now),
+                "start": iso_z(c.start),
+                "end": iso_z(c.end),
+                "timezone": c.timezone,
+                "entries": entries,
+                "last_poll": iso_z(last_poll),
+            }
+        )
+    fmt = ctx.args.format
+    if fmt == "json":
+        ctx.out.write(
+            to_json(
+                {
+                    "schema": "contestbot.competitions/1",
+                    "generated_at": iso_z(now),
+                    "competitions": rows,
+                }
+            )
+        )
+    elif fmt == "csv":
+        write_csv(ctx.out, COLUMNS, [[r[k] for k in COLUMNS] for r in rows])
+    elif not rows:
+        ctx.out.write(f"no competitions declared in {config.source}\n")
+    else:
+        ctx.out.write(render_table(COLUMNS, [[r[k] for k in COLUMNS] for r in rows]))
+    return 0

@@ -1,0 +1,82 @@
+"""`contestbot config check`: validate the settings and the competitions file together, touching
+nothing, and print a summary; with problems, print one line each (settings and config alike) and
+exit 2. Organisers run it after every edit, before (re)starting the bot."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bot.cli.context import Context
+from bot.cli.output import iso_z
+from bot.config import Config, ConfigError, load_config
+from bot.config.problems import Problem
+from bot.settings import DEFAULT_CONFIG, Settings
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "config", help="check the configuration", description="Configuration commands."
+    )
+    group = p.add_subparsers(
+        dest="config_command", metavar="ACTION", required=True, help="what to do"
+    )
+    check: argparse.ArgumentParser = group.add_parser(
+        "check",
+        help="validate settings and the competitions file, and summarise them",
+        description="Validate the environment/.env settings and the competitions config file "
+        "without touching the database or the network. Prints a summary, or one line per "
+        "problem (file, competition, key, value, fix) and exits 2.",
+    )
+    check.set_defaults(func=check_config)
+
+
+def check_config(ctx: Context) -> int:
+    problems: list[Problem] = []
+    settings: Settings | None = None
+    try:
+        settings = ctx.settings()
+        path = settings.config_path
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        path = Path(ctx.args.config or ctx.environ.get("CONTESTBOT_CONFIG") or DEFAULT_CONFIG)
+    config: Config | None = None
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    assert settings is not None and config is not None
+    ctx.out.write(summary(settings, config))
+    return 0
+
+
+def summary(settings: Settings, config: Config) -> str:
+    def present(name: str) -> str:
+        return "set" if getattr(settings, name.lower()) else "not set"
+
+    lines = [
+        f"config {config.source}: OK, {len(config.competitions)} competition(s)",
+    ]
+    for c in config.competitions:
+        cats = ", ".join(f"{cat.id} ({cat.kind})" for cat in c.categories)
+        lines.append(
+            f"  {c.id}: {c.title!r}, #{' #'.join(c.hashtags)}, "
+            f"{iso_z(c.start)} to {iso_z(c.end)} ({c.timezone}); categories: {cats}"
+        )
+    bot = config.bot
+    lines += [
+        f"bot: @{bot.username or '(looked up from credentials)'}, "
+        f"poll every {bot.poll_interval_seconds}s{', dry run' if bot.dry_run else ''}",
+        "settings: OK",
+        f"  DATABASE_URL      {settings.database_url_masked}",
+        f"  X_API_BASE_URL    {settings.x_api_base_url}",
+        f"  X_BEARER_TOKEN    {present('X_BEARER_TOKEN')}",
+        "  user credentials  "
+        + ("set" if settings.has_user_context else "not set (needed to post and read mentions)"),
+        f"  logs              {settings.log_format}"
+        + (f", file {settings.log_file}" if settings.log_file else ""),
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,49 @@
+"""`contestbot demo`: the whole bot on the embedded sandbox and the shipped scenario, with SQLite
+under data/, showing the leaderboard as it evolves and ending by itself with the final standings.
+Needs no credentials and no network."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.cli.cmd_sandbox import positive_float
+from bot.cli.context import Context
+
+DEFAULT_DB = "data/demo.db"
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "demo",
+        help="watch a whole competition run against the built-in sandbox (no X account needed)",
+        description="Start the X API sandbox in-process with the shipped scenario (entries, likes "
+        "and replies growing, a deletion, an edit, a retweet, an excluded organiser), run the bot "
+        "against it, print the leaderboard as it evolves, and end with the final standings.",
+    )
+    p.add_argument(
+        "--speed",
+        type=positive_float,
+        default=None,
+        help="simulated seconds per real second (default: fit the scenario into --seconds)",
+    )
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        default=60.0,
+        help="about how long the demo runs, in real seconds (default 60)",
+    )
+    p.add_argument(
+        "--db",
+        metavar="FILE",
+        default=DEFAULT_DB,
+        help=f"SQLite file for the demo's database (default {DEFAULT_DB})",
+    )
+    p.set_defaults(func=demo)
+
+
+def demo(ctx: Context) -> int:
+    from bot.demo import run_demo
+
+    code: int = run_demo(speed=ctx.args.speed, seconds=ctx.args.seconds, db=ctx.args.db)
+    return code

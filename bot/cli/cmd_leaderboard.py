@@ -1,0 +1,188 @@
+"""`contestbot leaderboard COMPETITION`: the current standings, per category, from the database.
+
+Reads the stored entries, scores them with `bot.core.scoring.compute_standings` at the clock's now,
+and prints a table, CSV (one flat row per ranked entry, with a category column) or the versioned
+JSON document `contestbot.leaderboard/1` described in the README, which organisers script against:
+fields are only ever added to it; a breaking change gets a new schema name.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.cli.context import Context, UsageError
+from bot.cli.output import add_format_option, iso_z, number, render_table, to_json, write_csv
+from bot.core.models import Competition, Standings, competition_state
+
+SCHEMA = "contestbot.leaderboard/1"
+CSV_COLUMNS = (
+    "category",
+    "kind",
+    "rank",
+    "tweet_id",
+    "entry_key",
+    "username",
+    "author_id",
+    "score",
+    "created_at",
+    "url",
+    "audience",
+    "tie",
+)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1 — give 1 or more")
+    return value
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "leaderboard",
+        help="show a competition's current standings per category",
+        description="Score the stored entries of COMPETITION now and print, per category, the "
+        "rank, tweet id, @username, score, creation time and URL. Retweets, deleted tweets, "
+        "entries outside the window and excluded accounts never rank.",
+    )
+    p.add_argument("competition", metavar="COMPETITION", help="the competition id from the config")
+    add_format_option(p)
+    p.add_argument(
+        "--top",
+        type=positive_int,
+        metavar="N",
+        help="entries shown per category (default: the competition's leaderboard_top)",
+    )
+    p.set_defaults(func=leaderboard)
+
+
+def find_competition(ctx: Context, competition_id: str) -> Competition:
+    config = ctx.config()
+    competition = config.competition(competition_id)
+    if competition is None:
+        known = ", ".join(config.competition_ids) or "(none declared)"
+        raise UsageError(f'no competition "{competition_id}" in {config.source}; known: {known}')
+    return competition
+
+
+def leaderboard(ctx: Context) -> int:
+    from bot.app import existing_store
+    from bot.core.scoring import compute_standings
+
+    competition = find_competition(ctx, ctx.args.competition)  # before touching the database
+    store = existing_store(ctx.settings())
+    entries = store.entries(competition.id)
+    now = ctx.clock.now()
+    standings = compute_standings(competition, entries, now=now)
+    top = ctx.args.top or competition.leaderboard_top
+    fmt = ctx.args.format
+    if fmt == "json":
+        ctx.out.write(to_json(leaderboard_document(competition, standings, top=top)))
+    elif fmt == "csv":
+        write_csv(ctx.out, CSV_COLUMNS, csv_rows(standings, top=top))
+    else:
+        ctx.out.write(render_text(competition, standings, top=top))
+    return 0
+
+
+def leaderboard_document(competition: Competition, standings: Standings, *, top: int) -> Any:
+    """The `contestbot.leaderboard/1` JSON document (see README, "Leaderboard JSON")."""
+    return {
+        "schema": SCHEMA,
+        "competition": {
+            "id": competition.id,
+            "title": competition.title,
+            "hashtags": list(competition.hashtags),
+            "start": iso_z(competition.start),
+            "end": iso_z(competition.end),
+            "timezone": competition.timezone,
+            "state": competition_state(competition, standings.computed_at),
+        },
+        "generated_at": iso_z(standings.computed_at),
+        "categories": [
+            {
+                "id": cs.category.id,
+                "kind": cs.category.kind,
+                "title": cs.category.title,
+                "winners": cs.category.winners,
+                "entries": [
+                    {
+                        "rank": r.rank,
+                        "tweet_id": r.tweet_id,
+                        "entry_key": r.key,
+                        "username": r.username,
+                        "author_id": r.author_id,
+                        "score": number(r.score),
+                        "created_at": iso_z(r.created_at),
+                        "url": r.url,
+                        "audience": r.audience,
+                        "tie": r.tie,
+                    }
+                    for r in cs.entries[:top]
+                ],
+            }
+            for cs in standings.categories
+        ],
+        "excluded": [
+            {
+                "entry_key": x.key,
+                "tweet_id": x.tweet_id,
+                "username": x.username,
+                "rule": x.rule,
+                "reason": x.reason,
+                "category": x.category,
+            }
+            for x in standings.exclusions
+        ],
+    }
+
+
+def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
+    return [
+        [
+            cs.category.id,
+            cs.category.kind,
+            r.rank,
+            r.tweet_id,
+            r.key,
+            r.username,
+            r.author_id,
+            r.score,
+            iso_z(r.created_at),
+            r.url,
+            r.audience,
+            r.tie,
+        ]
+        for cs in standings.categories
+        for r in cs.entries[:top]
+    ]
+
+
+def render_text(competition: Competition, standings: Standings, *, top: int) -> str:
+    state = competition_state(competition, standings.computed_at)
+    parts = [
+        f"{competition.title} ({competition.id}) — {state}, "
+        f"{iso_z(competition.start)} to {iso_z(competition.end)}; "
+        f"as of {iso_z(standings.computed_at)}\n"
+    ]
+    for cs in standings.categories:
+        title = cs.category.title or cs.category.id
+        parts.append(f"\n{title} [{cs.category.id}, {cs.category.kind}]\n")
+        if not cs.entries:
+            parts.append("  no ranked entries yet\n")
+            continue
+        rows = [
+            [r.rank, r.tweet_id, "@" + r.username, number(r.score), iso_z(r.created_at), r.url]
+            for r in cs.entries[:top]
+        ]
+        table = render_table(("rank", "tweet", "author", "score", "created_at", "url"), rows)
+        parts.append("".join("  " + line + "\n" for line in table.splitlines()))
+    if standings.exclusions:
+        n = len(standings.exclusions)
+        parts.append(f"\n{n} {'entry' if n == 1 else 'entries'} excluded (see --format json)\n")
+    return "".join(parts)

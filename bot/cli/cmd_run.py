@@ -1,0 +1,140 @@
+"""`contestbot run`: the bot itself. Validates config and settings, upgrades the database, then
+polls every competition, sleeps `[bot].poll_interval_seconds`, and repeats until SIGTERM or SIGINT
+(which end the current cycle cleanly, exit 0); `--once` runs one full cycle and exits.
+
+A transient X API failure inside the loop is logged and retried next cycle; with `--once` it is the
+exit status. (The daemon issue replaces this loop with the scheduler in `bot/daemon.py`.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from loguru import logger
+
+from bot.cli.context import Context, UsageError
+
+SLEEP_SLICE = 1.0  # seconds between checks of the stop flag while waiting
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "run",
+        help="run the bot: poll X for entries and refresh their metrics, until stopped",
+        description="Poll the X API for every configured competition, store entries and metric "
+        "snapshots, and repeat every [bot].poll_interval_seconds. Upgrades the database first. "
+        "SIGTERM or Ctrl-C finish the current cycle and exit 0.",
+    )
+    p.add_argument("--once", action="store_true", help="run one full poll cycle, then exit")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="never post to X (overrides [bot].dry_run = false); reading still happens",
+    )
+    p.set_defaults(func=run)
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT; a second signal interrupts at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        logger.info("{} received: finishing the current cycle", signal.Signals(signum).name)
+        self.event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.event.is_set()
+
+
+@contextmanager
+def stop_on_signals(flag: StopFlag) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled in the main thread (e.g. a test calling main())
+        return
+    previous = {s: signal.signal(s, flag.handle) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def run(ctx: Context) -> int:
+    from bot.app import make_client, make_poller, open_store
+    from bot.x.errors import AuthError, CreditsDepleted, XApiError
+
+    settings = ctx.settings()
+    config = ctx.config()  # validated before the database is touched
+    if not config.competitions:
+        raise UsageError(
+            f"{settings.config_path}: no [[competition]] declared — add one (see README, "
+            "'Config reference')"
+        )
+    client = make_client(settings)
+    store = open_store(settings)
+    store.upgrade()
+    store.sync_competitions(config.competitions, now=ctx.clock.now())
+    poller = make_poller(client, store, ctx.clock)
+    dry_run = ctx.args.dry_run or config.bot.dry_run
+    logger.info(
+        "contestbot running: {} competition(s) [{}], API {}, database {}{}",
+        len(config.competitions),
+        ", ".join(config.competition_ids),
+        settings.x_api_base_url,
+        settings.database_url_masked,
+        ", dry run" if dry_run else "",
+    )
+    flag = StopFlag()
+    with stop_on_signals(flag):
+        while True:
+            try:
+                report = poller.run_cycle(config.competitions)
+                logger.info("poll cycle done: {}", describe_cycle(report))
+            except (AuthError, CreditsDepleted):
+                raise  # a human must act; retrying would only spend requests
+            except XApiError as exc:
+                if ctx.args.once:
+                    raise
+                logger.warning("poll cycle failed, retrying next cycle: {}", exc)
+            if ctx.args.once or flag.stopped:
+                break
+            _wait(ctx, float(config.bot.poll_interval_seconds), flag)
+            if flag.stopped:
+                break
+    logger.info("contestbot stopped")
+    return 0
+
+
+def describe_cycle(report: Any) -> str:
+    """One log line for a `bot.poller.CycleReport`."""
+    polled = [c for c in report.competitions if c.polled]
+    parts = [
+        f"{len(polled)}/{len(report.competitions)} competition(s) polled",
+        f"{sum(c.tweets for c in polled)} tweets",
+        f"{sum(c.new_entries for c in polled)} new entries",
+        f"{report.refreshed} refreshed",
+        f"{report.requests} requests",
+    ]
+    errors = [f"{c.competition_id}: {c.error}" for c in report.competitions if c.error]
+    if errors:
+        parts.append("errors: " + "; ".join(errors))
+    return ", ".join(parts)
+
+
+def _wait(ctx: Context, seconds: float, flag: StopFlag) -> None:
+    remaining = seconds
+    while remaining > 0 and not flag.stopped:
+        step = min(SLEEP_SLICE, remaining)
+        ctx.clock.sleep(step)
+        remaining -= step

@@ -1,0 +1,79 @@
+"""What every subcommand gets: parsed arguments, the injected clock and environment, output streams,
+and settings and config loaded on first use (so `--help` and `sandbox` need neither).
+
+`UsageError` is the CLI's "bad config or usage" failure (exit 2): it carries one line per problem.
+Loading settings also (re)configures logging with the secrets to mask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO
+
+from bot.clock import Clock
+from bot.config import Config, load_config
+from bot.logs import Masker, configure_logging
+from bot.settings import Settings, load_settings
+
+
+class UsageError(Exception):
+    """Bad usage or configuration: exit 2 after printing `lines`, one per problem."""
+
+    def __init__(self, lines: str | Sequence[str]) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    clock: Clock
+    environ: Mapping[str, str]
+    mask: Masker = field(default_factory=lambda: Masker(()))
+    _settings: Settings | None = None
+    _config: Config | None = None
+
+    @property
+    def out(self) -> IO[str]:
+        return sys.stdout
+
+    @property
+    def err(self) -> IO[str]:
+        return sys.stderr
+
+    @property
+    def debug(self) -> bool:
+        return bool(getattr(self.args, "debug", False))
+
+    def settings(self) -> Settings:
+        """Settings from the environment (raises ConfigError); logging follows them."""
+        if self._settings is None:
+            settings = load_settings(self.environ)
+            override = getattr(self.args, "config", None)
+            if override:
+                settings = _with_config(settings, Path(override))
+            self._settings = settings
+            self.mask = configure_logging(
+                fmt=settings.log_format,
+                file=settings.log_file,
+                secrets=settings.secrets(),
+                level="DEBUG" if self.debug else "INFO",
+            )
+        return self._settings
+
+    def config_path(self) -> Path:
+        return self.settings().config_path
+
+    def config(self) -> Config:
+        """The validated config file (raises ConfigError with every problem)."""
+        if self._config is None:
+            self._config = load_config(self.config_path())
+        return self._config
+
+
+def _with_config(settings: Settings, path: Path) -> Settings:
+    return replace(settings, config_path=path)

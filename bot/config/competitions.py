@@ -1,0 +1,435 @@
+"""`[[competition]]` tables -> `bot.core.models.Competition`, with every mistake reported.
+
+Owns the organiser-facing vocabulary of a competition: which keys exist, their types and ranges,
+how hashtags and handles are normalised ('#' and '@' stripped, hashtags NFC), how start and end are
+read (an ISO-8601 time with an offset, or a local time plus an IANA `timezone`), how categories,
+eligibility and tie rules are declared, and how a community CSV file is read relative to the config.
+A competition with any problem is dropped from the result; the problems say why.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config.problems import MISSING, Problem
+from bot.config.reader import ParseContext, TableReader, parse_handle, type_name
+from bot.core.models import (
+    Audience,
+    Category,
+    CategoryKind,
+    Competition,
+    Eligibility,
+    RepliesMode,
+    TieRule,
+)
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+COMPETITION_KEYS = (
+    "id",
+    "title",
+    "hashtags",
+    "accounts",
+    "start",
+    "end",
+    "timezone",
+    "categories",
+    "excluded_accounts",
+    "organisers",
+    "community",
+    "community_file",
+    "eligibility",
+    "tie_rule",
+    "tie_seed",
+    "leaderboard_top",
+)
+CATEGORY_KEYS = (
+    "id",
+    "kind",
+    "title",
+    "winners",
+    "replies_mode",
+    "weights",
+    "audience",
+    "questions_only",
+    "replies_to_organisers_only",
+    "shortlist",
+)
+ELIGIBILITY_KEYS = (
+    "allow_replies",
+    "allow_quotes",
+    "min_account_age_days",
+    "min_followers",
+    "languages",
+    "one_entry_per_author",
+    "one_prize_per_author",
+)
+KINDS: tuple[CategoryKind, ...] = ("likes", "replies", "quotes", "reposts", "weighted", "jury")
+REPLIES_MODES: tuple[RepliesMode, ...] = ("reported", "distinct")
+AUDIENCES: tuple[Audience, ...] = ("all", "outside", "both")
+TIE_RULES: tuple[TieRule, ...] = ("earliest", "shared", "random")
+WEIGHT_METRICS = ("likes", "replies", "reposts", "quotes")
+COMMUNITY_HEADERS = {"handle", "username", "user", "account", "screen_name", "twitter", "x"}
+
+
+def parse_competition(
+    table: object,
+    ctx: ParseContext,
+    index: int,
+    *,
+    bot_username: str | None = None,
+    label: str | None = None,
+) -> Competition | None:
+    """The `index`-th (1-based) `[[competition]]`; None when it has any problem. Problems name it
+    by `label`, by default its id (or "#index" when the id is missing or bad)."""
+    if not isinstance(table, dict):
+        ctx.problems.append(_top_problem(ctx, index, table))
+        return None
+    raw_id = table.get("id")
+    if label is None:
+        label = raw_id if isinstance(raw_id, str) and SLUG_RE.match(raw_id) else f"#{index}"
+    r = TableReader(table, ctx, allowed=COMPETITION_KEYS, competition=label)
+    r.finish()
+
+    cid = r.string("id", required=True, example='"igf2026"')
+    if cid and not SLUG_RE.match(cid):
+        r.problem(
+            "id",
+            cid,
+            "is not a valid id",
+            "use up to 64 lowercase letters, digits, '-' and '_', starting with a letter or digit",
+        )
+    title = r.string("title", required=True, example='"IGF community Twitter competition"')
+    hashtags = _hashtags(r)
+    zone_name, zone = _zone(r)
+    start = _instant(r, "start", zone, zone_name)
+    end = _instant(r, "end", zone, zone_name)
+    if start is not None and end is not None and end <= start:
+        r.problem(
+            "end",
+            _as_written(table.get("end")),
+            f'is {"before" if end < start else "the same as"} start "{start.isoformat()}"',
+            "set end after start",
+        )
+    accounts = r.handles("accounts")
+    if not r.has("accounts") and bot_username:
+        accounts = (bot_username,)
+    categories = _categories(r, ctx, label)
+    community = list(r.handles("community"))
+    community.extend(_community_file(r, ctx))
+    eligibility = _eligibility(r, ctx, label)
+    tie_rule = r.choice("tie_rule", TIE_RULES, "earliest")
+    tie_seed: str | None = r.string("tie_seed") or None
+    if tie_rule == "random" and tie_seed is None:
+        r.problem(
+            "tie_seed",
+            r.raw("tie_seed"),
+            'needed when tie_rule = "random"',
+            'add tie_seed = "<any text, published before the start>" so the draw can be re-run',
+        )
+    top = r.integer("leaderboard_top", 10, minimum=1)
+    excluded = r.handles("excluded_accounts")
+    organisers = r.handles("organisers")
+
+    if r.failed or start is None or end is None:
+        return None
+    return Competition(
+        id=cid,
+        title=title,
+        hashtags=hashtags,
+        start=start,
+        end=end,
+        categories=categories,
+        accounts=accounts,
+        excluded_accounts=excluded,
+        organisers=organisers,
+        community=tuple(dict.fromkeys(community)),
+        timezone=zone_name,
+        eligibility=eligibility,
+        tie_rule=tie_rule,
+        tie_seed=tie_seed,
+        leaderboard_top=top,
+    )
+
+
+def _top_problem(ctx: ParseContext, index: int, value: object) -> Problem:
+    return Problem(
+        file=ctx.source,
+        competition=f"#{index}",
+        key=None,
+        issue=f"is {type_name(value)}, not a table",
+        fix="declare each competition as a [[competition]] table",
+    )
+
+
+def _as_written(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+# -------------------------------------------------------------------------------------- hashtags
+
+
+def _hashtags(r: TableReader) -> tuple[str, ...]:
+    values = r.string_list("hashtags", example='["IGFcontest"]')
+    if values is None:
+        if not r.has("hashtags"):
+            r.problem("hashtags", MISSING, "is required", 'add hashtags = ["IGFcontest"]')
+        return ()
+    if not values:
+        r.problem(
+            "hashtags", values, "is empty", 'list one or more, e.g. hashtags = ["IGFcontest"]'
+        )
+    out: dict[str, str] = {}
+    for raw in values:
+        tag = unicodedata.normalize("NFC", raw.strip())
+        if tag.startswith(("#", "＃")):
+            tag = tag[1:]
+        problem = hashtag_problem(tag)
+        if problem:
+            r.problem("hashtags", raw, problem, "write a hashtag as one word, e.g. IGFcontest")
+            continue
+        # X matches hashtags case-insensitively: #IGF and #igf are one tag.
+        out.setdefault(tag.casefold(), tag)
+    return tuple(out.values())
+
+
+def hashtag_problem(tag: str) -> str | None:
+    """Why `tag` (without '#') cannot be an X hashtag, or None."""
+    if not tag:
+        return "is an empty hashtag"
+    if any(ch.isspace() for ch in tag):
+        return "contains a space"
+    for ch in tag:
+        if not (ch == "_" or ch.isalnum() or unicodedata.category(ch).startswith("M")):
+            return f"contains {ch!r}, which ends a hashtag on X"
+    if tag.isdigit():
+        return "is only digits, which X does not treat as a hashtag"
+    return None
+
+
+# ------------------------------------------------------------------------------------------ time
+
+
+def _zone(r: TableReader) -> tuple[str, ZoneInfo | None]:
+    name = r.string("timezone", default="UTC", example='"Europe/Paris"')
+    try:
+        return name, ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problem(
+            "timezone",
+            name,
+            "is not a known time zone",
+            'use an IANA zone name such as "Europe/Paris", "Africa/Nairobi" or "UTC"',
+        )
+        return name, None
+
+
+def _instant(r: TableReader, name: str, zone: ZoneInfo | None, zone_name: str) -> datetime | None:
+    example = '"2026-11-02T09:00:00+01:00"'
+    value = r.raw(name)
+    if value is MISSING:
+        r.problem(name, MISSING, "is required", f"add {name} = {example}")
+        return None
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, date):
+        when = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            r.problem(name, value, "is not an ISO-8601 time", f"write e.g. {name} = {example}")
+            return None
+    else:
+        r.problem(name, value, f"is {type_name(value)}, not a time", f"write {name} = {example}")
+        return None
+    if when.tzinfo is not None:
+        return when.astimezone(UTC)
+    if not r.has("timezone"):
+        r.problem(
+            name,
+            _as_written(value),
+            "has no UTC offset and no timezone is set",
+            'add an offset (e.g. "+01:00" or "Z") or set timezone = "Europe/Paris"',
+        )
+        return None
+    if zone is None:
+        return None  # the unknown zone is already reported
+    local = when.replace(tzinfo=zone)
+    # A wall time skipped by a DST change does not exist; zoneinfo would quietly shift it.
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != when:
+        r.problem(
+            name,
+            _as_written(value),
+            f"does not exist in {zone_name} (the clocks skip it)",
+            "pick a time outside the daylight-saving change, or give an explicit offset",
+        )
+        return None
+    return local.astimezone(UTC)
+
+
+# ------------------------------------------------------------------------------------ categories
+
+
+def _categories(r: TableReader, ctx: ParseContext, label: str) -> tuple[Category, ...]:
+    value = r.raw("categories")
+    fix = 'add [[competition.categories]] tables with id = "most-liked" and kind = "likes"'
+    if value is MISSING:
+        r.problem("categories", MISSING, "is required", fix)
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        r.problem("categories", None, f"is {type_name(value)} of values, not tables", fix)
+        return ()
+    if not value:
+        r.problem("categories", value, "is empty", fix)
+        return ()
+    out: list[Category] = []
+    seen: set[str] = set()
+    for i, table in enumerate(value, start=1):
+        cat = _category(table, ctx, label, f"categories[{i}]")
+        if cat is None:
+            r.failed = True
+            continue
+        if cat.id in seen:
+            r.problem(
+                f"categories[{i}].id",
+                cat.id,
+                "is used by another category of this competition",
+                "give each category its own id",
+            )
+            continue
+        seen.add(cat.id)
+        out.append(cat)
+    return tuple(out)
+
+
+def _category(table: dict[str, Any], ctx: ParseContext, label: str, prefix: str) -> Category | None:
+    r = TableReader(table, ctx, allowed=CATEGORY_KEYS, competition=label, prefix=prefix)
+    r.finish()
+    cid = r.string("id", required=True, example='"most-liked"')
+    if cid and not SLUG_RE.match(cid):
+        r.problem("id", cid, "is not a valid id", "use lowercase letters, digits, '-' and '_'")
+    kind_raw = r.raw("kind")
+    kind = r.choice("kind", KINDS, "likes")
+    if kind_raw is MISSING:
+        r.problem("kind", MISSING, "is required", f"add kind = one of {', '.join(KINDS)}")
+    weights: tuple[tuple[str, float], ...] = ()
+    table_w = r.table_of("weights")
+    if kind == "weighted" and table_w is None and not r.has("weights"):
+        r.problem(
+            "weights",
+            MISSING,
+            'needed when kind = "weighted"',
+            "add weights = { likes = 1, replies = 2, reposts = 3, quotes = 3 }",
+        )
+    elif table_w is not None and kind != "weighted":
+        r.problem(
+            "weights",
+            table_w,
+            f'only applies to kind = "weighted", not "{kind}"',
+            ('remove weights, or set kind = "weighted"'),
+        )
+    elif table_w is not None:
+        wr = TableReader(
+            table_w, ctx, allowed=WEIGHT_METRICS, competition=label, prefix=f"{prefix}.weights"
+        )
+        wr.finish()
+        weights = tuple((m, wr.number(m, 0.0)) for m in WEIGHT_METRICS if m in table_w)
+        if not wr.failed and not any(w > 0 for _, w in weights):
+            r.problem(
+                "weights",
+                table_w,
+                "gives no metric a positive weight",
+                "give at least one of likes, replies, reposts, quotes a weight above 0",
+            )
+        r.failed = r.failed or wr.failed
+    category = Category(
+        id=cid,
+        kind=kind,
+        title=r.string("title"),
+        winners=r.integer("winners", 1, minimum=1),
+        replies_mode=r.choice("replies_mode", REPLIES_MODES, "reported"),
+        weights=weights,
+        audience=r.choice("audience", AUDIENCES, "all"),
+        questions_only=r.boolean("questions_only", False),
+        replies_to_organisers_only=r.boolean("replies_to_organisers_only", False),
+        shortlist=r.integer("shortlist", 10, minimum=1),
+    )
+    return None if r.failed else category
+
+
+# ----------------------------------------------------------------------- eligibility, community
+
+
+def _eligibility(r: TableReader, ctx: ParseContext, label: str) -> Eligibility:
+    table = r.table_of("eligibility")
+    if table is None:
+        return Eligibility()
+    er = TableReader(table, ctx, allowed=ELIGIBILITY_KEYS, competition=label, prefix="eligibility")
+    er.finish()
+    languages: list[str] = []
+    for lang in er.string_list("languages", example='["en", "fr"]') or []:
+        code = lang.strip().lower()
+        if not LANG_RE.match(code):
+            er.problem(
+                "languages",
+                lang,
+                "is not a language code",
+                'use codes as X reports them, e.g. "en", "fr", "pt"',
+            )
+            continue
+        languages.append(code)
+    eligibility = Eligibility(
+        allow_replies=er.boolean("allow_replies", False),
+        allow_quotes=er.boolean("allow_quotes", True),
+        min_account_age_days=er.integer("min_account_age_days", 0),
+        min_followers=er.integer("min_followers", 0),
+        languages=tuple(dict.fromkeys(languages)),
+        one_entry_per_author=er.boolean("one_entry_per_author", True),
+        one_prize_per_author=er.boolean("one_prize_per_author", False),
+    )
+    r.failed = r.failed or er.failed
+    return eligibility
+
+
+def _community_file(r: TableReader, ctx: ParseContext) -> list[str]:
+    name = r.string("community_file", example='"community.csv"')
+    if not name:
+        return []
+    path = ctx.base_dir / name
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        r.problem(
+            "community_file",
+            name,
+            f"cannot be read ({reason}; looked at {path})",
+            "give a UTF-8 CSV path relative to the config file, one handle per row",
+        )
+        return []
+    handles: list[str] = []
+    for n, row in enumerate(rows, start=1):
+        cell = row[0].strip() if row else ""
+        if not cell:
+            continue
+        if n == 1 and cell.lower() in COMMUNITY_HEADERS:
+            continue
+        handle = parse_handle(cell)
+        if handle is None:
+            r.problem(
+                "community_file",
+                name,
+                f"row {n} holds {cell!r}, not a valid X handle",
+                "put one handle (1-15 letters, digits, underscores) in the first column",
+            )
+            continue
+        handles.append(handle)
+    return handles

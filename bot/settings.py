@@ -1,0 +1,278 @@
+"""Environment (and `.env`) -> `Settings`: credentials, database, config path, API base, logging.
+
+Built once by the CLI's `main()` after `load_dotenv()`; `load_settings(environ)` itself only reads
+the mapping it is given, so tests pass a dict. Every value is validated and every problem reported
+at once (as `bot.config.ConfigError`, file "environment"), naming the variable, the bad value and
+the fix. Credentials are `Secret`s: masked in `repr`, `str` and f-strings, and never put in an error
+message; `Settings.secrets()` lists the raw values the log filter masks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from bot.config.problems import ConfigError, Problem
+
+DEFAULT_DATABASE_URL = "sqlite:///data/contestbot.db"
+DEFAULT_CONFIG = "config/contestbot.toml"
+DEFAULT_API_BASE_URL = "https://api.twitter.com"
+SOURCE = "environment"
+
+LogFormat = Literal["text", "json"]
+
+CREDENTIALS = (
+    "X_BEARER_TOKEN",
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+)
+USER_CONTEXT = CREDENTIALS[1:]
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+class Secret:
+    """A credential. It shows as `'***'` everywhere; only `reveal()` gives the value, and only the
+    code that hands it to the X client should call it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings. Credentials are None when unset. `database_url` may hold a password
+    (PostgreSQL): use `database_url_masked` to show it."""
+
+    x_bearer_token: Secret | None = None
+    x_api_key: Secret | None = None
+    x_api_secret: Secret | None = None
+    x_access_token: Secret | None = None
+    x_access_token_secret: Secret | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    config_path: Path = Path(DEFAULT_CONFIG)
+    x_api_base_url: str = DEFAULT_API_BASE_URL
+    log_format: LogFormat = "text"
+    log_file: Path | None = None
+
+    def __repr__(self) -> str:
+        creds = ", ".join(
+            f"{name.lower()}={'***' if getattr(self, name.lower()) else None}"
+            for name in CREDENTIALS
+        )
+        return (
+            f"Settings({creds}, database_url={self.database_url_masked!r}, "
+            f"config_path={str(self.config_path)!r}, x_api_base_url={self.x_api_base_url!r}, "
+            f"log_format={self.log_format!r}, log_file={self.log_file!r})"
+        )
+
+    @property
+    def database_url_masked(self) -> str:
+        return mask_url_password(self.database_url)
+
+    @property
+    def has_user_context(self) -> bool:
+        """Whether the four OAuth 1.0a user credentials (to post, read mentions) are set."""
+        return all(getattr(self, n.lower()) for n in USER_CONTEXT)
+
+    @property
+    def is_default_api(self) -> bool:
+        return self.x_api_base_url == DEFAULT_API_BASE_URL
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when `database_url` is a SQLite file, else None."""
+        return sqlite_file(self.database_url)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Raw secret values (credentials, database password) for the log filter to mask."""
+        values = [s.reveal() for s in (getattr(self, n.lower()) for n in CREDENTIALS) if s]
+        password = urlsplit(self.database_url).password
+        if password:
+            values.append(password)
+        return tuple(values)
+
+    def missing(self, *names: str) -> tuple[str, ...]:
+        """Which of the credential variables `names` are unset."""
+        return tuple(n for n in names if not getattr(self, n.lower()))
+
+
+def sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:///"):
+        return None
+    rest = url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(rest) if rest and rest != ":memory:" else None
+
+
+def mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Validate `environ` (os.environ after load_dotenv(), or a test's dict). Raises
+    `ConfigError` listing every problem; empty values count as unset."""
+    problems: list[Problem] = []
+
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    def problem(name: str, value: object, issue: str, fix: str) -> None:
+        problems.append(Problem(file=SOURCE, key=name, value=value, issue=issue, fix=fix))
+
+    secrets: dict[str, Secret | None] = {}
+    for name in CREDENTIALS:
+        raw = get(name)
+        if raw is not None and any(ch.isspace() for ch in raw):
+            problem(
+                name,
+                "***",
+                "contains whitespace",
+                "paste the credential exactly as the X developer console shows it, unquoted",
+            )
+            raw = None
+        secrets[name] = Secret(raw) if raw else None
+
+    database_url = _database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL, problem)
+    base_url = _base_url(get("X_API_BASE_URL") or DEFAULT_API_BASE_URL, problem)
+
+    log_format = get("CONTESTBOT_LOG_FORMAT") or "text"
+    if log_format not in ("text", "json"):
+        problem("CONTESTBOT_LOG_FORMAT", log_format, "is not a log format", "use text or json")
+        log_format = "text"
+    log_file = get("CONTESTBOT_LOG_FILE")
+    if log_file is not None and Path(log_file).is_dir():
+        problem(
+            "CONTESTBOT_LOG_FILE",
+            log_file,
+            "is a directory",
+            "give a file path, e.g. data/contestbot.log",
+        )
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        x_bearer_token=secrets["X_BEARER_TOKEN"],
+        x_api_key=secrets["X_API_KEY"],
+        x_api_secret=secrets["X_API_SECRET"],
+        x_access_token=secrets["X_ACCESS_TOKEN"],
+        x_access_token_secret=secrets["X_ACCESS_TOKEN_SECRET"],
+        database_url=database_url,
+        config_path=Path(get("CONTESTBOT_CONFIG") or DEFAULT_CONFIG),
+        x_api_base_url=base_url,
+        log_format="json" if log_format == "json" else "text",
+        log_file=Path(log_file) if log_file else None,
+    )
+
+
+def _database_url(url: str, problem: _Reporter) -> str:
+    shown = mask_url_password(url)
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "postgres":
+        problem(
+            "DATABASE_URL",
+            shown,
+            "uses the scheme postgres://, which SQLAlchemy does not accept",
+            "write postgresql://user:password@host/dbname",
+        )
+        return url
+    if scheme not in DATABASE_SCHEMES:
+        problem(
+            "DATABASE_URL",
+            shown,
+            f"has the scheme {scheme or '(none)'!r}, which contestbot does not support",
+            "use sqlite:///data/contestbot.db (a file) or postgresql://user:password@host/dbname",
+        )
+        return url
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or sqlite_file(url) is None:
+            problem(
+                "DATABASE_URL",
+                shown,
+                "is not a SQLite file URL",
+                "use sqlite:///relative/path.db or sqlite:////absolute/path.db",
+            )
+        return url
+    parts = urlsplit(url)
+    if (not parts.hostname and "host=" not in parts.query) or not parts.path.strip("/"):
+        problem(
+            "DATABASE_URL",
+            shown,
+            "does not name a host and a database",
+            "write postgresql://user:password@host:5432/dbname",
+        )
+    # psycopg 3 is the driver we ship; plain postgresql:// would make SQLAlchemy look for psycopg2.
+    if scheme == "postgresql":
+        return "postgresql+psycopg" + url[len("postgresql") :]
+    return url
+
+
+def _base_url(url: str, problem: _Reporter) -> str:
+    fix = "use https://host, or http://127.0.0.1:PORT for a local sandbox"
+    try:
+        parts: SplitResult = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        problem("X_API_BASE_URL", url, "is not a valid URL", fix)
+        return url
+    if parts.scheme not in ("http", "https") or not host:
+        problem("X_API_BASE_URL", url, "is not an http(s) URL with a host", fix)
+        return url
+    if parts.query or parts.fragment or parts.username:
+        problem("X_API_BASE_URL", url, "has a query, fragment or user part", fix)
+        return url
+    if parts.scheme == "http" and not is_loopback(host):
+        problem(
+            "X_API_BASE_URL",
+            url,
+            "uses plain http on a host that is not loopback (credentials would travel in clear)",
+            "use https://, or http:// only with 127.0.0.1, ::1 or localhost",
+        )
+        return url
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Reporter(Protocol):
+    def __call__(self, name: str, value: object, issue: str, fix: str) -> None: ...
