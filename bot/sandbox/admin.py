@@ -1,0 +1,127 @@
+"""Admin routes under `/_sandbox/` (no auth; never a real X API path): the request log, the posted
+tweets, a state summary, fault switches, world actions and (with a ManualClock) the clock.
+
+  GET    /_sandbox/state          summary: clock, world counts, faults, log sizes
+  GET    /_sandbox/requests       the request log        POST /_sandbox/reset-log  clear it
+  GET    /_sandbox/posted         tweets posted through POST /2/tweets
+  GET    /_sandbox/faults         active faults          POST   /_sandbox/faults   add one (JSON)
+  DELETE /_sandbox/faults         clear all              DELETE /_sandbox/faults/<id>
+  POST   /_sandbox/world          one scenario event as JSON ({"action": "like", ...})
+  POST   /_sandbox/late-indexing  {"seconds": N}
+  POST   /_sandbox/clock          {"advance": seconds} or {"set": ISO time} (ManualClock only)
+  GET    /_sandbox/tweets/<id>    the full stored state of one tweet (any version, even deleted)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import ManualClock
+from bot.sandbox.faults import KINDS
+from bot.sandbox.player import apply_event
+from bot.sandbox.scenario import METRIC_NAMES, Event, ScenarioError, check_event
+from bot.sandbox.wire import ts
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import Sandbox
+
+
+def handle_admin(sb: Sandbox, method: str, raw_path: str, body: bytes) -> tuple[int, Any]:
+    path = raw_path.split("?", 1)[0].rstrip("/")
+    try:
+        payload = json.loads(body) if body else {}
+    except ValueError:
+        return 400, {"error": "the body must be JSON"}
+    try:
+        return _route(sb, method, path, payload)
+    except (KeyError, ValueError, TypeError) as exc:
+        return 400, {"error": str(exc.args[0]) if exc.args else repr(exc)}
+
+
+def _route(sb: Sandbox, method: str, path: str, payload: Any) -> tuple[int, Any]:
+    if (method, path) == ("GET", "/_sandbox/state"):
+        return 200, {
+            "world": sb.world.summary(),
+            "bot": {"id": sb.bot_user_id, "username": sb.bot_username},
+            "faults": sb.faults.snapshot(),
+            "requests": len(sb.requests),
+            "posted": len(sb.posted),
+            "media": len(sb.media),
+        }
+    if (method, path) == ("GET", "/_sandbox/requests"):
+        return 200, {"requests": [r.as_dict() for r in sb.requests]}
+    if (method, path) == ("POST", "/_sandbox/reset-log"):
+        sb.reset_log()
+        return 200, {"ok": True}
+    if (method, path) == ("GET", "/_sandbox/posted"):
+        return 200, {"posted": sb.posted}
+    if (method, path) == ("GET", "/_sandbox/faults"):
+        return 200, {"faults": sb.faults.snapshot(), "kinds": list(KINDS)}
+    if (method, path) == ("POST", "/_sandbox/faults"):
+        spec = dict(payload)
+        for key in ("start", "end"):
+            if spec.get(key):
+                spec[key] = _time(spec[key])
+        fault = sb.faults.add(spec.pop("kind"), **spec)
+        return 201, {"fault": fault.as_dict()}
+    if (method, path) == ("DELETE", "/_sandbox/faults"):
+        sb.faults.clear()
+        return 200, {"faults": []}
+    if method == "DELETE" and path.startswith("/_sandbox/faults/"):
+        ok = sb.faults.remove(int(path.rsplit("/", 1)[1]))
+        return (200 if ok else 404), {"removed": ok}
+    if (method, path) == ("POST", "/_sandbox/world"):
+        return _world_action(sb, payload)
+    if (method, path) == ("POST", "/_sandbox/late-indexing"):
+        sb.late_indexing(float(payload["seconds"]))
+        return 200, {"index_delay": sb.world.index_delay}
+    if (method, path) == ("POST", "/_sandbox/clock"):
+        if not isinstance(sb.clock, ManualClock):
+            return 409, {"error": "the sandbox clock is not a ManualClock; it cannot be moved"}
+        if "set" in payload:
+            sb.clock.set(_time(payload["set"]))
+        else:
+            sb.clock.advance(float(payload.get("advance", 0)))
+        return 200, {"now": ts(sb.clock.now())}
+    if method == "GET" and path.startswith("/_sandbox/tweets/"):
+        t = sb.world.get(path.rsplit("/", 1)[1])
+        if t is None:
+            return 404, {"error": "unknown tweet id"}
+        return 200, {
+            "id": t.id,
+            "text": t.full_text,
+            "author_id": t.author_id,
+            "created_at": ts(t.created_at),
+            "deleted": t.deleted,
+            "edit_history_tweet_ids": list(t.chain),
+            "likes": t.likes,
+            "replies": t.replies,
+            "retweets": t.retweets,
+            "quotes": t.quotes,
+        }
+    return 404, {"error": f"no admin route {method} {path}"}
+
+
+def _world_action(sb: Sandbox, payload: dict[str, Any]) -> tuple[int, Any]:
+    allowed = {f.name for f in fields(Event)} | set(METRIC_NAMES)
+    unknown = set(payload) - allowed - {"at"}
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    data = {k: v for k, v in payload.items() if k in allowed and k not in METRIC_NAMES}
+    data.pop("at", None)
+    metrics = tuple((k, int(payload[k])) for k in METRIC_NAMES if k in payload)
+    try:
+        event = check_event(Event(at=0.0, metrics=metrics, **data), "world action")
+    except ScenarioError as exc:
+        return 400, {"error": str(exc)}
+    when = _time(payload["at"]) if "at" in payload else sb.clock.now()
+    created = apply_event(sb.world, event, when, {})
+    return 200, {"created": created}
+
+
+def _time(raw: str) -> datetime:
+    when = datetime.fromisoformat(raw)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

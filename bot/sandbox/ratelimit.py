@@ -1,0 +1,76 @@
+"""Per-endpoint, per-token rate-limit buckets with the 2026 limits of CONTRACT.md §7.1.
+
+Each (endpoint, token) pair has a fixed window that opens on its first request and resets after
+15 minutes (24 hours for the app-level posting and media caps); the reset epoch comes from the
+injected clock so a ManualClock test can run a bucket dry and then step past its reset.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+WINDOW = 15 * 60
+DAY = 24 * 3600
+
+# endpoint -> ((app limit, app window), (user limit, user window)); None = not allowed/no limit
+LIMITS: dict[str, tuple[tuple[int, int] | None, tuple[int, int] | None]] = {
+    "search": ((450, WINDOW), (300, WINDOW)),
+    "mentions": ((450, WINDOW), (300, WINDOW)),
+    "tweets": ((3500, WINDOW), (5000, WINDOW)),
+    "tweet": ((450, WINDOW), (900, WINDOW)),
+    "create": ((10000, DAY), (100, WINDOW)),
+    "delete": (None, (50, WINDOW)),
+    "me": (None, (75, WINDOW)),
+    "user_by_username": ((300, WINDOW), (900, WINDOW)),
+    "user_tweets": ((1500, WINDOW), (900, WINDOW)),
+    "media_upload": ((50000, DAY), (500, WINDOW)),
+}
+
+
+@dataclass
+class Bucket:
+    limit: int
+    remaining: int
+    reset: int  # unix epoch seconds
+
+
+class RateLimiter:
+    """`take()` spends one request; `overrides` lets tests shrink a limit (endpoint -> limit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], Bucket] = {}
+        self.overrides: dict[str, int] = {}
+
+    def take(self, endpoint: str, token: str, user_context: bool, now: datetime) -> Bucket:
+        """Spend one request (unless the bucket is empty) and return the bucket after it."""
+        app, user = LIMITS.get(endpoint, ((900, WINDOW), (900, WINDOW)))
+        spec = user if user_context else app
+        limit, window = spec if spec is not None else (900, WINDOW)
+        limit = self.overrides.get(endpoint, limit)
+        epoch = int(now.timestamp())
+        with self._lock:
+            key = (endpoint, token)
+            b = self._buckets.get(key)
+            if b is None or epoch >= b.reset or b.limit != limit:
+                b = Bucket(limit, limit, epoch + window)
+                self._buckets[key] = b
+            if b.remaining > 0:
+                b.remaining -= 1
+                return Bucket(b.limit, b.remaining, b.reset)
+            return Bucket(b.limit, -1, b.reset)
+
+    def drain(self, endpoint: str, token: str, now: datetime, reset_in: int = WINDOW) -> None:
+        """Empty a bucket now (used by the 429-burst fault) until `reset_in` seconds from now."""
+        epoch = int(now.timestamp())
+        with self._lock:
+            key = (endpoint, token)
+            b = self._buckets.get(key)
+            limit = b.limit if b else self.overrides.get(endpoint, 450)
+            self._buckets[key] = Bucket(limit, 0, epoch + reset_in)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()

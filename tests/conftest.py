@@ -1,0 +1,57 @@
+"""Shared fixtures: a `clock` (ManualClock) and a started `sandbox` (real local X API server on
+127.0.0.1, port 0, with a bot account and its credentials), plus `redirect_client`, which mounts
+the CONTRACT.md §9 redirect adapter on a tweepy Client's session so it talks to the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from requests.adapters import HTTPAdapter
+
+from bot.clock import ManualClock
+from bot.sandbox import Sandbox, World
+
+pytest_plugins = ["tests.db_fixture"]
+
+START = datetime(2026, 9, 1, 12, 0, 0, tzinfo=UTC)
+
+
+class RedirectAdapter(HTTPAdapter):
+    """Sends requests meant for https://api.twitter.com to the sandbox instead. The OAuth 1.0a
+    signature was already computed over api.twitter.com, as the sandbox expects."""
+
+    def __init__(self, base_url: str, timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        request.url = request.url.replace("https://api.twitter.com", self.base_url, 1)
+        if self.timeout is not None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def redirect_client(client: Any, base_url: str, timeout: float | None = None) -> Any:
+    """Point a tweepy Client (or a requests.Session) at `base_url`; returns it."""
+    session = getattr(client, "session", client)
+    session.mount("https://api.twitter.com", RedirectAdapter(base_url, timeout))
+    return client
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def sandbox(clock: ManualClock) -> Iterator[Sandbox]:
+    sb = Sandbox(World(clock), clock=clock, bot_username="contestbot")
+    sb.start()
+    try:
+        yield sb
+    finally:
+        sb.stop()

@@ -1,0 +1,137 @@
+"""Every fault switch, observed from a tweepy Client (or plain requests for the admin route)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+import tweepy
+
+from bot.clock import ManualClock
+from bot.sandbox import Sandbox
+from tests.sandbox.conftest import make_client
+
+
+def test_rate_limit_burst_then_reset(
+    sandbox: Sandbox, client: tweepy.Client, clock: ManualClock
+) -> None:
+    sandbox.faults.add("rate_limit", "search", count=1, reset_in=120)
+    with pytest.raises(tweepy.TooManyRequests) as info:
+        client.search_recent_tweets("x")
+    assert info.value.reset_time == int(clock.now().timestamp()) + 120
+    with pytest.raises(tweepy.TooManyRequests):  # the bucket stays empty until the reset
+        client.search_recent_tweets("x")
+    client.get_users_mentions(sandbox.bot_user_id)  # another endpoint is fine
+    clock.advance(121)
+    assert client.search_recent_tweets("x").meta == {"result_count": 0}
+
+
+def test_usage_cap_body(sandbox: Sandbox, client: tweepy.Client) -> None:
+    sandbox.faults.add("usage_cap")
+    with pytest.raises(tweepy.TooManyRequests) as info:
+        client.get_tweets(["1"])
+    body = info.value.response.json()
+    assert body["type"] == "https://api.twitter.com/2/problems/usage-capped"
+    assert body["title"] == "UsageCapExceeded" and body["period"] == "Monthly"
+    assert int(info.value.response.headers["x-rate-limit-remaining"]) > 0
+
+
+def test_credits_depleted_is_a_plain_http_exception(
+    sandbox: Sandbox, client: tweepy.Client
+) -> None:
+    sandbox.faults.add("credits", "create")
+    with pytest.raises(tweepy.HTTPException) as info:
+        client.create_tweet(text="hi")
+    assert type(info.value) is tweepy.HTTPException
+    assert info.value.response.status_code == 402
+    assert info.value.response.json()["title"] == "CreditsDepleted"
+    assert sandbox.posted == []
+
+
+@pytest.mark.parametrize(("kind", "status"), [("server_error", 500), ("unavailable", 503)])
+def test_server_errors(sandbox: Sandbox, client: tweepy.Client, kind: str, status: int) -> None:
+    sandbox.faults.add(kind, "search", count=2)
+    for _ in range(2):
+        with pytest.raises(tweepy.TwitterServerError) as info:
+            client.search_recent_tweets("x")
+        assert info.value.response.status_code == status
+    client.search_recent_tweets("x")  # the third call succeeds
+    assert [r.fault for r in sandbox.requests] == [kind, kind, None]
+
+
+def test_unauthorized_and_not_enrolled(sandbox: Sandbox, client: tweepy.Client) -> None:
+    sandbox.faults.add("unauthorized", "me", count=1)
+    sandbox.faults.add("not_enrolled", "search", count=1)
+    with pytest.raises(tweepy.Unauthorized):
+        client.get_me()
+    with pytest.raises(tweepy.Forbidden) as info:
+        client.search_recent_tweets("x")
+    assert info.value.response.json()["reason"] == "client-not-enrolled"
+
+
+def test_slow_response_beats_the_client_timeout(sandbox: Sandbox) -> None:
+    sandbox.faults.add("slow", "search", count=1, delay=0.6)
+    client = make_client(sandbox, timeout=0.2)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        client.search_recent_tweets("x")
+    assert client.search_recent_tweets("x").meta == {"result_count": 0}
+
+
+def test_dropped_connection(sandbox: Sandbox, client: tweepy.Client) -> None:
+    sandbox.faults.add("drop", "tweets", count=1)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.get_tweets(["1"])
+    assert sandbox.requests[-1].status == 0
+    assert client.get_tweets(["1"]).errors
+
+
+def test_malformed_json(sandbox: Sandbox, client: tweepy.Client) -> None:
+    sandbox.world.add_user("alice")
+    tid = sandbox.world.post("alice", "hello")
+    sandbox.faults.add("malformed", "tweet", count=1)
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        client.get_tweet(tid)
+    assert client.get_tweet(tid).data.text == "hello"
+
+
+def test_probability_is_seeded_and_reproducible(clock: ManualClock) -> None:
+    from bot.sandbox import Faults
+
+    def fired(seed: int) -> list[bool]:
+        f = Faults(seed)
+        f.add("unavailable", "search", probability=0.5)
+        return [f.pick("search", clock.now()) is not None for _ in range(40)]
+
+    assert fired(3) == fired(3)
+    assert 5 < sum(fired(3)) < 35
+
+
+def test_time_window(sandbox: Sandbox, client: tweepy.Client, clock: ManualClock) -> None:
+    sandbox.faults.add(
+        "unavailable",
+        start=clock.now() + timedelta(minutes=1),
+        end=clock.now() + timedelta(minutes=2),
+    )
+    client.search_recent_tweets("x")
+    clock.advance(60)
+    with pytest.raises(tweepy.TwitterServerError):
+        client.search_recent_tweets("x")
+    clock.advance(60)
+    client.search_recent_tweets("x")
+
+
+def test_faults_through_the_admin_route(sandbox: Sandbox, client: tweepy.Client) -> None:
+    resp = requests.post(
+        sandbox.base_url + "/_sandbox/faults",
+        json={"kind": "unavailable", "endpoint": "mentions", "count": 1},
+        timeout=5,
+    )
+    assert resp.status_code == 201 and resp.json()["fault"]["kind"] == "unavailable"
+    with pytest.raises(tweepy.TwitterServerError):
+        client.get_users_mentions(sandbox.bot_user_id)
+    bad = requests.post(sandbox.base_url + "/_sandbox/faults", json={"kind": "meteor"}, timeout=5)
+    assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
+    assert requests.delete(sandbox.base_url + "/_sandbox/faults", timeout=5).json() == {
+        "faults": []
+    }
