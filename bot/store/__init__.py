@@ -1,0 +1,380 @@
+"""The database: the only package importing SQLAlchemy. `Store` takes and returns core dataclasses.
+
+Every method opens one short session and commits once, so what a method writes lands together or
+not at all: `save_page` writes a page's tweets, their authors, the competition's entry list and the
+stream's cursor in one transaction (a crash never leaves a cursor ahead of its tweets);
+`save_lookup` writes a refresh's metric snapshots and status marks in one. Writes are idempotent
+upserts (select the existing keys, then bulk insert and bulk update; see `bot.store.writes`),
+portable between SQLite (the default, `sqlite:///data/contestbot.db`) and PostgreSQL. Tweets are
+keyed by the first id of their edit history; `tweet_ids` maps every version id onto that key. The
+schema is created and upgraded only by the Alembic migrations in `bot/store/migrations`
+(`Store.upgrade()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, delete, event, func, insert, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import sessionmaker
+
+from bot.core.models import Competition, Entry, Lookup, Metrics, Page, Tweet, User
+from bot.core.polling import Cursor, CursorUpdate, Snapshot
+from bot.store.convert import competition_config, user_from_row
+from bot.store.schema import (
+    AuthorRow,
+    CompetitionEntryRow,
+    CompetitionRow,
+    CursorRow,
+    MetricSnapshotRow,
+    PollRunRow,
+    ReplyRow,
+    TweetRow,
+)
+from bot.store.writes import (
+    add_entries,
+    add_snapshots,
+    entry_of,
+    existing,
+    key_of,
+    mark_problems,
+    repliers_of,
+    sqlite_pragmas,
+    upsert_authors,
+    upsert_tweets,
+    write_cursor,
+)
+
+DEFAULT_URL = "sqlite:///data/contestbot.db"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+__all__ = ["DEFAULT_URL", "Store"]
+
+
+class Store:
+    """The bot's database. `url` is any SQLAlchemy URL (SQLite files get their folder created)."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
+        parsed = make_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        database = parsed.database or ""
+        if is_sqlite and database not in ("", ":memory:") and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.url = parsed.render_as_string(hide_password=True)
+        self.engine: Engine = create_engine(parsed, echo=echo)
+        if is_sqlite:
+            event.listen(self.engine, "connect", sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------------------------------
+    # Schema
+    # ------------------------------------------------------------------------------------------
+
+    def _alembic(self) -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to `revision` (an empty database gets every table)."""
+        cfg = self._alembic()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self._alembic()).get_current_head()
+
+    def is_current(self) -> bool:
+        """Whether the database is at the newest migration (False for an empty database)."""
+        return self.current_revision() == self.head_revision()
+
+    # ------------------------------------------------------------------------------------------
+    # Competitions and authors
+    # ------------------------------------------------------------------------------------------
+
+    def sync_competitions(self, comps: Sequence[Competition], *, now: datetime) -> None:
+        """Insert declared competitions, and update the stored declaration of those that changed."""
+        with self._sessions.begin() as s:
+            for c in comps:
+                config, digest = competition_config(c)
+                row = s.get(CompetitionRow, c.id)
+                if row is None:
+                    s.add(
+                        CompetitionRow(
+                            id=c.id,
+                            title=c.title,
+                            config=config,
+                            digest=digest,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                elif row.digest != digest:
+                    row.title, row.config, row.digest, row.updated_at = c.title, config, digest, now
+
+    def competition_digest(self, competition_id: str) -> str | None:
+        with self._sessions() as s:
+            return s.scalar(
+                select(CompetitionRow.digest).where(CompetitionRow.id == competition_id)
+            )
+
+    def save_users(self, users: Iterable[User], *, now: datetime) -> None:
+        with self._sessions.begin() as s:
+            upsert_authors(s, users, now)
+
+    def user_by_username(self, username: str) -> User | None:
+        """A stored account by @username (case-insensitive, with or without the '@')."""
+        name = username.lstrip("@").lower()
+        with self._sessions() as s:
+            row = s.scalars(
+                select(AuthorRow).where(func.lower(AuthorRow.username) == name).limit(1)
+            ).first()
+            return user_from_row(row) if row else None
+
+    # ------------------------------------------------------------------------------------------
+    # Polling
+    # ------------------------------------------------------------------------------------------
+
+    def save_page(
+        self,
+        competition_id: str,
+        stream: str,
+        page: Page,
+        *,
+        now: datetime,
+        cursor_update: CursorUpdate | None = None,
+    ) -> int:
+        """Store one page of a stream in ONE transaction: its tweets (idempotent, edits mapped onto
+        their entry), their authors, the competition's entries (source: the part of `stream` before
+        ':', "search" or "mentions"), and, when given, the stream's cursor. Returns how many entries
+        were new to the competition. The competition must have been synced."""
+        source = stream.split(":", 1)[0]
+        with self._sessions.begin() as s:
+            upsert_authors(s, page.users, now)
+            keys = upsert_tweets(s, page.tweets, now, metrics_at=now)
+            added = add_entries(s, competition_id, keys, source, now)
+            if cursor_update is not None:
+                write_cursor(s, competition_id, stream, cursor_update, now)
+        return added
+
+    def get_cursor(self, competition_id: str, stream: str) -> Cursor | None:
+        with self._sessions() as s:
+            row = s.get(CursorRow, (competition_id, stream))
+            if row is None:
+                return None
+            return Cursor(
+                since_id=row.since_id,
+                newest_created_at=row.newest_created_at,
+                pending_next_token=row.pending_next_token,
+                updated_at=row.updated_at,
+            )
+
+    def drop_cursor(self, competition_id: str, stream: str) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                delete(CursorRow).where(
+                    CursorRow.competition_id == competition_id, CursorRow.stream == stream
+                )
+            )
+
+    def tracked_keys(self, competition_id: str) -> list[str]:
+        """Keys of every entry of the competition, whatever its status, in key order."""
+        with self._sessions() as s:
+            return list(
+                s.scalars(
+                    select(CompetitionEntryRow.key)
+                    .where(CompetitionEntryRow.competition_id == competition_id)
+                    .order_by(CompetitionEntryRow.key)
+                )
+            )
+
+    def refresh_targets(self, competition_ids: Sequence[str]) -> list[str]:
+        """Latest version ids of the entries of these competitions worth re-reading (every status
+        but deleted: a protected tweet may become visible again), de-duplicated, in key order."""
+        if not competition_ids:
+            return []
+        with self._sessions() as s:
+            return list(
+                s.scalars(
+                    select(TweetRow.latest_id)
+                    .where(
+                        TweetRow.status != "deleted",
+                        TweetRow.key.in_(
+                            select(CompetitionEntryRow.key).where(
+                                CompetitionEntryRow.competition_id.in_(competition_ids)
+                            )
+                        ),
+                    )
+                    .order_by(TweetRow.key)
+                )
+            )
+
+    def save_lookup(self, lookup: Lookup, taken_at: datetime) -> int:
+        """Store one refresh batch in ONE transaction: a metric snapshot per found tweet (once per
+        (entry, taken_at), so a retried refresh adds nothing), the found tweets' latest metrics, and
+        the status of the problem ids (deleted/protected; other problems leave the status as is).
+        Returns the number of snapshots written."""
+        with self._sessions.begin() as s:
+            upsert_authors(s, lookup.users, taken_at)
+            upsert_tweets(s, lookup.tweets, taken_at, metrics_at=taken_at)
+            written = add_snapshots(s, lookup.tweets, taken_at)
+            mark_problems(s, lookup.problems, taken_at)
+        return written
+
+    def record_poll(
+        self,
+        competition_id: str,
+        *,
+        finished_at: datetime,
+        ok: bool,
+        counts: Mapping[str, int] | None = None,
+        started_at: datetime | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._sessions.begin() as s:
+            s.add(
+                PollRunRow(
+                    competition_id=competition_id,
+                    started_at=started_at,
+                    finished_at=finished_at,
+                    ok=ok,
+                    counts=dict(counts or {}),
+                    error=error,
+                )
+            )
+
+    def last_poll(self, competition_id: str) -> datetime | None:
+        """When the last successful poll of the competition finished."""
+        with self._sessions() as s:
+            return s.scalar(
+                select(func.max(PollRunRow.finished_at)).where(
+                    PollRunRow.competition_id == competition_id, PollRunRow.ok.is_(True)
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # Reading entries
+    # ------------------------------------------------------------------------------------------
+
+    def entry_count(self, competition_id: str) -> int:
+        with self._sessions() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(CompetitionEntryRow)
+                    .where(CompetitionEntryRow.competition_id == competition_id)
+                )
+                or 0
+            )
+
+    def entries(self, competition_id: str) -> list[Entry]:
+        """Every entry of the competition (any status) with its latest version, latest metrics,
+        author and distinct repliers, in key order."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(TweetRow, AuthorRow)
+                .join(CompetitionEntryRow, CompetitionEntryRow.key == TweetRow.key)
+                .outerjoin(AuthorRow, AuthorRow.id == TweetRow.author_id)
+                .where(CompetitionEntryRow.competition_id == competition_id)
+                .order_by(TweetRow.key)
+            ).all()
+            repliers = repliers_of(
+                s,
+                select(CompetitionEntryRow.key).where(
+                    CompetitionEntryRow.competition_id == competition_id
+                ),
+            )
+        return [entry_of(t, a, repliers.get(t.key, ())) for t, a in rows]
+
+    def entry(self, tweet_id: str) -> Entry | None:
+        """The stored entry that `tweet_id` (any version of it) belongs to."""
+        with self._sessions() as s:
+            key = key_of(s, tweet_id)
+            if key is None:
+                return None
+            row = s.execute(
+                select(TweetRow, AuthorRow)
+                .outerjoin(AuthorRow, AuthorRow.id == TweetRow.author_id)
+                .where(TweetRow.key == key)
+            ).first()
+            repliers = repliers_of(s, select(TweetRow.key).where(TweetRow.key == key))
+        return entry_of(row[0], row[1], repliers.get(key, ())) if row else None
+
+    def tweet_key(self, tweet_id: str) -> str | None:
+        """The entry key of any version id, or None when unknown."""
+        with self._sessions() as s:
+            return key_of(s, tweet_id)
+
+    def snapshots(self, tweet_id: str) -> list[Snapshot]:
+        """The metric snapshots of the entry of `tweet_id` (key or any version id), oldest first."""
+        with self._sessions() as s:
+            key = key_of(s, tweet_id) or tweet_id
+            rows = s.scalars(
+                select(MetricSnapshotRow)
+                .where(MetricSnapshotRow.key == key)
+                .order_by(MetricSnapshotRow.taken_at)
+            ).all()
+        return [
+            Snapshot(
+                key=r.key,
+                tweet_id=r.tweet_id,
+                taken_at=r.taken_at,
+                metrics=Metrics(
+                    likes=r.likes,
+                    replies=r.replies,
+                    reposts=r.reposts,
+                    quotes=r.quotes,
+                    bookmarks=r.bookmarks,
+                    impressions=r.impressions,
+                ),
+            )
+            for r in rows
+        ]
+
+    def save_replies(
+        self,
+        conversation_key: str,
+        replies: Sequence[Tweet],
+        users: Sequence[User],
+        *,
+        now: datetime,
+    ) -> int:
+        """Record replies found in an entry's conversation (idempotent by reply id); their authors
+        are stored too. Returns how many replies were new."""
+        names = {u.id: u.username for u in users}
+        with self._sessions.begin() as s:
+            upsert_authors(s, users, now)
+            ids = [r.id for r in replies]
+            known = existing(s, ReplyRow.reply_id, ids)
+            rows = [
+                {
+                    "reply_id": r.id,
+                    "conversation_key": conversation_key,
+                    "replier_id": r.author_id,
+                    "replier_username": names.get(r.author_id, ""),
+                    "created_at": r.created_at,
+                }
+                for r in {r.id: r for r in replies}.values()
+                if r.id not in known
+            ]
+            if rows:
+                s.execute(insert(ReplyRow), rows)
+        return len(rows)

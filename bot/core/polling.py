@@ -1,0 +1,161 @@
+"""Polling decisions, pure: which time window to search, where a cursor moves, when to stop.
+
+The poller (`bot.poller`) asks these functions what to request and the store what it already has;
+nothing here performs I/O or reads the clock (`now` is a parameter). A cursor remembers the newest
+creation time it has seen; the next search re-reads an `overlap` before it (late-indexed tweets are
+found, duplicates are absorbed by idempotent upserts) and never searches outside the competition
+window or beyond the API's 7-day recent-search horizon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from bot.core.models import Metrics, Tweet
+from bot.core.snowflake import snowflake_floor
+
+SEARCH_HORIZON = timedelta(days=7)
+"""How far back GET /2/tweets/search/recent reaches (older since_id/start_time -> 400)."""
+HORIZON_MARGIN = timedelta(minutes=5)
+"""Kept inside the horizon so a start_time computed now is still valid when the server reads it."""
+END_TIME_LAG = timedelta(seconds=30)
+"""end_time must be some seconds in the past (the API asks >= 10 s); searches stay this far back."""
+LOOKUP_BATCH = 100
+"""GET /2/tweets?ids= takes at most 100 ids."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a stream (e.g. "search:0", "mentions:<user_id>") of a competition stands.
+
+    `newest_created_at` is the creation time of the newest tweet the stream has returned, the base
+    of the next window; `since_id` the newest id seen (kept for reference); `pending_next_token` the
+    pagination token of a run still in progress (a crash leaves it set; the poller re-reads from
+    the committed window rather than resume: a token is bound to the exact request that made it).
+    """
+
+    since_id: str | None
+    newest_created_at: datetime | None
+    pending_next_token: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CursorUpdate:
+    """What to write into a cursor, in the same transaction as the page it covers."""
+
+    since_id: str | None
+    newest_created_at: datetime | None
+    pending_next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchWindow:
+    """The time bounds of one paginated run. Exactly one of `since_id`/`start_time` is set."""
+
+    since_id: str | None
+    start_time: datetime | None
+    end_time: datetime | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stored metric reading of an entry: the version `tweet_id` read at `taken_at`."""
+
+    key: str
+    tweet_id: str
+    taken_at: datetime
+    metrics: Metrics
+
+
+def search_window(
+    start: datetime,
+    end: datetime,
+    cursor: Cursor | None,
+    now: datetime,
+    *,
+    overlap: timedelta,
+) -> SearchWindow | None:
+    """The window of the next search run of a competition open from `start` (inclusive) to `end`
+    (exclusive), or None when there is nothing to search yet (or any more).
+
+    First run (or after a dropped cursor): `start_time` = the competition start, clamped inside the
+    7-day horizon. Later runs: `since_id` = the smallest id minted `overlap` before the newest tweet
+    seen, unless that lies before the start (then `start_time` again); a since_id the API finds
+    stale is replaced by `stale_fallback_window`. `end_time` is only sent once
+    the end has passed, capped `END_TIME_LAG` before now as the API requires.
+    """
+    if now < start:
+        return None
+    floor = max(start, now - SEARCH_HORIZON + HORIZON_MARGIN)
+    end_time: datetime | None = None
+    if end <= now:
+        end_time = min(end, now - END_TIME_LAG)
+        if end_time <= floor:
+            return None
+    if cursor is not None and cursor.newest_created_at is not None:
+        resume = cursor.newest_created_at - overlap
+        # Past the 7-day horizon the API answers 400 and the poller falls back: the server, not
+        # our clock, is the authority on where its horizon lies.
+        if resume > start:
+            return SearchWindow(
+                since_id=snowflake_floor(resume), start_time=None, end_time=end_time
+            )
+    return SearchWindow(since_id=None, start_time=floor, end_time=end_time)
+
+
+def stale_fallback_window(window: SearchWindow, start: datetime, now: datetime) -> SearchWindow:
+    """The window to retry with after the API called `window`'s since_id stale: start_time at the
+    competition start or the oldest instant still inside the horizon, whichever is later."""
+    floor = max(start, now - SEARCH_HORIZON + HORIZON_MARGIN)
+    return SearchWindow(since_id=None, start_time=floor, end_time=window.end_time)
+
+
+def should_poll(
+    start: datetime, end: datetime, now: datetime, last_poll: datetime | None, *, settle: timedelta
+) -> bool:
+    """Whether a competition still needs polling: it has started, and no complete poll has finished
+    at or after `end + settle` (one poll after the end, late enough for late-indexed tweets)."""
+    if now < start:
+        return False
+    return last_poll is None or last_poll < end + settle
+
+
+def advance_cursor(
+    previous: Cursor | None, seen: Iterable[Tweet], *, pending_next_token: str | None = None
+) -> CursorUpdate:
+    """The cursor after a run that returned `seen`: the newest id and creation time among them and
+    the previous cursor (a cursor never moves backwards; an empty run leaves it where it was)."""
+    since_id = previous.since_id if previous else None
+    newest = previous.newest_created_at if previous else None
+    for tweet in seen:
+        if since_id is None or int(tweet.id) > int(since_id):
+            since_id = tweet.id
+        if newest is None or tweet.created_at > newest:
+            newest = tweet.created_at
+    return CursorUpdate(
+        since_id=since_id, newest_created_at=newest, pending_next_token=pending_next_token
+    )
+
+
+def batched(items: Sequence[T], size: int = LOOKUP_BATCH) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items."""
+    if size <= 0:
+        raise ValueError(f"batch size must be positive, got {size}")
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def search_stream(index: int) -> str:
+    """The cursor stream name of a competition's `index`-th search query."""
+    return f"search:{index}"
+
+
+def mentions_stream(user_id: str) -> str:
+    """The cursor stream name of the mentions of account `user_id`."""
+    return f"mentions:{user_id}"

@@ -1,0 +1,122 @@
+"""Conversions between the store's rows and the core dataclasses (`bot.store` internals).
+
+Row dictionaries here feed bulk (executemany) inserts and updates; the `*_from_row` functions
+rebuild the core values the store's methods return. Competitions are kept as canonical JSON with
+a SHA-256 digest so `sync_competitions` can tell a changed declaration from an unchanged one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from bot.core.models import Competition, Metrics, Reference, Tweet, User
+from bot.core.snowflake import snowflake_time
+from bot.store.schema import AuthorRow, TweetRow
+
+
+def competition_config(c: Competition) -> tuple[dict[str, Any], str]:
+    """The competition as JSON-ready data, and the SHA-256 of its canonical serialisation."""
+    data = json.loads(json.dumps(asdict(c), default=_json_default, sort_keys=True))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return data, hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {value!r}")
+
+
+def author_values(u: User, now: datetime) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "username": u.username,
+        "name": u.name,
+        "created_at": u.created_at,
+        "followers": u.followers_count,
+        "following": u.following_count,
+        "tweet_count": u.tweet_count,
+        "protected": u.protected,
+        "updated_at": now,
+    }
+
+
+def user_from_row(row: AuthorRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        name=row.name,
+        created_at=row.created_at,
+        followers_count=row.followers,
+        following_count=row.following,
+        tweet_count=row.tweet_count,
+        protected=row.protected,
+    )
+
+
+def original_created_at(t: Tweet) -> datetime:
+    """When the chain's first version was posted: the tweet's own time if it is the first version,
+    else what the key's snowflake encodes (to the second, like the API's created_at)."""
+    if t.id == t.key:
+        return t.created_at
+    return snowflake_time(t.key).replace(microsecond=0)
+
+
+def content_values(t: Tweet) -> dict[str, Any]:
+    """The columns that follow the newest version of a chain."""
+    return {
+        "latest_id": t.id,
+        "author_id": t.author_id,
+        "text": t.text,
+        "note_text": t.note_text,
+        "conversation_id": t.conversation_id,
+        "in_reply_to_user_id": t.in_reply_to_user_id,
+        "lang": t.lang,
+        "edit_history": list(t.edit_history_ids),
+        "references": [{"type": r.type, "id": r.id} for r in t.references],
+        "hashtags": list(t.hashtags),
+        "mentions": list(t.mentions),
+    }
+
+
+def metric_values(m: Metrics) -> dict[str, int]:
+    return {
+        "likes": m.likes,
+        "replies": m.replies,
+        "reposts": m.reposts,
+        "quotes": m.quotes,
+        "bookmarks": m.bookmarks,
+        "impressions": m.impressions,
+    }
+
+
+def tweet_from_row(row: TweetRow) -> Tweet:
+    return Tweet(
+        id=row.latest_id,
+        text=row.text,
+        author_id=row.author_id,
+        created_at=row.created_at,
+        edit_history_ids=tuple(row.edit_history) or (row.key,),
+        conversation_id=row.conversation_id,
+        in_reply_to_user_id=row.in_reply_to_user_id,
+        lang=row.lang,
+        references=tuple(
+            Reference(type=r["type"], id=r["id"])  # type: ignore[arg-type]
+            for r in row.references
+        ),
+        hashtags=tuple(row.hashtags),
+        mentions=tuple(row.mentions),
+        note_text=row.note_text,
+        metrics=Metrics(
+            likes=row.likes,
+            replies=row.replies,
+            reposts=row.reposts,
+            quotes=row.quotes,
+            bookmarks=row.bookmarks,
+            impressions=row.impressions,
+        ),
+    )

@@ -1,0 +1,267 @@
+"""The store's write and read helpers, each running inside the caller's session and transaction.
+
+Upserts are dialect-agnostic: select which keys already exist (IN lists of bounded size), then one
+executemany INSERT for the new rows and one ORM bulk UPDATE by primary key for the known ones, so a
+page of 100 tweets costs a handful of statements whatever the backend. Only `bot.store` uses this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.models import Entry, EntryStatus, Tweet, User
+from bot.core.polling import CursorUpdate
+from bot.store.convert import (
+    author_values,
+    content_values,
+    metric_values,
+    original_created_at,
+    tweet_from_row,
+    user_from_row,
+)
+from bot.store.schema import (
+    AuthorRow,
+    CompetitionEntryRow,
+    CursorRow,
+    MetricSnapshotRow,
+    ReplyRow,
+    TweetIdRow,
+    TweetRow,
+)
+
+_STATUS_OF_PROBLEM: dict[str, EntryStatus] = {
+    "deleted": "deleted",
+    "protected": "protected",
+    "suspended": "protected",
+}
+_IN_CHUNK = 500  # bound the size of IN (...) lists (SQLite's variable limit)
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    # WAL lets the CLI read while the daemon writes; NORMAL sync is durable at each checkpoint.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def existing(s: Session, column: Any, values: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(values), _IN_CHUNK):
+        found.update(s.scalars(select(column).where(column.in_(values[i : i + _IN_CHUNK]))))
+    return found
+
+
+def key_of(s: Session, tweet_id: str) -> str | None:
+    return s.scalar(select(TweetIdRow.key).where(TweetIdRow.id == tweet_id))
+
+
+def upsert_authors(s: Session, users: Iterable[User], now: datetime) -> None:
+    by_id = {u.id: u for u in users}
+    if not by_id:
+        return
+    known = existing(s, AuthorRow.id, list(by_id))
+    new = [author_values(u, now) for i, u in by_id.items() if i not in known]
+    old = [author_values(u, now) for i, u in by_id.items() if i in known]
+    if new:
+        s.execute(insert(AuthorRow), new)
+    if old:
+        s.execute(update(AuthorRow), old)
+
+
+def upsert_tweets(
+    s: Session, tweets: Iterable[Tweet], now: datetime, *, metrics_at: datetime
+) -> list[str]:
+    """Insert new chains, move known ones to a newer version, map every version id; returns the
+    keys touched. An older version found later changes nothing but its id mapping."""
+    latest: dict[str, Tweet] = {}
+    every: dict[str, str] = {}
+    for t in tweets:
+        current = latest.get(t.key)
+        if current is None or int(t.id) > int(current.id):
+            latest[t.key] = t
+        for version in (*t.edit_history_ids, t.id):
+            every[version] = t.key
+    if not latest:
+        return []
+    keys = list(latest)
+    stored: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(keys), _IN_CHUNK):
+        for key, latest_id, status in s.execute(
+            select(TweetRow.key, TweetRow.latest_id, TweetRow.status).where(
+                TweetRow.key.in_(keys[i : i + _IN_CHUNK])
+            )
+        ):
+            stored[key] = (latest_id, status)
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for key, t in latest.items():
+        if key not in stored:
+            new.append(
+                {
+                    "key": key,
+                    **content_values(t),
+                    **metric_values(t.metrics),
+                    "created_at": original_created_at(t),
+                    "metrics_at": metrics_at,
+                    "status": "active",
+                    "status_changed_at": None,
+                    "first_seen_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        latest_id, status = stored[key]
+        values: dict[str, Any] = {"key": key, "updated_at": now}
+        if int(t.id) >= int(latest_id):
+            values.update(content_values(t), **metric_values(t.metrics), metrics_at=metrics_at)
+        if t.id == key:
+            values["created_at"] = t.created_at
+        if status != "active":
+            values.update(status="active", status_changed_at=now)
+        changed.append(values)
+    if new:
+        s.execute(insert(TweetRow), new)
+    for group in by_columns(changed):
+        s.execute(update(TweetRow), group)
+    ids = list(every)
+    known_ids = existing(s, TweetIdRow.id, ids)
+    id_rows = [{"id": i, "key": k} for i, k in every.items() if i not in known_ids]
+    if id_rows:
+        s.execute(insert(TweetIdRow), id_rows)
+    return keys
+
+
+def by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
+def add_entries(
+    s: Session, competition_id: str, keys: Sequence[str], source: str, now: datetime
+) -> int:
+    if not keys:
+        return 0
+    known: set[str] = set()
+    for i in range(0, len(keys), _IN_CHUNK):
+        known.update(
+            s.scalars(
+                select(CompetitionEntryRow.key).where(
+                    CompetitionEntryRow.competition_id == competition_id,
+                    CompetitionEntryRow.key.in_(keys[i : i + _IN_CHUNK]),
+                )
+            )
+        )
+    rows = [
+        {"competition_id": competition_id, "key": k, "source": source, "found_at": now}
+        for k in keys
+        if k not in known
+    ]
+    if rows:
+        s.execute(insert(CompetitionEntryRow), rows)
+    return len(rows)
+
+
+def write_cursor(
+    s: Session, competition_id: str, stream: str, cursor: CursorUpdate, now: datetime
+) -> None:
+    row = s.get(CursorRow, (competition_id, stream))
+    if row is None:
+        row = CursorRow(competition_id=competition_id, stream=stream)
+        s.add(row)
+    row.since_id = cursor.since_id
+    row.newest_created_at = cursor.newest_created_at
+    row.pending_next_token = cursor.pending_next_token
+    row.updated_at = now
+
+
+def add_snapshots(s: Session, tweets: Sequence[Tweet], taken_at: datetime) -> int:
+    latest: dict[str, Tweet] = {}
+    for t in tweets:
+        if t.key not in latest or int(t.id) > int(latest[t.key].id):
+            latest[t.key] = t
+    if not latest:
+        return 0
+    keys = list(latest)
+    stored: dict[str, str] = {}
+    taken: set[str] = set()
+    for i in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[i : i + _IN_CHUNK]
+        stored.update(
+            (k, v)
+            for k, v in s.execute(
+                select(TweetRow.key, TweetRow.latest_id).where(TweetRow.key.in_(chunk))
+            )
+        )
+        taken.update(
+            s.scalars(
+                select(MetricSnapshotRow.key).where(
+                    MetricSnapshotRow.key.in_(chunk), MetricSnapshotRow.taken_at == taken_at
+                )
+            )
+        )
+    rows = [
+        {"key": k, "tweet_id": t.id, "taken_at": taken_at, **metric_values(t.metrics)}
+        for k, t in latest.items()
+        if k not in taken and int(t.id) >= int(stored.get(k, t.id))
+    ]
+    if rows:
+        s.execute(insert(MetricSnapshotRow), rows)
+    return len(rows)
+
+
+def mark_problems(s: Session, problems: Sequence[tuple[str, str]], when: datetime) -> None:
+    wanted = {i: _STATUS_OF_PROBLEM[p] for i, p in problems if p in _STATUS_OF_PROBLEM}
+    if not wanted:
+        return
+    keys: dict[str, EntryStatus] = {}
+    ids = list(wanted)
+    for i in range(0, len(ids), _IN_CHUNK):
+        for tweet_id, key in s.execute(
+            select(TweetIdRow.id, TweetIdRow.key).where(TweetIdRow.id.in_(ids[i : i + _IN_CHUNK]))
+        ):
+            keys[key] = wanted[tweet_id]
+    current = {
+        k: st
+        for k, st in s.execute(
+            select(TweetRow.key, TweetRow.status).where(TweetRow.key.in_(list(keys)))
+        )
+    }
+    rows = [
+        {"key": k, "status": st, "status_changed_at": when, "updated_at": when}
+        for k, st in keys.items()
+        if current.get(k) not in (None, st)
+    ]
+    if rows:
+        s.execute(update(TweetRow), rows)
+
+
+def repliers_of(s: Session, keys_query: Any) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for key, username in s.execute(
+        select(ReplyRow.conversation_key, ReplyRow.replier_username)
+        .where(ReplyRow.conversation_key.in_(keys_query))
+        .distinct()
+        .order_by(ReplyRow.conversation_key, ReplyRow.replier_username)
+    ):
+        found.setdefault(key, []).append(username)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def entry_of(t: TweetRow, a: AuthorRow | None, repliers: tuple[str, ...]) -> Entry:
+    author = user_from_row(a) if a is not None else User(id=t.author_id, username="", name="")
+    return Entry(
+        tweet=tweet_from_row(t),
+        author=author,
+        status=cast(EntryStatus, t.status),
+        metrics_at=t.metrics_at,
+        repliers=repliers,
+    )

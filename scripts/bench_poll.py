@@ -1,0 +1,172 @@
+"""Benchmark: the poller ingests and refreshes a sandbox holding N competition tweets.
+
+    python scripts/bench_poll.py [--tweets 100000] [--mentions 0] [--db URL] [--tracemalloc]
+
+The sandbox runs in a child process (its own core, and its memory kept out of the bot's figures)
+with a fixed clock and rate limits lifted; the bot (TweepyXClient + Store + Poller) runs one full
+cycle against it over real HTTP through tweepy. Prints tweets ingested per second, requests made
+against the theoretical minimum (ceil(N/100) search pages + ceil(N/100) lookups, plus
+ceil(M/100) mentions pages and one user look-up when --mentions M > 0), and peak memory. Exits 1
+when the ratio is not 1.00 or tweets were missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+
+from bot.clock import ManualClock
+from bot.core.models import Category, Competition
+from bot.poller import Poller
+from bot.store import Store
+from bot.x.tweepy_client import TweepyXClient
+
+NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+SPAN = timedelta(days=6)  # inside the 7-day search horizon
+AUTHORS = 1000
+
+
+def serve_world(conn: Connection, tweets: int, mentions: int) -> None:
+    """Child process: build the world in bulk, serve it, report its own peak memory at the end."""
+    from bot.sandbox import Sandbox, World
+    from bot.sandbox.ratelimit import LIMITS
+
+    clock = ManualClock(NOW)
+    world = World(clock)
+    names = [f"user{i:04d}" for i in range(AUTHORS)]
+    for name in names:
+        world.add_user(name, followers=len(name))
+    built = time.perf_counter()
+    step = SPAN / max(tweets + mentions, 1)
+    start = NOW - SPAN
+    for i in range(tweets):
+        tid = world.post(names[i % AUTHORS], f"entry {i} #Bench", at=start + step * i)
+        if i % 7 == 0:
+            world.set_metrics(tid, likes=i % 100, replies=i % 13)
+    sandbox = Sandbox(world, clock=clock, bot_username="contestbot")
+    for i in range(mentions):
+        world.post(names[i % AUTHORS], f"hello @contestbot {i}", at=start + step * (tweets + i))
+    sandbox.limits.overrides = {name: 10**9 for name in LIMITS}
+    sandbox.start()
+    conn.send((sandbox.base_url, sandbox.credentials, time.perf_counter() - built))
+    conn.recv()  # wait for the bot to finish
+    sandbox.stop()
+    conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def request_kind(path: str) -> str:
+    if path.endswith("/search/recent"):
+        return "search"
+    if path == "/2/tweets":
+        return "lookup"
+    return "mentions" if path.endswith("/mentions") else "user"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tweets", type=int, default=100_000, help="competition tweets (N)")
+    parser.add_argument(
+        "--mentions",
+        type=int,
+        default=0,
+        help="mentions of the bot account without the hashtag (M)",
+    )
+    parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also measure Python allocations with tracemalloc (slower)",
+    )
+    args = parser.parse_args(argv)
+
+    parent, child = mp.Pipe()
+    proc = mp.Process(target=serve_world, args=(child, args.tweets, args.mentions), daemon=True)
+    proc.start()
+    base_url, credentials, build_s = parent.recv()
+    print(
+        f"sandbox: {args.tweets} tweets + {args.mentions} mentions built in {build_s:.1f} s "
+        f"at {base_url}"
+    )
+
+    tmp = tempfile.TemporaryDirectory()
+    url = args.db or f"sqlite:///{tmp.name}/bench.db"
+    store = Store(url)
+    store.upgrade()
+    requests: Counter[str] = Counter()
+    first_lookup: list[float] = []
+
+    def on_request(method: str, path: str, status: int | None) -> None:
+        kind = request_kind(path)
+        if kind == "lookup" and not first_lookup:
+            first_lookup.append(time.perf_counter())
+        requests[kind] += 1
+        if status != 200:
+            requests["failed"] += 1
+
+    client = TweepyXClient(**credentials, base_url=base_url, on_request=on_request, timeout=60)
+    comp = Competition(
+        id="bench",
+        title="Benchmark",
+        hashtags=("Bench",),
+        start=NOW - SPAN - timedelta(hours=1),
+        end=NOW + timedelta(days=1),
+        categories=(Category(id="most-liked", kind="likes"),),
+        accounts=("contestbot",) if args.mentions else (),
+    )
+    clock = ManualClock(NOW)
+    poller = Poller(client, store, clock)
+    if args.tracemalloc:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    report = poller.run_cycle([comp])
+    t1 = time.perf_counter()
+    traced_peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
+    entries = store.entry_count(comp.id)
+    parent.send("done")
+    sandbox_rss = parent.recv()
+    proc.join(timeout=30)
+    store.close()
+    tmp.cleanup()
+
+    n, m = args.tweets, args.mentions
+    minimum = math.ceil(n / 100) + math.ceil((n + m) / 100)
+    if m:
+        minimum += math.ceil(m / 100) + 1
+    made = sum(v for k, v in requests.items() if k != "failed")
+    split = t0 if not first_lookup else first_lookup[0]
+    ingest_s, refresh_s = split - t0, t1 - split
+    print(
+        f"ingested: {entries} entries in {ingest_s:.1f} s -> "
+        f"{(n + m) / ingest_s:,.0f} tweets/s (search + mentions pages + store)"
+    )
+    print(
+        f"refreshed: {report.refreshed} tweets, {report.snapshots} snapshots in {refresh_s:.1f} s"
+        f" -> {report.refreshed / max(refresh_s, 1e-9):,.0f} tweets/s (lookups + snapshots)"
+    )
+    print(f"whole cycle: {t1 - t0:.1f} s")
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
+    ratio = made / minimum
+    print(f"requests: {made} made ({detail}); theoretical minimum {minimum} -> ratio {ratio:.2f}")
+    bot_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"peak memory: bot process {bot_rss:.0f} MB (ru_maxrss)"
+        + (f", {traced_peak / 2**20:.0f} MB traced (tracemalloc)" if traced_peak else "")
+        + f"; sandbox process {sandbox_rss / 1024:.0f} MB"
+    )
+    ok = made == minimum and entries == n + m and report.snapshots == n + m
+    if not ok:
+        print("FAILED: requests above the minimum or tweets missed", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""The poller against the real sandbox through tweepy, with a real SQLite file: stories of polling
+that loses nothing and spends the minimum number of requests."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.core.models import Category, Competition
+from bot.poller import Poller
+from bot.store import Store
+from bot.x.errors import Unavailable
+from bot.x.tweepy_client import TweepyXClient
+
+WINDOW_DAYS = 30
+
+
+class Counted:
+    """Counts the requests of a client by kind, through the client's own request hook."""
+
+    def __init__(self) -> None:
+        self.by_kind: Counter[str] = Counter()
+        self.after: list[Any] = []  # callables run after each request (to inject faults mid-run)
+
+    def __call__(self, method: str, path: str, status: int | None) -> None:
+        if path.endswith("/search/recent"):
+            kind = "search"
+        elif path == "/2/tweets":
+            kind = "lookup"
+        elif path.endswith("/mentions"):
+            kind = "mentions"
+        else:
+            kind = "user"
+        self.by_kind[kind] += 1
+        for hook in list(self.after):
+            hook(kind)
+
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+    def reset(self) -> None:
+        self.by_kind.clear()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path}/bot.db")
+    s.upgrade()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def counted() -> Counted:
+    return Counted()
+
+
+@pytest.fixture
+def poller(sandbox: Any, store: Store, clock: ManualClock, counted: Counted) -> Poller:
+    client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url, on_request=counted)
+    return Poller(client, store, clock)
+
+
+def competition(clock: ManualClock, **kwargs: Any) -> Competition:
+    values: dict[str, Any] = {
+        "id": "spring",
+        "title": "Spring photo contest",
+        "hashtags": ("Spring",),
+        "start": clock.now(),
+        "end": clock.now() + timedelta(days=WINDOW_DAYS),
+        "categories": (Category(id="most-liked", kind="likes"),),
+    }
+    values.update(kwargs)
+    return Competition(**values)
+
+
+def post_many(sandbox: Any, clock: ManualClock, n: int, tag: str = "#Spring") -> list[str]:
+    world = sandbox.world
+    if world.find_user("poster") is None:
+        world.add_user("poster")
+    ids = [world.post("poster", f"photo {i} {tag}", at=clock.now()) for i in range(n)]
+    clock.advance(seconds=60)
+    return ids
+
+
+def test_a_cycle_ingests_the_competition_and_refreshes_every_entry(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    world = sandbox.world
+    world.add_user("alice")
+    world.add_user("bob")
+    comp = competition(clock, start=clock.now() + timedelta(minutes=10))
+    world.post("alice", "too early #Spring", at=clock.now() + timedelta(minutes=5))
+    clock.advance(minutes=15)
+    first = world.post("alice", "my tulips #Spring")
+    world.post("bob", "no tag here")
+    second = world.post("bob", "daffodils #spring")  # search is case-insensitive
+    world.retweet("bob", first)
+    world.like(first, 3)
+    clock.advance(minutes=1)
+
+    report = poller.run_cycle([comp])
+
+    assert report.ok and report.requests == 2
+    assert counted.by_kind == Counter(search=1, lookup=1)
+    entries = {e.tweet.id: e for e in store.entries(comp.id)}
+    assert set(entries) == {first, second}  # not the early one, the untagged one, the retweet
+    assert entries[first].tweet.metrics.likes == 3 and entries[first].author.username == "alice"
+    assert [len(store.snapshots(i)) for i in (first, second)] == [1, 1]
+    assert store.last_poll(comp.id) == clock.now()
+
+
+def test_pagination_reads_every_page_and_spends_the_minimum(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    comp = competition(clock)
+    ids = post_many(sandbox, clock, 250)
+    report = poller.run_cycle([comp])
+    assert store.entry_count(comp.id) == 250 and report.snapshots == 250
+    assert counted.by_kind == Counter(search=3, lookup=3)
+    assert set(store.refresh_targets([comp.id])) == set(ids)
+
+
+def test_requests_equal_the_theoretical_minimum_with_mentions(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    world = sandbox.world
+    comp = competition(clock, accounts=("contestbot", "partner"))
+    world.add_user("partner")
+    world.add_user("fan")
+    tagged = post_many(sandbox, clock, 230)
+    for i in range(120):  # one every 10 s, as a real timeline spreads them
+        world.post("fan", f"@contestbot look {i}", at=clock.advance(seconds=10))
+    for i in range(30):  # tagged and mentioning: found twice, one entry
+        world.post("fan", f"@partner #Spring both {i}", at=clock.advance(seconds=10))
+    clock.advance(seconds=60)
+
+    poller.run_cycle([comp])
+    entries = 230 + 120 + 30
+    minimum = {
+        "search": math.ceil((230 + 30) / 100),
+        "user": 2,  # each account resolved once
+        "mentions": math.ceil(120 / 100) + math.ceil(30 / 100),
+        "lookup": math.ceil(entries / 100),
+    }
+    assert store.entry_count(comp.id) == entries == len(set(tagged)) + 150
+    assert dict(counted.by_kind) == minimum
+
+    # Ten minutes later, two new tweets: each stream re-reads the two minutes before its newest
+    # tweet (a dozen tweets) plus the new one: one request each; the refresh four; no user look-up.
+    counted.reset()
+    clock.advance(minutes=10)
+    world.post("fan", "late entry #Spring")
+    world.post("fan", "@contestbot late mention")
+    clock.advance(minutes=1)
+    report = poller.run_cycle([comp])
+    assert report.competitions[0].new_entries == 2
+    assert dict(counted.by_kind) == {"search": 1, "mentions": 2, "lookup": 4}
+
+
+def test_a_crash_mid_pagination_re_reads_and_skips_nothing(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    comp = competition(clock)
+    ids = post_many(sandbox, clock, 250)
+
+    def fail_second_page(kind: str) -> None:
+        if kind == "search" and counted.by_kind["search"] == 1:
+            sandbox.faults.add("unavailable", "search", count=1)
+
+    counted.after.append(fail_second_page)
+    with pytest.raises(Unavailable):
+        poller.run_cycle([comp])
+    counted.after.clear()
+    assert store.entry_count(comp.id) == 100  # the first page was kept...
+    cursor = store.get_cursor(comp.id, "search:0")
+    assert cursor is not None and cursor.newest_created_at is None  # ...but did not move
+    assert cursor.pending_next_token
+    assert store.last_poll(comp.id) is None
+
+    clock.advance(minutes=1)
+    report = poller.run_cycle([comp])
+    assert report.ok
+    assert {e.tweet.id for e in store.entries(comp.id)} == set(ids)
+    moved = store.get_cursor(comp.id, "search:0")
+    assert moved is not None and moved.newest_created_at is not None
+    assert moved.pending_next_token is None
+
+
+def test_a_late_indexed_tweet_is_found_by_the_next_cycle(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store
+) -> None:
+    world = sandbox.world
+    world.add_user("quick")
+    world.add_user("slow")
+    comp = competition(clock)
+    clock.advance(minutes=10)
+    world.post("quick", "indexed at once #Spring", at=clock.now() - timedelta(seconds=20))
+    late = world.post(
+        "slow", "indexed late #Spring", at=clock.now() - timedelta(seconds=10), index_delay=90
+    )
+    first = poller.run_cycle([comp])
+    assert first.competitions[0].new_entries == 1 and store.tweet_key(late) is None
+
+    clock.advance(minutes=3)
+    second = poller.run_cycle([comp])
+    assert store.tweet_key(late) == late
+    assert second.competitions[0].new_entries == 1  # the overlap re-read the first one: no dupe
+    assert store.entry_count(comp.id) == 2
+
+
+def test_a_stale_cursor_falls_back_to_start_time(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    world = sandbox.world
+    world.add_user("early")
+    comp = competition(clock)
+    clock.advance(minutes=5)
+    old = world.post("early", "day one #Spring")
+    clock.advance(minutes=1)
+    poller.run_cycle([comp])
+
+    clock.advance(days=8)  # the bot was down for over a week
+    fresh = world.post("early", "back again #Spring", at=clock.now() - timedelta(hours=1))
+    counted.reset()
+    report = poller.run_cycle([comp])
+    assert report.ok
+    assert counted.by_kind["search"] == 2  # the 400 stale since_id, then the start_time retry
+    assert {e.tweet.id for e in store.entries(comp.id)} == {old, fresh}
+    cursor = store.get_cursor(comp.id, "search:0")
+    assert cursor is not None and cursor.since_id == fresh
+
+
+def test_an_edited_tweet_is_one_entry_with_the_latest_metrics(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store
+) -> None:
+    world = sandbox.world
+    world.add_user("editor")
+    comp = competition(clock)
+    clock.advance(minutes=5)
+    original = world.post("editor", "first try #Spring")
+    world.like(original, 2)
+    clock.advance(minutes=1)
+    poller.run_cycle([comp])
+
+    clock.advance(minutes=5)
+    edited = world.edit(original, "second try #Spring")
+    world.like(edited, 9)
+    clock.advance(minutes=1)
+    poller.run_cycle([comp])
+
+    [entry] = store.entries(comp.id)
+    assert entry.key == original and entry.tweet.id == edited
+    assert entry.tweet.text == "second try #Spring" and entry.tweet.metrics.likes == 9
+    assert [s.tweet_id for s in store.snapshots(original)] == [original, edited]
+    assert store.refresh_targets([comp.id]) == [edited]
+
+
+def test_deleted_and_protected_tweets_are_marked_and_the_rest_refreshed(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    world = sandbox.world
+    for name in ("keeper", "deleter", "hider"):
+        world.add_user(name)
+    comp = competition(clock)
+    clock.advance(minutes=5)
+    kept = world.post("keeper", "stays #Spring")
+    gone = world.post("deleter", "goes #Spring")
+    hidden = world.post("hider", "hides #Spring")
+    clock.advance(minutes=1)
+    poller.run_cycle([comp])
+
+    world.delete(gone)
+    world.set_protected("hider")
+    world.like(kept, 5)
+    clock.advance(minutes=5)
+    report = poller.run_cycle([comp])  # one lookup with partial errors: the batch still counts
+    assert report.ok and report.problems == 2
+    status = {e.tweet.id: e.status for e in store.entries(comp.id)}
+    assert status == {kept: "active", gone: "deleted", hidden: "protected"}
+    assert {e.tweet.id: e.tweet.metrics.likes for e in store.entries(comp.id)}[kept] == 5
+    assert len(store.snapshots(kept)) == 2 and len(store.snapshots(gone)) == 1
+
+    world.set_protected("hider", False)
+    clock.advance(minutes=5)
+    poller.run_cycle([comp])
+    status = {e.tweet.id: e.status for e in store.entries(comp.id)}
+    assert status == {kept: "active", gone: "deleted", hidden: "active"}
+
+
+def test_every_refresh_stores_a_snapshot_per_tweet(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store
+) -> None:
+    world = sandbox.world
+    world.add_user("grower")
+    comp = competition(clock)
+    clock.advance(minutes=5)
+    tid = world.post("grower", "watch me grow #Spring")
+    for _ in range(3):
+        world.like(tid, 4)
+        clock.advance(minutes=10)
+        poller.run_cycle([comp])
+    assert [s.metrics.likes for s in store.snapshots(tid)] == [4, 8, 12]
+
+
+def test_a_competition_is_polled_once_after_its_end_then_left_alone(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    world = sandbox.world
+    world.add_user("punctual")
+    comp = competition(clock, end=clock.now() + timedelta(hours=1))
+    clock.advance(minutes=30)
+    inside = world.post("punctual", "just in time #Spring")
+    clock.advance(minutes=31)
+    world.post("punctual", "too late #Spring")
+    clock.advance(minutes=3)  # past the end and the settle delay
+    poller.run_cycle([comp])
+    assert {e.tweet.id for e in store.entries(comp.id)} == {inside}
+
+    counted.reset()
+    clock.advance(minutes=10)
+    report = poller.run_cycle([comp])
+    assert counted.total() == 0 and not report.competitions[0].polled
+
+    not_yet = competition(clock, id="summer", start=clock.now() + timedelta(days=1))
+    assert poller.run_cycle([not_yet]).requests == 0

@@ -1,0 +1,201 @@
+"""The store on a real SQLite file: migrations, idempotent writes, edits, snapshots, statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.models import Category, Competition, Lookup, Metrics, Page, Tweet, User
+from bot.core.polling import CursorUpdate
+from bot.core.snowflake import make_snowflake
+from bot.store import Store
+
+T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+COMP = Competition(
+    id="spring",
+    title="Spring",
+    hashtags=("Spring",),
+    start=T0,
+    end=T0 + timedelta(days=2),
+    categories=(Category(id="most-liked", kind="likes"),),
+)
+ALICE = User(id="11", username="Alice", name="Alice A", followers_count=5)
+
+
+@pytest.fixture
+def store(each_db_url: str) -> Iterator[Store]:
+    """A migrated store on SQLite, then on a real PostgreSQL (tests/db_fixture.py)."""
+    s = Store(each_db_url)
+    s.upgrade()
+    s.sync_competitions([COMP], now=T0)
+    yield s
+    s.close()
+
+
+def tweet(when: datetime, *, likes: int = 0, history: tuple[str, ...] = (), seq: int = 0) -> Tweet:
+    tid = make_snowflake(when, seq)
+    return Tweet(
+        id=tid,
+        text=f"entry {tid} #Spring",
+        author_id=ALICE.id,
+        created_at=when,
+        edit_history_ids=(*history, tid),
+        hashtags=("Spring",),
+        metrics=Metrics(likes=likes),
+    )
+
+
+def page(*tweets: Tweet, next_token: str | None = None) -> Page:
+    return Page(
+        tweets=tweets,
+        users=(ALICE,),
+        newest_id=tweets[0].id if tweets else None,
+        oldest_id=tweets[-1].id if tweets else None,
+        result_count=len(tweets),
+        next_token=next_token,
+    )
+
+
+def test_upgrade_creates_the_folder_and_every_table(tmp_path: Path) -> None:
+    s = Store(f"sqlite:///{tmp_path}/nested/dir/bot.db")
+    assert not s.is_current()
+    s.upgrade("0001")
+    assert s.current_revision() == "0001"
+    tables = set(inspect(s.engine).get_table_names())
+    assert tables == {
+        "alembic_version",
+        "competitions",
+        "authors",
+        "tweets",
+        "tweet_ids",
+        "competition_entries",
+        "replies",
+        "metric_snapshots",
+        "cursors",
+        "poll_runs",
+    }
+    s.upgrade()  # later issues' revisions apply on top; a second upgrade is a no-op
+    assert s.is_current() and s.current_revision() == s.head_revision()
+    s.upgrade()
+    assert s.is_current()
+    s.close()
+
+
+def test_a_page_saved_twice_is_one_entry_with_aware_utc_times(store: Store) -> None:
+    t = tweet(T0 + timedelta(minutes=5), likes=3)
+    assert store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=6)) == 1
+    assert store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=7)) == 0
+    [entry] = store.entries(COMP.id)
+    assert entry.tweet.id == t.id and entry.author.username == "Alice"
+    assert entry.tweet.metrics.likes == 3 and entry.status == "active"
+    assert entry.tweet.created_at == t.created_at and entry.tweet.created_at.tzinfo is UTC
+    assert entry.metrics_at is not None and entry.metrics_at.tzinfo is UTC
+    assert store.entry_count(COMP.id) == 1
+
+
+def test_an_edit_is_one_entry_with_the_latest_version_even_when_the_old_one_comes_later(
+    store: Store,
+) -> None:
+    original = tweet(T0 + timedelta(minutes=1), likes=1)
+    edited = tweet(T0 + timedelta(minutes=9), likes=4, history=(original.id,))
+    store.save_page(COMP.id, "search:0", page(edited), now=T0 + timedelta(minutes=10))
+    store.save_page(COMP.id, "search:0", page(original), now=T0 + timedelta(minutes=11))
+    [entry] = store.entries(COMP.id)
+    assert entry.key == original.id and entry.tweet.id == edited.id
+    assert entry.tweet.metrics.likes == 4
+    assert entry.tweet.created_at == original.created_at  # the chain's, not the edit's
+    assert store.tweet_key(edited.id) == store.tweet_key(original.id) == original.id
+    assert store.refresh_targets([COMP.id]) == [edited.id]
+
+
+def test_a_refresh_stores_one_snapshot_per_entry_and_a_retry_adds_none(store: Store) -> None:
+    t = tweet(T0 + timedelta(minutes=1))
+    store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=2))
+    grown = Tweet(**{**t.__dict__, "metrics": Metrics(likes=7, replies=2)})
+    taken = T0 + timedelta(minutes=3)
+    assert store.save_lookup(Lookup(tweets=(grown,), users=(ALICE,)), taken) == 1
+    assert store.save_lookup(Lookup(tweets=(grown,), users=(ALICE,)), taken) == 0
+    later = T0 + timedelta(minutes=4)
+    assert store.save_lookup(Lookup(tweets=(grown,), users=()), later) == 1
+    snaps = store.snapshots(t.id)
+    assert [s.taken_at for s in snaps] == [taken, later]
+    assert snaps[0].metrics == Metrics(likes=7, replies=2)
+    assert store.entries(COMP.id)[0].tweet.metrics.likes == 7
+
+
+def test_problems_mark_entries_without_dropping_them(store: Store) -> None:
+    gone = tweet(T0 + timedelta(minutes=1))
+    hidden = tweet(T0 + timedelta(minutes=2))
+    fine = tweet(T0 + timedelta(minutes=3), likes=2)
+    store.save_page(COMP.id, "search:0", page(fine, hidden, gone), now=T0 + timedelta(minutes=4))
+    lookup = Lookup(
+        tweets=(fine,), users=(ALICE,), problems=((gone.id, "deleted"), (hidden.id, "protected"))
+    )
+    assert store.save_lookup(lookup, T0 + timedelta(minutes=5)) == 1
+    status = {e.tweet.id: e.status for e in store.entries(COMP.id)}
+    assert status == {gone.id: "deleted", hidden.id: "protected", fine.id: "active"}
+    # deleted entries are not re-read; protected ones are (they may come back)
+    assert set(store.refresh_targets([COMP.id])) == {fine.id, hidden.id}
+    store.save_lookup(Lookup(tweets=(hidden,), users=()), T0 + timedelta(minutes=6))
+    assert {e.tweet.id: e.status for e in store.entries(COMP.id)}[hidden.id] == "active"
+
+
+def test_a_failed_page_writes_neither_its_tweets_nor_its_cursor(store: Store) -> None:
+    t = tweet(T0 + timedelta(minutes=1))
+    cursor = CursorUpdate(since_id=t.id, newest_created_at=t.created_at)
+    with pytest.raises(IntegrityError):  # the competition was never synced: foreign key fails
+        store.save_page("unknown", "search:0", page(t), now=T0, cursor_update=cursor)
+    assert store.tweet_key(t.id) is None
+    assert store.get_cursor("unknown", "search:0") is None
+    store.save_page(COMP.id, "search:0", page(t), now=T0, cursor_update=cursor)
+    got = store.get_cursor(COMP.id, "search:0")
+    assert got is not None and got.since_id == t.id and got.newest_created_at == t.created_at
+    store.drop_cursor(COMP.id, "search:0")
+    assert store.get_cursor(COMP.id, "search:0") is None
+
+
+def test_users_are_found_by_username_case_insensitively(store: Store) -> None:
+    store.save_users([ALICE], now=T0)
+    assert store.user_by_username("@alice") == ALICE
+    assert store.user_by_username("bob") is None
+
+
+def test_last_poll_is_the_last_successful_one(store: Store) -> None:
+    assert store.last_poll(COMP.id) is None
+    store.record_poll(COMP.id, finished_at=T0, ok=True, counts={"pages": 1})
+    store.record_poll(COMP.id, finished_at=T0 + timedelta(minutes=1), ok=False, error="503")
+    assert store.last_poll(COMP.id) == T0
+
+
+def test_replies_give_each_entry_its_distinct_repliers(store: Store) -> None:
+    root = tweet(T0 + timedelta(minutes=1))
+    store.save_page(COMP.id, "search:0", page(root), now=T0 + timedelta(minutes=2))
+    bob = User(id="22", username="bob", name="Bob")
+    replies = [
+        Tweet(
+            id=make_snowflake(T0 + timedelta(minutes=3), i),
+            text="nice",
+            author_id="22",
+            created_at=T0 + timedelta(minutes=3),
+            edit_history_ids=(),
+            conversation_id=root.id,
+        )
+        for i in range(3)
+    ]
+    assert store.save_replies(root.id, replies, [bob], now=T0) == 3
+    assert store.save_replies(root.id, replies, [bob], now=T0) == 0
+    assert store.entries(COMP.id)[0].repliers == ("bob",)
+
+
+def test_a_changed_declaration_updates_the_stored_competition(store: Store) -> None:
+    before = store.competition_digest(COMP.id)
+    store.sync_competitions([COMP], now=T0)
+    assert store.competition_digest(COMP.id) == before
+    changed = Competition(**{**COMP.__dict__, "title": "Spring 2026"})
+    store.sync_competitions([changed], now=T0)
+    assert store.competition_digest(COMP.id) not in (None, before)
