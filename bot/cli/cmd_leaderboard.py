@@ -58,6 +58,12 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help="entries shown per category (default: the competition's leaderboard_top)",
     )
+    p.add_argument(
+        "--include-excluded",
+        action="store_true",
+        help="also list every excluded entry with the rule and the reason (the JSON form always "
+        'has them under "excluded")',
+    )
     p.set_defaults(func=leaderboard)
 
 
@@ -84,10 +90,52 @@ def leaderboard(ctx: Context) -> int:
     if fmt == "json":
         ctx.out.write(to_json(leaderboard_document(competition, standings, top=top)))
     elif fmt == "csv":
-        write_csv(ctx.out, CSV_COLUMNS, csv_rows(standings, top=top))
+        rows = csv_rows(standings, top=top)
+        columns: tuple[str, ...] = CSV_COLUMNS
+        if ctx.args.include_excluded:
+            columns = (*CSV_COLUMNS, "excluded_rule", "excluded_reason")
+            rows = [[*row, "", ""] for row in rows] + excluded_csv_rows(standings)
+        write_csv(ctx.out, columns, rows)
     else:
-        ctx.out.write(render_text(competition, standings, top=top))
+        text = render_text(competition, standings, top=top)
+        if ctx.args.include_excluded:
+            text += render_exclusions(standings)
+        ctx.out.write(text)
     return 0
+
+
+def render_exclusions(standings: Standings) -> str:
+    """The excluded entries, one per line with the rule code and the reason."""
+    if not standings.exclusions:
+        return "\nno excluded entries\n"
+    rows = [
+        [x.category or "all", x.tweet_id, "@" + x.username, x.rule, x.reason]
+        for x in standings.exclusions
+    ]
+    table = render_table(("category", "tweet", "author", "rule", "reason"), rows)
+    return "\nexcluded\n" + "".join("  " + line + "\n" for line in table.splitlines())
+
+
+def excluded_csv_rows(standings: Standings) -> list[list[Any]]:
+    return [
+        [
+            x.category or "",
+            "",
+            "",
+            x.tweet_id,
+            x.key,
+            x.username,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            x.rule,
+            x.reason,
+        ]
+        for x in standings.exclusions
+    ]
 
 
 def leaderboard_document(competition: Competition, standings: Standings, *, top: int) -> Any:
@@ -171,18 +219,30 @@ def render_text(competition: Competition, standings: Standings, *, top: int) -> 
         f"as of {iso_z(standings.computed_at)}\n"
     ]
     for cs in standings.categories:
-        title = cs.category.title or cs.category.id
-        parts.append(f"\n{title} [{cs.category.id}, {cs.category.kind}]\n")
+        label = cs.category.kind
+        if cs.category.kind == "replies":
+            label += f", {cs.category.replies_mode}"
+        if cs.category.title:
+            parts.append(f"\n{cs.category.title} [{cs.category.id}: {label}]\n")
+        else:
+            parts.append(f"\n{cs.category.id} [{label}]\n")
         if not cs.entries:
             parts.append("  no ranked entries yet\n")
             continue
+        shown = cs.entries[:top]
         rows = [
             [r.rank, r.tweet_id, "@" + r.username, number(r.score), iso_z(r.created_at), r.url]
-            for r in cs.entries[:top]
+            for r in shown
         ]
-        table = render_table(("rank", "tweet", "author", "score", "created_at", "url"), rows)
+        headers: tuple[str, ...] = ("rank", "tweet", "author", "score", "created_at", "url")
+        if any(r.tie for r in shown):  # say which declared rule ordered equal scores
+            headers = (*headers, "tie decided by")
+            rows = [[*row, r.tie or ""] for row, r in zip(rows, shown, strict=True)]
+        table = render_table(headers, rows)
         parts.append("".join("  " + line + "\n" for line in table.splitlines()))
     if standings.exclusions:
         n = len(standings.exclusions)
-        parts.append(f"\n{n} {'entry' if n == 1 else 'entries'} excluded (see --format json)\n")
+        parts.append(
+            f"\n{n} {'entry' if n == 1 else 'entries'} excluded (--include-excluded lists them)\n"
+        )
     return "".join(parts)

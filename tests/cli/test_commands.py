@@ -164,7 +164,7 @@ def test_leaderboard_table_and_top(cli: Cli, sandbox: Any, clock: ManualClock) -
     code, out, _ = cli("leaderboard", "spring", "--top", "1")
     assert code == 0
     assert "Competition spring (spring) — running" in out
-    assert "Most liked [most-liked, likes]" in out
+    assert "Most liked [most-liked: likes]" in out
     assert "@bob" in out and ids["bob"] in out and ids["alice"] not in out
     header = next(line for line in out.splitlines() if "rank" in line)
     assert header.split() == ["rank", "tweet", "author", "score", "created_at", "url"]
@@ -242,3 +242,26 @@ def test_run_stops_cleanly_on_sigterm(cli: Cli, sandbox: Any, clock: ManualClock
     code, out, _ = cli("leaderboard", "spring", "--format", "json")
     liked = json.loads(out)["categories"][0]["entries"]
     assert (liked[0]["username"], liked[0]["score"]) == ("alice", 50)  # the cycle refreshed
+
+
+def test_leaderboard_include_excluded_gives_rule_and_reason(
+    cli: Cli, sandbox: Any, clock: ManualClock
+) -> None:
+    ids = polled_competition(cli, sandbox, clock)
+    code, out, _ = cli("leaderboard", "spring")
+    assert code == 0 and "--include-excluded lists them" in out
+    assert ids["organiser"] not in out
+    code, out, _ = cli("leaderboard", "spring", "--include-excluded")
+    assert code == 0
+    excluded = out.split("\nexcluded\n", 1)[1]
+    line = next(row for row in excluded.splitlines() if ids["organiser"] in row)
+    assert "@organiser" in line and "excluded-account" in line.split()
+    # the 5-5 tie on likes is shown with the declared rule that decided it
+    liked = out.split("most-comments")[0]
+    assert "tie decided by" in liked
+    assert [row.split()[-1] for row in liked.splitlines() if ids["alice"] in row] == ["earliest"]
+    code, out, _ = cli("leaderboard", "spring", "--format", "csv", "--include-excluded")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    organiser = [r for r in rows if r["tweet_id"] == ids["organiser"]]
+    assert organiser and organiser[0]["rank"] == "" and organiser[0]["excluded_rule"]
