@@ -1,0 +1,352 @@
+"""Storage of the competition rules' state: the disqualification audit log, jury picks, frozen
+results and their re-issues, and the pre-announcement checks (tables in `schema_rules`).
+
+`RulesStore(store)` shares the `Store`'s engine; each method is one short session and one
+transaction, taking and returning core dataclasses. Writes are idempotent: repeating a decision that
+is already the entry's current state, or a pick already recorded, adds nothing; a frozen result is
+written once and a second freeze returns the one already stored. A re-issue is version N+1 of the
+competition's result and names the digest it follows, so the history of digests is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.models import Metrics
+from bot.core.results import FrozenResult, Replacement, canonical_json, digest, load_result
+from bot.core.revisions import Action, Cause, Decision, decision_state, is_repeat
+from bot.core.scoring import JuryPick
+from bot.store import Store
+from bot.store.schema import MetricSnapshotRow, TweetIdRow
+from bot.store.schema_rules import (
+    AnnouncementCheckRow,
+    DisqualificationRow,
+    FrozenResultRow,
+    JuryPickRow,
+    ResultRevisionRow,
+)
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """One version of a competition's result as stored: version 1 is the freeze, later versions
+    are re-issues (`cause` says why) following `previous_digest`. `canonical` is the exact text
+    the digest was taken over; `result` is it read back."""
+
+    competition_id: str
+    version: int
+    cause: Cause
+    digest: str
+    previous_digest: str | None
+    created_at: datetime
+    canonical: str
+
+    @property
+    def result(self) -> FrozenResult:
+        return load_result(self.canonical)
+
+    @property
+    def content_digest(self) -> str:
+        """SHA-256 of the stored text as it is now (differs from `digest` if it was altered)."""
+        return hashlib.sha256(self.canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AnnouncementCheck:
+    competition_id: str
+    checked_at: datetime
+    replacements: tuple[Replacement, ...]
+    digest: str
+
+
+class RulesStore:
+    """The rules tables of `store`'s database (created by migration 0002)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._sessions = sessionmaker(store.engine, expire_on_commit=False)
+
+    # ------------------------------------------------------------------ decisions (audit log)
+
+    def record_decision(self, decision: Decision) -> bool:
+        """Append a disqualification or re-qualification to the audit log. Returns False (and
+        writes nothing) when it only repeats the entry's current state."""
+        with self._sessions.begin() as s:
+            if is_repeat(decision, self._decisions(s, decision.competition_id, decision.key)):
+                return False
+            s.add(
+                DisqualificationRow(
+                    competition_id=decision.competition_id,
+                    key=decision.key,
+                    action=decision.action,
+                    reason=decision.reason,
+                    by=decision.by,
+                    at=decision.at,
+                )
+            )
+        return True
+
+    def decisions(self, competition_id: str) -> list[Decision]:
+        """The audit log of the competition, oldest first."""
+        with self._sessions() as s:
+            return self._decisions(s, competition_id)
+
+    def decision_state(self, competition_id: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """(disqualified key -> reason, re-qualified keys): the latest action per entry."""
+        return decision_state(self.decisions(competition_id))
+
+    def _decisions(self, s: Session, competition_id: str, key: str | None = None) -> list[Decision]:
+        q = select(DisqualificationRow).where(DisqualificationRow.competition_id == competition_id)
+        if key is not None:
+            q = q.where(DisqualificationRow.key == key)
+        rows = s.scalars(q.order_by(DisqualificationRow.at, DisqualificationRow.id)).all()
+        return [
+            Decision(r.competition_id, r.key, cast(Action, r.action), r.reason, r.by, r.at)
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ jury picks
+
+    def add_pick(self, competition_id: str, pick: JuryPick) -> bool:
+        """Record a jury pick; False when the same pick (category, entry, judge, time) exists."""
+        try:
+            with self._sessions.begin() as s:
+                found = s.scalar(
+                    select(JuryPickRow.id).where(
+                        JuryPickRow.competition_id == competition_id,
+                        JuryPickRow.category_id == pick.category_id,
+                        JuryPickRow.key == pick.key,
+                        JuryPickRow.judge == pick.judge,
+                        JuryPickRow.picked_at == pick.picked_at,
+                    )
+                )
+                if found is not None:
+                    return False
+                s.add(
+                    JuryPickRow(
+                        competition_id=competition_id,
+                        category_id=pick.category_id,
+                        key=pick.key,
+                        rank=pick.rank,
+                        judge=pick.judge,
+                        picked_at=pick.picked_at,
+                        reason=pick.reason,
+                    )
+                )
+        except IntegrityError:  # a concurrent writer recorded the same pick first
+            return False
+        return True
+
+    def picks(self, competition_id: str) -> list[JuryPick]:
+        """Every pick of the competition, in the order they were made."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(JuryPickRow)
+                .where(JuryPickRow.competition_id == competition_id)
+                .order_by(JuryPickRow.picked_at, JuryPickRow.id)
+            ).all()
+        return [
+            JuryPick(r.category_id, r.key, r.rank, r.judge, r.picked_at, r.reason) for r in rows
+        ]
+
+    # ------------------------------------------------------------------ frozen results
+
+    def save_frozen(self, result: FrozenResult, *, created_at: datetime) -> StoredResult:
+        """Store the freeze (canonical text and digest, one transaction). Written once: when the
+        competition already has one, nothing is written and the stored one is returned."""
+        text = canonical_json(result).decode("utf-8")
+        try:
+            with self._sessions.begin() as s:
+                row = s.get(FrozenResultRow, result.competition_id)
+                if row is None:
+                    row = FrozenResultRow(
+                        competition_id=result.competition_id,
+                        frozen_at=result.frozen_at,
+                        deadline=result.deadline,
+                        delay_seconds=result.freeze_delay_seconds,
+                        canonical=text,
+                        digest=digest(result),
+                        created_at=created_at,
+                    )
+                    s.add(row)
+                stored = _frozen(row)
+        except IntegrityError:  # another process froze it between our read and our write
+            frozen = self.frozen(result.competition_id)
+            assert frozen is not None
+            return frozen
+        return stored
+
+    def frozen(self, competition_id: str) -> StoredResult | None:
+        """Version 1: the result as frozen at the deadline."""
+        with self._sessions() as s:
+            row = s.get(FrozenResultRow, competition_id)
+            return _frozen(row) if row is not None else None
+
+    def is_frozen(self, competition_id: str) -> bool:
+        with self._sessions() as s:
+            return s.get(FrozenResultRow, competition_id) is not None
+
+    def add_revision(
+        self, result: FrozenResult, *, cause: Cause, created_at: datetime
+    ) -> StoredResult:
+        """Re-issue the competition's result as the next version. Nothing is written when it is
+        identical to the current version (same digest), which is returned instead."""
+        text = canonical_json(result).decode("utf-8")
+        new_digest = digest(result)
+        with self._sessions.begin() as s:
+            history = self._history(s, result.competition_id)
+            if not history:
+                raise ValueError(
+                    f"competition {result.competition_id!r} has no frozen result to re-issue; "
+                    "freeze it first"
+                )
+            current = history[-1]
+            if current.digest == new_digest:
+                return current
+            row = ResultRevisionRow(
+                competition_id=result.competition_id,
+                version=current.version + 1,
+                cause=cause,
+                previous_digest=current.digest,
+                canonical=text,
+                digest=new_digest,
+                created_at=created_at,
+            )
+            s.add(row)
+            return _revision(row)
+
+    def history(self, competition_id: str) -> list[StoredResult]:
+        """Every version of the competition's result, the freeze first (empty: not frozen)."""
+        with self._sessions() as s:
+            return self._history(s, competition_id)
+
+    def current(self, competition_id: str) -> StoredResult | None:
+        """The latest version: what the leaderboard shows and the announcement uses."""
+        history = self.history(competition_id)
+        return history[-1] if history else None
+
+    def _history(self, s: Session, competition_id: str) -> list[StoredResult]:
+        row = s.get(FrozenResultRow, competition_id)
+        if row is None:
+            return []
+        revisions = s.scalars(
+            select(ResultRevisionRow)
+            .where(ResultRevisionRow.competition_id == competition_id)
+            .order_by(ResultRevisionRow.version)
+        ).all()
+        return [_frozen(row), *(_revision(r) for r in revisions)]
+
+    def frozen_competitions(self) -> list[str]:
+        with self._sessions() as s:
+            return list(s.scalars(select(FrozenResultRow.competition_id)))
+
+    # ------------------------------------------------------------------ snapshots for verify
+
+    def snapshot_metrics(self, taken: Mapping[str, datetime]) -> dict[str, Metrics]:
+        """The metric snapshot rows of entry keys at the given times (`taken`: key -> the time,
+        whole seconds; a row within that second matches). Keys without such a row are left out."""
+        out: dict[str, Metrics] = {}
+        keys = list(taken)
+        with self._sessions() as s:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                earliest = min(taken[k] for k in chunk)
+                latest = max(taken[k] for k in chunk) + timedelta(seconds=1)
+                rows = s.scalars(
+                    select(MetricSnapshotRow).where(
+                        MetricSnapshotRow.key.in_(chunk),
+                        MetricSnapshotRow.taken_at >= earliest,
+                        MetricSnapshotRow.taken_at < latest,
+                    )
+                ).all()
+                for r in rows:
+                    when = taken[r.key]
+                    if when <= r.taken_at < when + timedelta(seconds=1):
+                        out[r.key] = Metrics(
+                            likes=r.likes,
+                            replies=r.replies,
+                            reposts=r.reposts,
+                            quotes=r.quotes,
+                            bookmarks=r.bookmarks,
+                            impressions=r.impressions,
+                        )
+        return out
+
+    def key_of(self, tweet_id: str) -> str | None:
+        """The entry key of any version id (None when the bot never saw it)."""
+        with self._sessions() as s:
+            return s.scalar(select(TweetIdRow.key).where(TweetIdRow.id == tweet_id))
+
+    # ------------------------------------------------------------------ announcement checks
+
+    def record_check(
+        self,
+        competition_id: str,
+        *,
+        checked_at: datetime,
+        replacements: Sequence[Replacement],
+        result_digest: str,
+    ) -> None:
+        with self._sessions.begin() as s:
+            s.add(
+                AnnouncementCheckRow(
+                    competition_id=competition_id,
+                    checked_at=checked_at,
+                    replacements=[_replacement_json(r) for r in replacements],
+                    digest=result_digest,
+                )
+            )
+
+    def checks(self, competition_id: str) -> list[AnnouncementCheck]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(AnnouncementCheckRow)
+                .where(AnnouncementCheckRow.competition_id == competition_id)
+                .order_by(AnnouncementCheckRow.checked_at, AnnouncementCheckRow.id)
+            ).all()
+        return [
+            AnnouncementCheck(
+                r.competition_id,
+                r.checked_at,
+                tuple(Replacement(**d) for d in r.replacements),
+                r.digest,
+            )
+            for r in rows
+        ]
+
+
+def _frozen(row: FrozenResultRow) -> StoredResult:
+    return StoredResult(
+        row.competition_id, 1, "freeze", row.digest, None, row.created_at, row.canonical
+    )
+
+
+def _revision(row: ResultRevisionRow) -> StoredResult:
+    return StoredResult(
+        row.competition_id,
+        row.version,
+        cast(Cause, row.cause),
+        row.digest,
+        row.previous_digest,
+        row.created_at,
+        row.canonical,
+    )
+
+
+def _replacement_json(r: Replacement) -> dict[str, Any]:
+    return {
+        "category_id": r.category_id,
+        "removed_key": r.removed_key,
+        "removed_username": r.removed_username,
+        "replacement_key": r.replacement_key,
+        "replacement_username": r.replacement_username,
+        "reason": r.reason,
+    }

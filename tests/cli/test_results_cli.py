@@ -1,0 +1,273 @@
+"""`contestbot results | verify | explain | disqualify | requalify | jury` in-process, against a
+real SQLite file filled by the real poller and freezer from the sandbox over HTTP: what organisers
+see, exit codes, the exported certificate checked by the independent script, tampering detected."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import load_config
+from bot.core.models import Competition
+from bot.freezer import freeze_if_due
+from bot.poller import Poller
+from bot.store import Store
+from bot.x.tweepy_client import TweepyXClient
+from tests.cli.conftest import Cli
+
+ROOT = Path(__file__).parents[2]
+VERIFIER = ROOT / "scripts" / "verify_certificate.py"
+
+
+def config_text(clock: ManualClock) -> str:
+    start, end = clock.now(), clock.now() + timedelta(hours=6)
+    return f"""
+[bot]
+username = "contestbot"
+
+[[competition]]
+id = "spring"
+title = "Spring photo contest"
+hashtags = ["Spring"]
+accounts = []
+start = "{start.isoformat()}"
+end = "{end.isoformat()}"
+organisers = ["orga"]
+tie_rule = "earliest"
+
+[[competition.categories]]
+id = "most-liked"
+kind = "likes"
+title = "Most liked"
+winners = 1
+
+[[competition.categories]]
+id = "best-question"
+kind = "jury"
+title = "Best question"
+questions_only = true
+shortlist = 5
+"""
+
+
+@dataclass
+class World:
+    """The story's ids: alice and bob tie on likes (alice posted first), orga is an organiser."""
+
+    comp: Competition
+    alice: str
+    bob: str
+    orga: str
+    carol: str
+
+
+@pytest.fixture
+def story(cli: Cli, sandbox: Any, clock: ManualClock) -> Iterator[World]:
+    cli.write_config(config_text(clock))
+    cli.use_sandbox(sandbox)
+    comp = load_config(cli.config).competition("spring")
+    assert comp is not None
+    world = sandbox.world
+    for name in ("alice", "bob", "orga", "carol"):
+        world.add_user(name, followers=20)
+    clock.advance(minutes=5)
+    ids = World(
+        comp,
+        alice=world.post("alice", "tulips #Spring", at=clock.advance(seconds=1)),
+        bob=world.post("bob", "daffodils #Spring", at=clock.advance(seconds=1)),
+        orga=world.post("orga", "our own photo #Spring", at=clock.advance(seconds=1)),
+        carol=world.post("carol", "What makes a photo? #Spring", at=clock.advance(seconds=1)),
+    )
+    for tid, likes in ((ids.alice, 4), (ids.bob, 4), (ids.orga, 30), (ids.carol, 1)):
+        world.like(tid, likes)
+    clock.advance(minutes=5)
+    store = Store(f"sqlite:///{cli.db}")
+    store.upgrade()
+    client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
+    Poller(client, store, clock).run_cycle([comp])
+    store.close()
+    yield ids
+
+
+def freeze(cli: Cli, sandbox: Any, clock: ManualClock, story: World) -> None:
+    store = Store(f"sqlite:///{cli.db}")
+    client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
+    clock.set(story.comp.end)
+    assert freeze_if_due(
+        story.comp, client=client, store=store, clock=clock, bot_username="contestbot"
+    )
+    store.close()
+
+
+def test_results_before_the_freeze_show_live_standings_with_a_note(cli: Cli, story: World) -> None:
+    code, out, _ = cli("results", "spring")
+    assert code == 0
+    assert "NOT FROZEN YET" in out and "live standings" in out
+    assert "@orga" in out and "organiser: @orga is an organiser" in out
+    code, out, err = cli("results", "spring", "--export", str(cli.tmp_path / "c.json"))
+    assert code == 1 and "not frozen yet" in err
+    code, out, err = cli("verify", "spring")
+    assert code == 1 and "not frozen yet" in err
+
+
+def test_results_after_the_freeze_print_the_tie_rule_and_digest_and_export_a_certificate(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    freeze(cli, sandbox, clock, story)
+    sandbox.world.like(story.bob, 100)  # after the deadline: changes nothing
+    code, out, _ = cli("results", "spring")
+    assert code == 0 and "frozen at" in out
+    assert "winners: @alice" in out and "earliest" in out  # a tie on 4 likes: earlier post wins
+    code, out, _ = cli("results", "spring", "--format", "json")
+    doc = json.loads(out)
+    assert doc["state"] == "frozen" and len(doc["digest"]) == 64
+    most_liked = doc["standings"]["categories"][0]
+    assert most_liked["winners"] == [story.alice]
+    assert [r["tie"] for r in most_liked["ranked"][:2]] == ["earliest", "earliest"]
+
+    cert = cli.tmp_path / "certificate.json"
+    code, _, err = cli("results", "spring", "--export", str(cert))
+    assert code == 0 and "verify_certificate.py" in err
+    assert json.loads(cert.read_text(encoding="utf-8"))["digest"] == doc["digest"]
+    run = subprocess.run(
+        [sys.executable, str(VERIFIER), str(cert)], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "VERIFIED spring" in run.stdout and doc["digest"] in run.stdout
+
+    code, out, _ = cli("verify", "spring")
+    assert code == 0 and "MATCH" in out and "MISMATCH" not in out
+
+
+def test_verify_exits_1_on_a_tampered_metric_row(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    freeze(cli, sandbox, clock, story)
+    with sqlite3.connect(cli.db) as db:
+        db.execute(
+            "UPDATE metric_snapshots SET likes = 99 WHERE key = ? AND taken_at = "
+            "(SELECT max(taken_at) FROM metric_snapshots WHERE key = ?)",
+            (story.bob, story.bob),
+        )
+    code, out, _ = cli("verify", "spring")
+    assert code == 1 and "MISMATCH" in out and f"metrics of entry {story.bob}" in out
+    with sqlite3.connect(cli.db) as db:
+        db.execute("UPDATE metric_snapshots SET likes = 4 WHERE key = ?", (story.bob,))
+        db.execute(
+            "UPDATE frozen_results SET canonical = replace(canonical, ?, ?)",
+            (f'"key":"{story.bob}"', f'"key":"{story.bob}","x":1'),
+        )
+    code, out, _ = cli("verify", "spring")
+    assert code == 1 and "was changed after it was written" in out
+
+
+def test_explain_answers_for_every_entry(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    freeze(cli, sandbox, clock, story)
+    for tid in (story.alice, story.bob, story.orga, story.carol):
+        code, out, _ = cli("explain", "spring", f"https://x.com/someone/status/{tid}")
+        assert code == 0 and tid in out
+    assert "organiser: @orga is an organiser" in cli("explain", "spring", story.orga)[1]
+    assert "tie rule 'earliest'" in cli("explain", "spring", story.bob)[1]
+    code, out, _ = cli("explain", "spring", "1")
+    assert code == 1 and "no entry with tweet id 1" in out
+    code, _, err = cli("explain", "spring", "not-a-tweet")
+    assert code == 2 and "'not-a-tweet' is neither a tweet id nor a post URL" in err
+
+
+def test_disqualify_and_requalify_are_logged_and_re_issue_a_frozen_result(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    code, out, _ = cli(
+        "disqualify", "spring", story.alice, "--reason", "bought likes", "--by", "Ana"
+    )
+    assert code == 0 and "disqualified entry" in out and "enters the result" in out
+    code, out, _ = cli("results", "spring", "--format", "json")
+    assert json.loads(out)["standings"]["categories"][0]["winners"] == [story.bob]
+
+    freeze(cli, sandbox, clock, story)
+    clock.advance(hours=1)
+    code, out, _ = cli("requalify", "spring", story.alice, "--reason", "likes were organic")
+    assert code == 0 and "result re-issued as version 2 (decision)" in out
+    code, out, _ = cli("disqualify", "spring", story.alice, "--reason", "x", "--by", "Bo")
+    code, out, _ = cli("disqualify", "spring", story.alice, "--reason", "x", "--by", "Bo")
+    assert code == 0 and "nothing logged" in out
+    doc = json.loads(cli("results", "spring", "--format", "json")[1])
+    assert [d["action"] for d in doc["decisions"]] == ["disqualify", "requalify", "disqualify"]
+    assert doc["decisions"][0]["by"] == "Ana" and doc["decisions"][1]["by"]  # the OS user
+    assert [h["version"] for h in doc["history"]] == [1, 2, 3]
+    assert cli("verify", "spring")[0] == 0
+
+    code, _, err = cli("disqualify", "spring", "123", "--reason", "x")
+    assert code == 2 and "tweet 123 is not an entry of competition 'spring'" in err
+    code, _, err = cli("disqualify", "nope", story.alice, "--reason", "x")
+    assert code == 2 and 'no competition "nope"' in err
+
+
+def test_a_jury_pick_is_shown_in_the_results(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    code, out, _ = cli("jury", "list", "spring")
+    assert code == 0 and "no jury picks yet" in out and "@carol" in out
+    code, _, err = cli(
+        "jury",
+        "pick",
+        "spring",
+        "best-question",
+        story.alice,
+        "--rank",
+        "1",
+        "--judge",
+        "Ana",
+        "--reason",
+        "nice",
+    )
+    assert code == 2 and "not-a-question" in err  # not a question: not a candidate
+    code, _, err = cli(
+        "jury",
+        "pick",
+        "spring",
+        "most-liked",
+        story.carol,
+        "--rank",
+        "1",
+        "--judge",
+        "Ana",
+        "--reason",
+        "nice",
+    )
+    assert code == 2 and "use one of: best-question" in err
+    freeze(cli, sandbox, clock, story)
+    code, out, _ = cli(
+        "jury",
+        "pick",
+        "spring",
+        "best-question",
+        story.carol,
+        "--rank",
+        "1",
+        "--judge",
+        "Ana",
+        "--reason",
+        "asks what matters",
+    )
+    assert code == 0 and "re-issued as version 2 (jury)" in out
+    code, out, _ = cli("results", "spring")
+    assert "Best question [best-question, jury] winners: @carol" in out
+    code, out, _ = cli("jury", "list", "spring", "--format", "json")
+    picks = json.loads(out)["picks"]
+    assert [(p["judge"], p["reason"], p["username"]) for p in picks] == [
+        ("Ana", "asks what matters", "carol")
+    ]
+    assert cli("verify", "spring")[0] == 0
