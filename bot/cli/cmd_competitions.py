@@ -37,6 +37,11 @@ def competitions(ctx: Context) -> int:
         store = existing_store(settings)
     except NoDatabase:
         store = None  # nothing polled yet: list the config alone
+    frozen: set[str] = set()
+    if store is not None:
+        from bot.store.rules import RulesStore
+
+        frozen = set(RulesStore(store).frozen_competitions())
     rows: list[dict[str, Any]] = []
     for c in config.competitions:
         entries = store.entry_count(c.id) if store is not None else None
@@ -45,7 +50,7 @@ def competitions(ctx: Context) -> int:
             {
                 "id": c.id,
                 "title": c.title,
-                "state": competition_state(c, now),
+                "state": competition_state(c, now, frozen=c.id in frozen),
                 "start": iso_z(c.start),
                 "end": iso_z(c.end),
                 "timezone": c.timezone,

@@ -1,8 +1,9 @@
 """`contestbot leaderboard COMPETITION`: the current standings, per category, from the database.
 
-Reads the stored entries, scores them with `bot.core.scoring.compute_standings` at the clock's now,
-and prints a table, CSV (one flat row per ranked entry, with a category column) or the versioned
-JSON document `contestbot.leaderboard/1` described in the README, which organisers script against:
+Reads the stored entries and scores them at the clock's now with the stored disqualifications and
+jury picks (`bot.freezer.live_standings`); once a competition is frozen it shows the frozen
+standings, which later likes never change. It prints a table, CSV (one flat row per ranked entry,
+with a category column) or the versioned JSON document `contestbot.leaderboard/1` described in the README, which organisers script against:
 fields are only ever added to it; a breaking change gets a new schema name.
 """
 
@@ -78,17 +79,19 @@ def find_competition(ctx: Context, competition_id: str) -> Competition:
 
 def leaderboard(ctx: Context) -> int:
     from bot.app import existing_store
-    from bot.core.scoring import compute_standings
+    from bot.freezer import live_standings
+    from bot.store.rules import RulesStore
 
+    config = ctx.config()
     competition = find_competition(ctx, ctx.args.competition)  # before touching the database
     store = existing_store(ctx.settings())
-    entries = store.entries(competition.id)
     now = ctx.clock.now()
-    standings = compute_standings(competition, entries, now=now)
+    standings = live_standings(store, competition, now, bot_username=config.bot.username)
+    frozen = RulesStore(store).is_frozen(competition.id)
     top = ctx.args.top or competition.leaderboard_top
     fmt = ctx.args.format
     if fmt == "json":
-        ctx.out.write(to_json(leaderboard_document(competition, standings, top=top)))
+        ctx.out.write(to_json(leaderboard_document(competition, standings, top=top, frozen=frozen)))
     elif fmt == "csv":
         rows = csv_rows(standings, top=top)
         columns: tuple[str, ...] = CSV_COLUMNS
@@ -97,7 +100,7 @@ def leaderboard(ctx: Context) -> int:
             rows = [[*row, "", ""] for row in rows] + excluded_csv_rows(standings)
         write_csv(ctx.out, columns, rows)
     else:
-        text = render_text(competition, standings, top=top)
+        text = render_text(competition, standings, top=top, frozen=frozen)
         if ctx.args.include_excluded:
             text += render_exclusions(standings)
         ctx.out.write(text)
@@ -138,7 +141,9 @@ def excluded_csv_rows(standings: Standings) -> list[list[Any]]:
     ]
 
 
-def leaderboard_document(competition: Competition, standings: Standings, *, top: int) -> Any:
+def leaderboard_document(
+    competition: Competition, standings: Standings, *, top: int, frozen: bool = False
+) -> Any:
     """The `contestbot.leaderboard/1` JSON document (see README, "Leaderboard JSON")."""
     return {
         "schema": SCHEMA,
@@ -149,7 +154,7 @@ def leaderboard_document(competition: Competition, standings: Standings, *, top:
             "start": iso_z(competition.start),
             "end": iso_z(competition.end),
             "timezone": competition.timezone,
-            "state": competition_state(competition, standings.computed_at),
+            "state": competition_state(competition, standings.computed_at, frozen=frozen),
         },
         "generated_at": iso_z(standings.computed_at),
         "categories": [
@@ -211,15 +216,17 @@ def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
     ]
 
 
-def render_text(competition: Competition, standings: Standings, *, top: int) -> str:
-    state = competition_state(competition, standings.computed_at)
+def render_text(
+    competition: Competition, standings: Standings, *, top: int, frozen: bool = False
+) -> str:
+    state = competition_state(competition, standings.computed_at, frozen=frozen)
     parts = [
         f"{competition.title} ({competition.id}) — {state}, "
         f"{iso_z(competition.start)} to {iso_z(competition.end)}; "
         f"as of {iso_z(standings.computed_at)}\n"
     ]
     for cs in standings.categories:
-        label = cs.category.kind
+        label: str = cs.category.kind
         if cs.category.kind == "replies":
             label += f", {cs.category.replies_mode}"
         if cs.category.title:

@@ -21,16 +21,34 @@ from bot.cli import (
     cmd_competitions,
     cmd_config,
     cmd_db,
+    cmd_decisions,
     cmd_demo,
     cmd_leaderboard,
+    cmd_outbox,
+    cmd_post,
+    cmd_results,
     cmd_run,
     cmd_sandbox,
+    cmd_status,
 )
 from bot.cli.context import Context, UsageError
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError
 
-GROUPS = (cmd_run, cmd_demo, cmd_sandbox, cmd_leaderboard, cmd_competitions, cmd_config, cmd_db)
+GROUPS = (
+    cmd_run,
+    cmd_demo,
+    cmd_sandbox,
+    cmd_leaderboard,
+    cmd_results,
+    cmd_competitions,
+    cmd_config,
+    cmd_db,
+    cmd_decisions,
+    cmd_post,
+    cmd_outbox,
+    cmd_status,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
