@@ -3,8 +3,9 @@
 Reads the stored entries and scores them at the clock's now with the stored disqualifications and
 jury picks (`bot.freezer.live_standings`); once a competition is frozen it shows the frozen
 standings, which later likes never change. It prints a table, CSV (one flat row per ranked entry,
-with a category column) or the versioned JSON document `contestbot.leaderboard/1` described in the README, which organisers script against:
-fields are only ever added to it; a breaking change gets a new schema name.
+with a category column) or the versioned JSON document `contestbot.leaderboard/1` described in the
+README, which organisers script against: fields are only ever added to it; a breaking change gets a
+new schema name.
 """
 
 from __future__ import annotations
