@@ -1,0 +1,229 @@
+"""`contestbot outbox`: what the bot has posted, will post, skipped or failed to post, with each
+post's text, due time and estimated cost; `outbox approve ID` releases a post held by an approval
+gate (e.g. the winners announcement); `outbox preview [ID|--upcoming]` prints the exact text of
+posts to come, part by part, with their weighted lengths (twitter-text v3, out of 280).
+
+`--upcoming` also composes what the config will add to the outbox but the bot has not planned yet
+(e.g. reminders, before the first `contestbot run`), without storing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.context import Context, UsageError
+from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
+from bot.core.outbox import OutboxPost
+from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
+
+if TYPE_CHECKING:
+    from bot.store.outbox import OutboxEntry, OutboxStore
+
+STATES = ("pending", "approved", "sending", "sent", "skipped", "failed", "cancelled")
+COLUMNS = ("id", "state", "kind", "lang", "due_at", "parts", "cost_usd", "text", "note", "key")
+TEXT_SHOWN = 48
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "outbox",
+        help="list the bot's posts (pending, sent, skipped, failed); approve or preview them",
+        description="List every post in the outbox with its state, kind, language, due time "
+        "(UTC), number of thread parts, estimated pay-per-use cost, text and the last error or "
+        "reason it was skipped. Sub-commands approve a gated post or preview texts.",
+    )
+    p.add_argument("--state", choices=STATES, help="only posts in this state")
+    add_format_option(p)
+    p.set_defaults(func=list_outbox)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", help="what to do with a post")
+    a = actions.add_parser(
+        "approve",
+        help="approve a post that waits for approval (e.g. the winners announcement)",
+        description="Approve post ID (from `contestbot outbox`): the bot sends it on its next "
+        "cycle (within the grace from now). Only a pending post of a gated kind can be approved.",
+    )
+    a.add_argument("id", metavar="ID", type=int, help="the post's id, as `contestbot outbox` shows")
+    a.add_argument("--by", metavar="NAME", help="who approves (default: $USER)")
+    a.set_defaults(func=approve)
+    v = actions.add_parser(
+        "preview",
+        help="print the exact text of a post, or of every upcoming post, with weighted lengths",
+        description="Print each part of post ID (or of every post still to go out, with "
+        "--upcoming, the default) exactly as it will be posted, with its weighted length out of "
+        "280, state, due time and estimated cost. Nothing is posted.",
+    )
+    v.add_argument("id", metavar="ID", type=int, nargs="?", help="the post's id (optional)")
+    v.add_argument(
+        "--upcoming",
+        action="store_true",
+        help="every post not yet sent, including those the config will plan (the default)",
+    )
+    add_format_option(v)
+    v.set_defaults(func=preview)
+
+
+@contextmanager
+def open_outbox(ctx: Context, *, write: bool = False) -> Iterator[OutboxStore]:
+    """The outbox of the bot's database, closed on exit. Writing commands upgrade the schema
+    first (as `run` does); reading ones need an existing, current database."""
+    from bot.app import existing_store, open_store
+    from bot.store.outbox import OutboxStore
+
+    settings = ctx.settings()
+    if write:
+        store = open_store(settings)
+        try:
+            store.upgrade()
+        except BaseException:
+            store.close()
+            raise
+    else:
+        store = existing_store(settings)
+    try:
+        yield OutboxStore(store)
+    finally:
+        store.close()
+
+
+def one_line(text: str, width: int = TEXT_SHOWN) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def entry_document(e: OutboxEntry) -> dict[str, Any]:
+    p = e.post
+    return {
+        "id": p.id,
+        "key": p.key,
+        "state": p.state,
+        "kind": p.kind,
+        "lang": p.lang,
+        "scope": e.scope,
+        "period": e.period,
+        "due_at": iso_z(p.due_at),
+        "starts_at": iso_z(p.starts_at),
+        "parts": list(p.parts),
+        "weighted_lengths": [weighted_length(t) for t in p.parts],
+        "posted_ids": list(p.posted_ids),
+        "reply_to": p.reply_to,
+        "cost_usd": str(e.cost),
+        "needs_approval": p.needs_approval,
+        "approved_at": iso_z(p.approved_at),
+        "approved_by": e.approved_by,
+        "attempts": p.attempts,
+        "next_attempt_at": iso_z(p.not_before),
+        "last_error": p.last_error,
+        "sent_at": iso_z(e.sent_at),
+        "created_at": iso_z(e.created_at),
+    }
+
+
+def _note(p: OutboxPost) -> str | None:
+    if p.needs_approval and p.approved_at is None and p.state == "pending":
+        return "waits for `outbox approve`"
+    return p.last_error
+
+
+def list_outbox(ctx: Context) -> int:
+    with open_outbox(ctx) as outbox:
+        entries = outbox.entries(states=[ctx.args.state] if ctx.args.state else [])
+    fmt = ctx.args.format
+    if fmt == "json":
+        docs = [entry_document(e) for e in entries]
+        ctx.out.write(to_json({"schema": "contestbot.outbox/1", "posts": docs}))
+        return 0
+    rows = [
+        [
+            e.post.id,
+            e.post.state,
+            e.post.kind,
+            e.post.lang,
+            iso_z(e.post.due_at),
+            len(e.post.parts),
+            str(e.cost),
+            e.post.parts[0] if fmt == "csv" else one_line(e.post.parts[0]),
+            _note(e.post),
+            e.post.key,
+        ]
+        for e in entries
+    ]
+    if fmt == "csv":
+        write_csv(ctx.out, COLUMNS, rows)
+    elif not rows:
+        ctx.out.write(
+            "the outbox is empty" + (f" (state {ctx.args.state})" if ctx.args.state else "") + "\n"
+        )
+    else:
+        ctx.out.write(render_table(COLUMNS, rows))
+    return 0
+
+
+def approve(ctx: Context) -> int:
+    from bot.store.outbox import OutboxError
+
+    by = ctx.args.by or ctx.environ.get("USER") or "organiser"
+    with open_outbox(ctx, write=True) as outbox:
+        try:
+            entry = outbox.approve(ctx.args.id, by=by, now=ctx.clock.now())
+        except OutboxError as exc:
+            raise UsageError(str(exc)) from None
+    ctx.out.write(
+        f"approved post {entry.post.id} ({entry.post.key}) by {by}; the bot sends it on its "
+        "next cycle\n"
+    )
+    return 0
+
+
+def preview(ctx: Context) -> int:
+    with open_outbox(ctx) as outbox:
+        items = _preview_items(ctx, outbox)
+    if ctx.args.format == "json":
+        docs = [
+            {
+                "id": p.id,
+                "key": p.key,
+                "state": state,
+                "due_at": iso_z(p.due_at),
+                "cost_usd": cost,
+                "parts": [{"text": t, "weighted_length": weighted_length(t)} for t in p.parts],
+            }
+            for p, cost, state in items
+        ]
+        ctx.out.write(to_json({"schema": "contestbot.preview/1", "posts": docs}))
+        return 0
+    if not items:
+        ctx.out.write("nothing upcoming\n")
+    for p, cost, state in items:
+        ident = f"#{p.id}" if p.id is not None else "(new)"
+        ctx.out.write(f"{ident} {p.key} [{state}] due {iso_z(p.due_at)}, est. ${cost}\n")
+        for i, text in enumerate(p.parts, 1):
+            ctx.out.write(
+                f"--- part {i}/{len(p.parts)}: {weighted_length(text)}/{MAX_WEIGHTED_LENGTH}\n"
+                f"{text}\n"
+            )
+        ctx.out.write("\n")
+    return 0
+
+
+def _preview_items(ctx: Context, outbox: OutboxStore) -> list[tuple[OutboxPost, str, str]]:
+    """(post, estimated cost, state) of post ID, or of every upcoming post by due time."""
+    if ctx.args.id is not None:
+        entry = outbox.get(ctx.args.id)
+        if entry is None:
+            raise UsageError(
+                f"no post {ctx.args.id} in the outbox; list them with `contestbot outbox`"
+            )
+        return [(entry.post, str(entry.cost), entry.post.state)]
+    from bot.planner import Planner
+
+    items = [
+        (e.post, str(e.cost), str(e.post.state))
+        for e in outbox.entries(states=("pending", "approved", "sending"))
+    ]
+    planner = Planner(outbox.store, config=ctx.config())
+    for post in planner.drafts(ctx.clock.now(), skip_known=True):
+        items.append((post, str(post.cost(planner.posting.prices)), "not planned yet"))
+    return sorted(items, key=lambda item: item[0].due_at)

@@ -1,0 +1,234 @@
+"""What the outbox should hold at a given time: every event reminder (per language or combined),
+each competition's launch post, the leaderboard updates whose slot has come, and the winners
+announcement once a competition's result is frozen. Scheduled posts come from `post schedule` and
+mention replies from `bot.responder`; they are inserted directly.
+
+`Planner.drafts(now)` composes them (the pure `bot.core.composing` does the texts; this shell reads
+standings and frozen results from the store); `Planner.plan(now)` inserts those whose key is new,
+so planning every cycle is idempotent. `ResultsSource` is the seam to the competition rules'
+frozen results: `StoredResults` reads them through `bot.store.rules.RulesStore` and re-checks
+them with `bot.freezer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.core.composing import (
+    compose_launch,
+    compose_leaderboard_update,
+    compose_reminder,
+    compose_winners,
+)
+from bot.core.events import Event, PostingConfig
+from bot.core.models import Competition, Standings
+from bot.core.outbox import (
+    OutboxPost,
+    competition_key,
+    lang_label,
+    leaderboard_key,
+    needs_approval,
+    plan_reminders,
+)
+from bot.core.timing import leaderboard_slots
+from bot.store import Store
+from bot.store.outbox import OutboxStore
+from bot.x.interface import XClient
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What the winners post announces: the standings to publish and the results digest."""
+
+    standings: Standings
+    digest: str
+
+
+class ResultsSource(Protocol):
+    def frozen(self, competition: Competition) -> Announcement | None:
+        """The competition's frozen result (its current version), None before the freeze."""
+        ...
+
+    def recheck(self, competition: Competition, *, client: XClient, clock: Clock) -> Announcement:
+        """The pre-announcement check, run just before the winners post goes out: the standings
+        to announce now (a winner deleted or protected since the freeze gives way)."""
+        ...
+
+
+class StoredResults:
+    """`ResultsSource` over the rules tables (`bot.store.rules`): the current version of the
+    frozen result and its digest; the re-check is `bot.freezer.recheck_before_announcement`
+    (winners looked up again, replacements recorded, the result re-issued if they changed)."""
+
+    def __init__(self, store: Store) -> None:
+        from bot.store.rules import RulesStore
+
+        self.store = store
+        self.rules = RulesStore(store)
+
+    def frozen(self, competition: Competition) -> Announcement | None:
+        stored = self.rules.current(competition.id)
+        if stored is None:
+            return None
+        return Announcement(stored.result.standings, stored.digest)
+
+    def recheck(self, competition: Competition, *, client: XClient, clock: Clock) -> Announcement:
+        from bot.freezer import recheck_before_announcement
+
+        done = recheck_before_announcement(
+            competition.id, client=client, store=self.store, clock=clock
+        )
+        return Announcement(done.result.result.standings, done.result.digest)
+
+
+def events_of(config: Config) -> tuple[Event, ...]:
+    events = config.sections.get("event", ())
+    return events if isinstance(events, tuple) else ()
+
+
+def posting_of(config: Config) -> PostingConfig:
+    posting = config.sections.get("posting")
+    return posting if isinstance(posting, PostingConfig) else PostingConfig()
+
+
+class Planner:
+    """Composes and enqueues the posts `config` calls for."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        config: Config,
+        results: ResultsSource | None = None,
+        bot_username: str | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.posting = posting_of(config)
+        self.events = events_of(config)
+        self.outbox = OutboxStore(store, self.posting.prices)
+        self.results = results
+        self.bot_username = bot_username
+
+    def plan(self, now: datetime) -> int:
+        """Insert every due-or-future post whose key is new. Returns how many were added."""
+        return self.outbox.add(self.drafts(now, skip_known=True), now=now)
+
+    def drafts(self, now: datetime, *, skip_known: bool = False) -> list[OutboxPost]:
+        """Every post the config calls for at `now` (composed; not stored). With `skip_known`,
+        posts whose key is already in the outbox are not composed again."""
+        out: list[OutboxPost] = []
+        for event in self.events:
+            out += self._reminders(event, skip_known)
+        for c in self.config.competitions:
+            out += self._competition(c, now, skip_known)
+        return out
+
+    def _gate(self, kind: str) -> bool:
+        return needs_approval(kind, self.posting.approval)
+
+    def _new(self, keys: Sequence[str], skip_known: bool) -> set[str]:
+        return set(keys) - self.outbox.keys_present(keys) if skip_known else set(keys)
+
+    def _reminders(self, event: Event, skip_known: bool) -> list[OutboxPost]:
+        planned = plan_reminders(event)
+        new = self._new([p.key for p in planned], skip_known)
+        out = []
+        for p in planned:
+            if p.key not in new:
+                continue
+            draft = compose_reminder(event, p.offset, p.langs, self.posting.templates)
+            out.append(
+                OutboxPost(
+                    key=p.key,
+                    kind="reminder",
+                    lang=lang_label(p.langs),
+                    parts=draft.parts,
+                    due_at=p.due_at,
+                    starts_at=p.starts_at,
+                    needs_approval=self._gate("reminder"),
+                )
+            )
+        return out
+
+    def _competition(self, c: Competition, now: datetime, skip_known: bool) -> list[OutboxPost]:
+        langs = self.posting.languages
+        templates = self.posting.templates
+        out: list[OutboxPost] = []
+        launch = {lang: competition_key(c.id, "launch", "start", lang) for lang in langs}
+        new = self._new(list(launch.values()), skip_known)
+        for lang, key in launch.items():
+            if key in new:
+                draft = compose_launch(c, lang, templates)
+                out.append(
+                    OutboxPost(
+                        key,
+                        "launch",
+                        lang,
+                        draft.parts,
+                        c.start,
+                        needs_approval=self._gate("launch"),
+                    )
+                )
+        out += self._leaderboards(c, now, skip_known)
+        winners = {lang: competition_key(c.id, "winners", "final", lang) for lang in langs}
+        new = self._new(list(winners.values()), skip_known)
+        announcement = self.results.frozen(c) if new and self.results is not None else None
+        if announcement is not None:
+            for lang, key in winners.items():
+                if key in new:
+                    draft = compose_winners(
+                        c, announcement.standings, announcement.digest, lang, templates
+                    )
+                    out.append(
+                        OutboxPost(
+                            key,
+                            "winners",
+                            lang,
+                            draft.parts,
+                            now,
+                            needs_approval=self._gate("winners"),
+                            has_media=self.posting.chart,
+                        )
+                    )
+        return out
+
+    def _leaderboards(self, c: Competition, now: datetime, skip_known: bool) -> list[OutboxPost]:
+        """Updates whose slot has come and is still within the grace: the text shows the
+        standings when the slot is planned, so a slot is never composed ahead of time."""
+        p = self.posting
+        slots = [
+            s
+            for s in leaderboard_slots(
+                c.start, c.end, times=p.leaderboard_updates, interval=p.leaderboard_interval
+            )
+            if s <= now <= s + p.grace
+        ]
+        keys = {(s, lang): leaderboard_key(c.id, s, lang) for s in slots for lang in p.languages}
+        new = self._new(list(keys.values()), skip_known)
+        if not new:
+            return []
+        from bot.freezer import live_standings
+
+        standings = live_standings(self.store, c, now, bot_username=self.bot_username)
+        top = p.leaderboard_top or c.leaderboard_top
+        out = []
+        for (slot, lang), key in keys.items():
+            if key in new:
+                draft = compose_leaderboard_update(c, standings, top, lang, p.templates)
+                out.append(
+                    OutboxPost(
+                        key,
+                        "leaderboard",
+                        lang,
+                        draft.parts,
+                        slot,
+                        needs_approval=self._gate("leaderboard"),
+                    )
+                )
+        return out

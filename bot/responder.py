@@ -1,0 +1,185 @@
+"""The responder: answers participants who mention the bot with a command word (rank, help, in the
+configured languages) with ONE reply carrying their current standing.
+
+It reads the bot's mentions timeline itself (GET /2/users/:id/mentions, from its own cursor in
+the `mention_cursors` table), because the poller only keeps mentions of running competitions as
+entries. For each new mention, oldest first: a tweet that does not mention the bot, the bot's own
+tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user already answered
+within `[posting].mention_reply_period` gets nothing. The reply is composed by the pure
+`bot.core.mentions` (never echoing the user's words) from the live standings
+(`bot.freezer.live_standings`: the frozen ones once the competition is frozen), and is queued in
+the outbox as kind "mention-reply" under a key per mention tweet id, together with the user's
+last-reply time and the cursor, in one transaction; the poster then sends it exactly once, as a
+reply to the mention (the only tweets the 2026 reply restriction lets the bot answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from loguru import logger
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.core.mentions import (
+    compose_help_reply,
+    compose_standing_reply,
+    may_reply,
+    parse_command,
+    standing_of,
+)
+from bot.core.models import Competition, Tweet, User
+from bot.core.outbox import OutboxPost, mention_reply_key, needs_approval
+from bot.core.templates import isolate
+from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
+from bot.freezer import live_standings
+from bot.planner import posting_of
+from bot.store import Store
+from bot.store.outbox import OutboxStore, ReplyMark
+from bot.x.interface import XClient
+
+MAX_AGE = timedelta(days=1)  # an older mention (e.g. found on first start) gets no reply
+MAX_PAGES = 10
+
+
+@dataclass
+class ResponderReport:
+    mentions: int = 0
+    queued: list[str] = field(default_factory=list)  # outbox keys
+    ignored: dict[str, str] = field(default_factory=dict)  # mention id -> why
+
+
+def current_competition(competitions: tuple[Competition, ...], now: datetime) -> Competition | None:
+    """The competition a "rank" question is about: the running one that started last, else the
+    one that ended last, else the next to start."""
+    running = [c for c in competitions if c.start <= now < c.end]
+    if running:
+        return max(running, key=lambda c: c.start)
+    ended = [c for c in competitions if c.end <= now]
+    if ended:
+        return max(ended, key=lambda c: c.end)
+    return min(competitions, key=lambda c: c.start) if competitions else None
+
+
+class Responder:
+    def __init__(
+        self,
+        client: XClient,
+        store: Store,
+        clock: Clock,
+        *,
+        config: Config,
+        bot_user_id: str,
+        bot_username: str,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.posting = posting_of(config)
+        self.outbox = OutboxStore(store, self.posting.prices)
+        self.bot_user_id = bot_user_id
+        self.bot_username = bot_username.lstrip("@")
+
+    def poll(self, now: datetime | None = None) -> ResponderReport:
+        """Read new mentions and queue the replies due. One transaction per run, at the end."""
+        now = now or self.clock.now()
+        report = ResponderReport()
+        since = self.outbox.mention_cursor(self.bot_user_id)
+        tweets: dict[str, Tweet] = {}
+        users: dict[str, User] = {}
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = self.client.mentions(
+                self.bot_user_id,
+                since_id=since,
+                start_time=None if since else now - MAX_AGE,
+                pagination_token=token,
+            )
+            tweets.update((t.id, t) for t in page.tweets)
+            users.update((u.id, u) for u in page.users)
+            token = page.next_token
+            if not token:
+                break
+        ordered = sorted(tweets.values(), key=lambda t: int(t.id))
+        report.mentions = len(ordered)
+        posts, marks = self._replies(ordered, users, now, report)
+        newest = ordered[-1].id if ordered else since
+        self.outbox.queue_replies(self.bot_user_id, posts, marks, since_id=newest, now=now)
+        report.queued = [p.key for p in posts]
+        if posts:
+            logger.info("responder: {} reply(ies) queued", len(posts))
+        return report
+
+    def _replies(
+        self,
+        mentions: list[Tweet],
+        users: dict[str, User],
+        now: datetime,
+        report: ResponderReport,
+    ) -> tuple[list[OutboxPost], list[ReplyMark]]:
+        last = self.outbox.last_replies(t.author_id for t in mentions)
+        competition = current_competition(self.config.competitions, now)
+        langs = self.posting.languages
+        posts: list[OutboxPost] = []
+        marks: list[ReplyMark] = []
+        standings = None
+        me = self.bot_username.casefold()
+        for t in mentions:
+            author = users.get(t.author_id)
+            why = None
+            command = parse_command(t.full_text, self.bot_username, langs)
+            if t.author_id == self.bot_user_id:
+                why = "our own tweet"
+            elif me not in (m.casefold() for m in t.mentions):
+                why = "does not mention the bot"
+            elif author is None:
+                why = "author unknown"
+            elif now - t.created_at > MAX_AGE:
+                why = "too old"
+            elif command is None:
+                why = "no command word"
+            elif competition is None:
+                why = "no competition configured"
+            elif not may_reply(last.get(t.author_id), now, self.posting.mention_reply_period):
+                why = "already answered within the period"
+            if why is not None or command is None or author is None or competition is None:
+                report.ignored[t.id] = why or "ignored"
+                continue
+            # X refuses a text identical to one of our live posts (duplicate content), and a
+            # user asking twice would get the same words: the time makes each reply distinct.
+            stamp = "\n" + isolate(f"{now:%Y-%m-%d %H:%M} UTC", command.lang)
+            if command.name == "help":
+                text = compose_help_reply(
+                    author.username, command.lang, competition, self.posting.templates
+                )
+            else:
+                if standings is None:
+                    standings = live_standings(
+                        self.store, competition, now, bot_username=self.bot_username
+                    )
+                text = compose_standing_reply(
+                    author.username,
+                    standing_of(author.username, standings),
+                    command.lang,
+                    competition,
+                    self.posting.templates,
+                    limit=MAX_WEIGHTED_LENGTH - weighted_length(stamp),
+                )
+            if weighted_length(text + stamp) <= MAX_WEIGHTED_LENGTH:
+                text += stamp
+            posts.append(
+                OutboxPost(
+                    key=mention_reply_key(t.id, command.lang),
+                    kind="mention-reply",
+                    lang=command.lang,
+                    parts=(text,),
+                    due_at=now,
+                    reply_to=t.id,
+                    needs_approval=needs_approval("mention-reply", self.posting.approval),
+                )
+            )
+            marks.append(ReplyMark(t.author_id, author.username, t.id))
+            last[t.author_id] = now
+        return posts, marks
