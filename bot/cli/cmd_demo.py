@@ -25,13 +25,13 @@ def add_parser(sub: Any) -> None:
         "--speed",
         type=positive_float,
         default=None,
-        help="simulated seconds per real second (default: fit the scenario into --seconds)",
+        help="simulated seconds per real second (default: the scenario's own, x80: about 100 s)",
     )
     p.add_argument(
         "--seconds",
         type=positive_float,
-        default=60.0,
-        help="about how long the demo runs, in real seconds (default 60)",
+        default=None,
+        help="fit the whole scenario into about this many real seconds (sets the speed)",
     )
     p.add_argument(
         "--db",
