@@ -177,14 +177,26 @@ def compose_leaderboard_update(
 
 
 def winners_of(cs: CategoryStanding) -> tuple[Ranked, ...]:
-    """The prize-winning lines of a category: ranks within its number of winners (a shared rank
-    at the boundary wins together)."""
-    return tuple(r for r in cs.entries if r.rank <= cs.category.winners)
+    """The prize-winning lines of a category, as scoring decided them (`CategoryStanding.winners`:
+    a shared rank at the boundary wins together; a jury category wins only by the jury's picks).
+    A jury category still awaiting its picks has no winner yet: its shortlist is not a result."""
+    if cs.awaiting_jury:
+        return ()
+    if cs.winners:
+        keys = set(cs.winners)
+        return tuple(r for r in cs.entries if r.key in keys)
+    return tuple(
+        r
+        for r in cs.entries
+        if r.rank <= cs.category.winners and (cs.category.kind != "jury" or r.jury_rank is not None)
+    )
 
 
 def _winner_lines(cs: CategoryStanding, lang: str) -> str:
     title = ltr(category_title(cs.category), lang)
     won = winners_of(cs)
+    if cs.awaiting_jury:
+        return f"{title}: {phrase('jury_pending', lang)}"
     if not won:
         return f"{title}: {phrase('no_winner', lang)}"
     if len(won) == 1 and cs.category.winners == 1:

@@ -126,6 +126,14 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "zh": "第 {rank} 名（共 {total}）",
         "ru": "№{rank} из {total}",
     },
+    "jury_pending": {
+        "en": "the jury's decision is still to come",
+        "fr": "la décision du jury est à venir",
+        "es": "la decisión del jurado está por llegar",
+        "ar": "قرار لجنة التحكيم لم يصدر بعد",
+        "zh": "评审团尚未作出决定",
+        "ru": "решение жюри ещё впереди",
+    },
     "no_winner": {
         "en": "no eligible entry",
         "fr": "aucune participation éligible",

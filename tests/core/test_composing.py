@@ -220,3 +220,18 @@ def test_empty_template_is_an_error() -> None:
     ev = Event("w1", "Webinar", datetime(2026, 10, 26, 18, 0, tzinfo=UTC))
     with pytest.raises(ValueError, match="empty"):
         compose_reminder(ev, timedelta(hours=1), "en", Templates({("reminder", "en"): " "}))
+
+
+def test_a_jury_category_without_picks_announces_no_winner_yet() -> None:
+    """The shortlist of a jury that has not decided is not a result: never name its first entry."""
+    comp = make_competition("IGF 2026", 1)
+    standings = make_standings(comp, ["alice"])
+    cs = standings.categories[0]
+    jury = Category(id="best-question", kind="jury", title="Best question")
+    awaiting = CategoryStanding(jury, cs.entries, winners=(), awaiting_jury=True)
+    pending = Standings(standings.competition_id, standings.computed_at, (awaiting,))
+    for lang in SUPPORTED_LANGUAGES:
+        text = "\n".join(compose_winners(comp, pending, DIGEST, lang).parts)
+        assert "@alice" not in text, lang
+    text = "\n".join(compose_winners(comp, pending, DIGEST, "en").parts)
+    assert "Best question: the jury's decision is still to come" in text
