@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loguru import logger
+
 from bot.clock import Clock
 from bot.settings import Settings
 
@@ -42,6 +44,7 @@ def open_store(settings: Settings) -> Store:
     path = settings.sqlite_path
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    logger.debug("opening the database {}", settings.database_url_masked)
     return Store(settings.database_url)
 
 
@@ -75,6 +78,11 @@ def make_client(settings: Settings) -> TweepyXClient:
         secret = getattr(settings, name)
         return secret.reveal() if secret else ""
 
+    logger.debug(
+        "X client for {} (user context: {})",
+        settings.x_api_base_url,
+        "yes" if settings.has_user_context else "no",
+    )
     return TweepyXClient(
         raw("x_bearer_token"),
         raw("x_api_key"),

@@ -8,6 +8,8 @@ exception message or traceback is masked too. Tracebacks never show local variab
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import sys
 import threading
@@ -103,6 +105,7 @@ def json_line(record: Any, mask: Masker) -> str:
 
 
 _file: RotatingFile | None = None
+_file_sink = 0
 
 
 def configure_logging(
@@ -118,7 +121,7 @@ def configure_logging(
     """(Re)configure loguru: remove every sink, then log to `stream` (default: sys.stderr at call
     time) and to `file` if given, all masked. Returns the mask, for error lines printed outside
     logging."""
-    global _file
+    global _file, _file_sink
     mask = Masker(secrets)
     logger.remove()
     if _file is not None:
@@ -148,5 +151,17 @@ def configure_logging(
     logger.add(write_to(out), colorize=False, **options)
     if file is not None:
         _file = RotatingFile(file, max_bytes=max_bytes, backups=backups)
-        logger.add(write_to(_file), colorize=False, **options)
+        _file_sink = logger.add(write_to(_file), colorize=False, **options)
+        atexit.unregister(_close_file)  # registered once, however often logging is configured
+        atexit.register(_close_file)
     return mask
+
+
+def _close_file() -> None:
+    """Close the log file at exit, so it is flushed and never left for the garbage collector."""
+    global _file
+    if _file is not None:
+        with contextlib.suppress(ValueError):  # another module removed every sink
+            logger.remove(_file_sink)
+        _file.close()
+        _file = None

@@ -10,11 +10,13 @@ message; `Settings.secrets()` lists the raw values the log filter masks.
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from bot.config.problems import ConfigError, Problem
 
@@ -115,9 +117,10 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """Raw secret values (credentials, database password) for the log filter to mask."""
         values = [s.reveal() for s in (getattr(self, n.lower()) for n in CREDENTIALS) if s]
-        password = urlsplit(self.database_url).password
+        password = url_password(self.database_url)
         if password:
-            values.append(password)
+            # Drivers and SQLAlchemy may show it decoded (`p@ss`) or as written (`p%40ss`).
+            values.extend(dict.fromkeys((password, unquote(password))))
         return tuple(values)
 
     def missing(self, *names: str) -> tuple[str, ...]:
@@ -132,12 +135,53 @@ def sqlite_file(url: str) -> Path | None:
     return Path(rest) if rest and rest != ":memory:" else None
 
 
+def _split_userinfo(url: str) -> tuple[str, str, str] | None:
+    """(`scheme://`, userinfo, `@rest`) when `url` has a user part, else None. Never raises: it
+    must also mask URLs too broken for `urlsplit` (a bad IPv6 host, a raw '/' in a password)."""
+    head, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    end = len(rest)
+    for ch in "/?#":
+        i = rest.find(ch)
+        if i != -1:
+            end = min(end, i)
+    authority = rest[:end]
+    if "@" in authority:
+        userinfo, _, _ = authority.rpartition("@")
+    else:
+        # A password holding a raw '/' ends the authority early; mask up to the last '@' rather
+        # than print it (over-masking an odd path is harmless).
+        userinfo, at, _ = rest.rpartition("@")
+        if not at or ":" not in userinfo or authority.partition(":")[2].isdigit():
+            return None  # no user part, or `host:port/path@...`
+    return head + sep, userinfo, rest[len(userinfo) :]
+
+
+def url_password(url: str) -> str | None:
+    """The password of `url`'s user part, if any (never raises)."""
+    parts = _split_userinfo(url)
+    if parts is None or ":" not in parts[1]:
+        return None
+    return parts[1].split(":", 1)[1] or None
+
+
 def mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.password:
+    """`postgresql://bot:s3cret@db/x` -> `postgresql://bot:***@db/x` (the user stays readable)."""
+    parts = _split_userinfo(url)
+    if parts is None or ":" not in parts[1]:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    head, userinfo, rest = parts
+    return f"{head}{userinfo.split(':', 1)[0]}:***{rest}"
+
+
+def mask_url_userinfo(url: str) -> str:
+    """`https://user:pw@host` -> `https://***@host`: the whole user part hidden."""
+    parts = _split_userinfo(url)
+    if parts is None:
+        return url
+    head, _, rest = parts
+    return f"{head}***{rest}"
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -173,13 +217,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         problem("CONTESTBOT_LOG_FORMAT", log_format, "is not a log format", "use text or json")
         log_format = "text"
     log_file = get("CONTESTBOT_LOG_FILE")
-    if log_file is not None and Path(log_file).is_dir():
-        problem(
-            "CONTESTBOT_LOG_FILE",
-            log_file,
-            "is a directory",
-            "give a file path, e.g. data/contestbot.log",
-        )
+    if log_file is not None:
+        _log_file(log_file, problem)
 
     if problems:
         raise ConfigError(problems)
@@ -195,6 +234,35 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_format="json" if log_format == "json" else "text",
         log_file=Path(log_file) if log_file else None,
     )
+
+
+LOG_FILE_FIX = "give a file path in a folder you can write, e.g. data/contestbot.log"
+
+
+def _log_file(raw: str, problem: _Reporter) -> None:
+    """The log file must be creatable: not a directory, under a folder this user can write (the
+    folders still missing are created when logging starts)."""
+    path = Path(raw)
+    if path.is_dir():
+        problem("CONTESTBOT_LOG_FILE", raw, "is a directory", LOG_FILE_FIX)
+        return
+    if path.exists() and not os.access(path, os.W_OK):
+        problem("CONTESTBOT_LOG_FILE", raw, "exists but is not writable", LOG_FILE_FIX)
+        return
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        problem(
+            "CONTESTBOT_LOG_FILE", raw, f"cannot be created: {folder} is not a folder", LOG_FILE_FIX
+        )
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problem(
+            "CONTESTBOT_LOG_FILE",
+            raw,
+            f"cannot be created: the folder {folder} is not writable by this user",
+            LOG_FILE_FIX,
+        )
 
 
 def _database_url(url: str, problem: _Reporter) -> str:
@@ -225,7 +293,18 @@ def _database_url(url: str, problem: _Reporter) -> str:
                 "use sqlite:///relative/path.db or sqlite:////absolute/path.db",
             )
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        problem(
+            "DATABASE_URL",
+            shown,
+            "is not a valid URL",
+            "write postgresql://user:password@host:5432/dbname (percent-encode @ : / in the "
+            "password)",
+        )
+        return url
     if (not parts.hostname and "host=" not in parts.query) or not parts.path.strip("/"):
         problem(
             "DATABASE_URL",
@@ -241,6 +320,15 @@ def _database_url(url: str, problem: _Reporter) -> str:
 
 def _base_url(url: str, problem: _Reporter) -> str:
     fix = "use https://host, or http://127.0.0.1:PORT for a local sandbox"
+    shown = mask_url_userinfo(url)
+    if shown != url:
+        problem(
+            "X_API_BASE_URL",
+            shown,
+            "holds credentials (user:password@ before the host)",
+            "remove them: the X API credentials go in X_BEARER_TOKEN and the other X_* variables",
+        )
+        return url
     try:
         parts: SplitResult = urlsplit(url)
         host = parts.hostname
@@ -251,7 +339,7 @@ def _base_url(url: str, problem: _Reporter) -> str:
     if parts.scheme not in ("http", "https") or not host:
         problem("X_API_BASE_URL", url, "is not an http(s) URL with a host", fix)
         return url
-    if parts.query or parts.fragment or parts.username:
+    if parts.query or parts.fragment or parts.username is not None:
         problem("X_API_BASE_URL", url, "has a query, fragment or user part", fix)
         return url
     if parts.scheme == "http" and not is_loopback(host):
@@ -272,6 +360,36 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+ENV_NAME_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def env_file_problems(path: Path) -> list[str]:
+    """One line per statement of the `.env` file at `path` that python-dotenv cannot parse (it
+    skips them, so a credential there would silently be unset). The line's text is never shown:
+    it may hold a secret; the variable name is, when one can be read."""
+    from dotenv.parser import parse_stream
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            bindings = list(parse_stream(fh))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return [f"{path} cannot be read ({reason}) — check its permissions; it must be UTF-8"]
+    out: list[str] = []
+    for b in bindings:
+        if not b.error:
+            continue
+        name = ENV_NAME_RE.match(b.original.string)
+        what = f" ({name.group(1)})" if name else ""
+        out.append(
+            f"{path} line {b.original.line}{what} cannot be parsed and is ignored — write "
+            'NAME=value, quoting a value that holds spaces, quotes or # (NAME="a b")'
+        )
+    return out
 
 
 class _Reporter(Protocol):

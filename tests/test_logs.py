@@ -84,3 +84,17 @@ def test_a_runtime_error_line_never_shows_the_database_password(
     assert code == 1
     assert captured.err.startswith("error: ")
     assert password not in captured.out + captured.err
+
+
+def test_debug_logs_only_with_debug(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "CONTESTBOT_CONFIG": str(tmp_path / "none.toml"),
+        "X_BEARER_TOKEN": CANARY,
+    }
+    assert main(["db", "upgrade"], environ=env) == 0
+    assert "DEBUG" not in capsys.readouterr().err
+    assert main(["db", "upgrade", "--debug"], environ=env) == 0
+    err = capsys.readouterr().err
+    assert "DEBUG" in err and "opening the database" in err
+    assert "x_bearer_token=***" in err and CANARY not in err  # the settings line is masked

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError
-from bot.settings import Secret, Settings, load_settings
+from bot.settings import (
+    Secret,
+    Settings,
+    env_file_problems,
+    load_settings,
+    mask_url_password,
+    url_password,
+)
 
 CANARY = "CANARY-s3cr3t-T0KEN-value"
 CREDENTIALS = {
@@ -106,6 +113,31 @@ SETTINGS_CASES = [
     ),
     ("log file is a directory", {"CONTESTBOT_LOG_FILE": "."}, ("is a directory",)),
     (
+        "log file under a file",
+        {"CONTESTBOT_LOG_FILE": f"{__file__}/logs/bot.log"},
+        ('key "CONTESTBOT_LOG_FILE"', "test_settings.py is not a folder", "data/contestbot.log"),
+    ),
+    (
+        "credentials in the base URL",
+        {"X_API_BASE_URL": "https://user:hunter22@api.example.com"},
+        ('key "X_API_BASE_URL"', '"https://***@api.example.com"', "holds credentials"),
+    ),
+    (
+        "a user alone in the base URL",
+        {"X_API_BASE_URL": "http://hunter22@127.0.0.1:8000"},
+        ('"http://***@127.0.0.1:8000"', "X_BEARER_TOKEN"),
+    ),
+    (
+        "unparsable PostgreSQL URL with a password",
+        {"DATABASE_URL": "postgresql://bot:hunter22@[::1/contestbot"},
+        ('key "DATABASE_URL"', "bot:***@", "not a valid URL", "percent-encode"),
+    ),
+    (
+        "raw slash in a database password",
+        {"DATABASE_URL": "mysql://bot:hun/ter22@db/x"},
+        ("bot:***@db/x",),
+    ),
+    (
         "credential with a space",
         {"X_BEARER_TOKEN": CANARY + " x"},
         ('key "X_BEARER_TOKEN"', '"***"', "whitespace"),
@@ -153,3 +185,37 @@ def test_settings_is_frozen() -> None:
     s = Settings()
     with pytest.raises(AttributeError):
         s.database_url = "sqlite:///other.db"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("url", "password", "masked"),
+    [
+        ("postgresql://bot:s3cret@db/x", "s3cret", "postgresql://bot:***@db/x"),
+        ("postgresql://bot:pa/ss@db/x", "pa/ss", "postgresql://bot:***@db/x"),
+        ("postgresql://bot@db/x", None, "postgresql://bot@db/x"),
+        ("https://host:443/a@b", None, "https://host:443/a@b"),  # an '@' in a path is no user
+        ("sqlite:///data/a@b.db", None, "sqlite:///data/a@b.db"),
+    ],
+)
+def test_url_passwords_are_found_and_masked(url: str, password: str | None, masked: str) -> None:
+    assert url_password(url) == password
+    assert mask_url_password(url) == masked
+
+
+def test_a_percent_encoded_database_password_is_a_secret_in_both_forms() -> None:
+    s = load_settings({"DATABASE_URL": "postgresql://bot:pa%40ss-word@db/x"})
+    assert {"pa%40ss-word", "pa@ss-word"} <= set(s.secrets())
+
+
+def test_unparsable_env_lines_are_named_without_their_content(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text(
+        "X_BEARER_TOKEN=ok\nX_API_KEY = 'unterminated " + CANARY + "\njust words\nX_API_SECRET=s\n",
+        encoding="utf-8",
+    )
+    lines = env_file_problems(env)
+    assert len(lines) == 2
+    assert f"{env} line 2 (X_API_KEY) cannot be parsed and is ignored" in lines[0]
+    assert f"{env} line 3 cannot be parsed" in lines[1] and "NAME=value" in lines[1]
+    assert CANARY not in "".join(lines)
+    assert env_file_problems(tmp_path / "absent.env") == []

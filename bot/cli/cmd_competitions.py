@@ -1,7 +1,8 @@
 """`contestbot competitions`: every configured competition with its state (scheduled, running,
 ended, frozen), its window, and, when the database exists, its entry count and last poll.
 
-The state is computed at the injected clock's now, so tests drive it with a `ManualClock`.
+The state is computed at the injected clock's now, so tests drive it with a `ManualClock`. Times
+are UTC; `timezone` is the zone the organiser wrote the window in (an IANA name or an offset).
 """
 
 from __future__ import annotations
@@ -38,26 +39,30 @@ def competitions(ctx: Context) -> int:
     except NoDatabase:
         store = None  # nothing polled yet: list the config alone
     frozen: set[str] = set()
-    if store is not None:
-        from bot.store.rules import RulesStore
-
-        frozen = set(RulesStore(store).frozen_competitions())
     rows: list[dict[str, Any]] = []
-    for c in config.competitions:
-        entries = store.entry_count(c.id) if store is not None else None
-        last_poll = store.last_poll(c.id) if store is not None else None
-        rows.append(
-            {
-                "id": c.id,
-                "title": c.title,
-                "state": competition_state(c, now, frozen=c.id in frozen),
-                "start": iso_z(c.start),
-                "end": iso_z(c.end),
-                "timezone": c.timezone,
-                "entries": entries,
-                "last_poll": iso_z(last_poll),
-            }
-        )
+    try:
+        if store is not None:
+            from bot.store.rules import RulesStore
+
+            frozen = set(RulesStore(store).frozen_competitions())
+        for c in config.competitions:
+            entries = store.entry_count(c.id) if store is not None else None
+            last_poll = store.last_poll(c.id) if store is not None else None
+            rows.append(
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "state": competition_state(c, now, frozen=c.id in frozen),
+                    "start": iso_z(c.start),
+                    "end": iso_z(c.end),
+                    "timezone": config.zone_of(c),
+                    "entries": entries,
+                    "last_poll": iso_z(last_poll),
+                }
+            )
+    finally:
+        if store is not None:
+            store.close()
     fmt = ctx.args.format
     if fmt == "json":
         ctx.out.write(

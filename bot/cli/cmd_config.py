@@ -1,6 +1,8 @@
 """`contestbot config check`: validate the settings and the competitions file together, touching
-nothing, and print a summary; with problems, print one line each (settings and config alike) and
-exit 2. Organisers run it after every edit, before (re)starting the bot."""
+nothing, and print a summary (per competition: what enters it, its window in the zone it was
+written in; which credentials are set, naming any missing); with problems, print one line each
+(settings and config alike) and exit 2. Organisers run it after every edit, before (re)starting
+the bot."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.context import Context
-from bot.cli.output import iso_z
+from bot.cli.output import local_iso
 from bot.config import Config, ConfigError, load_config
 from bot.config.problems import Problem
-from bot.settings import DEFAULT_CONFIG, Settings
+from bot.settings import DEFAULT_CONFIG, USER_CONTEXT, Settings
 
 
 def add_parser(sub: Any) -> None:
@@ -62,9 +64,16 @@ def summary(settings: Settings, config: Config) -> str:
     ]
     for c in config.competitions:
         cats = ", ".join(f"{cat.id} ({cat.kind})" for cat in c.categories)
+        zone = config.zone_of(c)
+        mentions = (
+            "mentions of " + ", ".join(f"@{a}" for a in c.accounts)
+            if c.accounts
+            else "hashtags only (no mentions count)"
+        )
         lines.append(
-            f"  {c.id}: {c.title!r}, #{' #'.join(c.hashtags)}, "
-            f"{iso_z(c.start)} to {iso_z(c.end)} ({c.timezone}); categories: {cats}"
+            f"  {c.id}: {c.title!r}, #{' #'.join(c.hashtags)}; entries: {mentions}; "
+            f"{local_iso(c.start, zone)} to {local_iso(c.end, zone)} ({zone}); "
+            f"categories: {cats}"
         )
     bot = config.bot
     lines += [
@@ -74,9 +83,20 @@ def summary(settings: Settings, config: Config) -> str:
         f"  DATABASE_URL      {settings.database_url_masked}",
         f"  X_API_BASE_URL    {settings.x_api_base_url}",
         f"  X_BEARER_TOKEN    {present('X_BEARER_TOKEN')}",
-        "  user credentials  "
-        + ("set" if settings.has_user_context else "not set (needed to post and read mentions)"),
+        f"  user credentials  {user_credentials(settings)}",
         f"  logs              {settings.log_format}"
         + (f", file {settings.log_file}" if settings.log_file else ""),
     ]
     return "\n".join(lines) + "\n"
+
+
+def user_credentials(settings: Settings) -> str:
+    """Whether the four OAuth 1.0a credentials are set, naming the missing ones: three of four
+    set is a typo in .env, not "not set"."""
+    missing = settings.missing(*USER_CONTEXT)
+    if not missing:
+        return "set"
+    purpose = "needed to post and read mentions"
+    if len(missing) == len(USER_CONTEXT):
+        return f"not set ({purpose})"
+    return f"incomplete: {', '.join(missing)} not set ({purpose}) — check .env for a typo"

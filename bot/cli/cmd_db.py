@@ -1,5 +1,6 @@
 """`contestbot db upgrade`: bring the database at DATABASE_URL to the latest schema (Alembic), in
-place, for SQLite files and PostgreSQL alike. `run` and `demo` do this themselves."""
+place, for SQLite files and PostgreSQL alike, and say what it did (created, upgraded from which
+revision, or nothing to do). `run` and `demo` do this themselves."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ def upgrade(ctx: Context) -> int:
 
     settings = ctx.settings()
     store = open_store(settings)
-    store.upgrade()
-    ctx.out.write(f"database {settings.database_url_masked} is at the latest schema\n")
+    try:
+        before = store.current_revision()
+        store.upgrade()
+        after = store.current_revision()
+    finally:
+        store.close()
+    where = settings.database_url_masked
+    if before is None:
+        message = f"created the database {where} at revision {after} (the latest schema)"
+    elif before != after:
+        message = f"upgraded the database {where} from revision {before} to {after} (the latest)"
+    else:
+        message = f"the database {where} is already at the latest schema (revision {after})"
+    ctx.out.write(message + "\n")
     return 0

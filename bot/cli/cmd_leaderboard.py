@@ -14,7 +14,17 @@ import argparse
 from typing import Any
 
 from bot.cli.context import Context, UsageError
-from bot.cli.output import add_format_option, iso_z, number, render_table, to_json, write_csv
+from bot.cli.output import (
+    add_format_option,
+    category_label,
+    iso_z,
+    local_iso,
+    number,
+    render_table,
+    terminal_safe,
+    to_json,
+    write_csv,
+)
 from bot.core.models import Competition, Standings, competition_state
 
 SCHEMA = "contestbot.leaderboard/1"
@@ -86,13 +96,18 @@ def leaderboard(ctx: Context) -> int:
     config = ctx.config()
     competition = find_competition(ctx, ctx.args.competition)  # before touching the database
     store = existing_store(ctx.settings())
-    now = ctx.clock.now()
-    standings = live_standings(store, competition, now, bot_username=config.bot.username)
-    frozen = RulesStore(store).is_frozen(competition.id)
+    try:
+        now = ctx.clock.now()
+        standings = live_standings(store, competition, now, bot_username=config.bot.username)
+        frozen = RulesStore(store).is_frozen(competition.id)
+    finally:
+        store.close()
+    zone = config.zone_of(competition)
     top = ctx.args.top or competition.leaderboard_top
     fmt = ctx.args.format
     if fmt == "json":
-        ctx.out.write(to_json(leaderboard_document(competition, standings, top=top, frozen=frozen)))
+        doc = leaderboard_document(competition, standings, top=top, frozen=frozen, zone=zone)
+        ctx.out.write(to_json(doc))
     elif fmt == "csv":
         rows = csv_rows(standings, top=top)
         columns: tuple[str, ...] = CSV_COLUMNS
@@ -101,7 +116,7 @@ def leaderboard(ctx: Context) -> int:
             rows = [[*row, "", ""] for row in rows] + excluded_csv_rows(standings)
         write_csv(ctx.out, columns, rows)
     else:
-        text = render_text(competition, standings, top=top, frozen=frozen)
+        text = render_text(competition, standings, top=top, frozen=frozen, zone=zone)
         if ctx.args.include_excluded:
             text += render_exclusions(standings)
         ctx.out.write(text)
@@ -143,9 +158,15 @@ def excluded_csv_rows(standings: Standings) -> list[list[Any]]:
 
 
 def leaderboard_document(
-    competition: Competition, standings: Standings, *, top: int, frozen: bool = False
+    competition: Competition,
+    standings: Standings,
+    *,
+    top: int,
+    frozen: bool = False,
+    zone: str | None = None,
 ) -> Any:
-    """The `contestbot.leaderboard/1` JSON document (see README, "Leaderboard JSON")."""
+    """The `contestbot.leaderboard/1` JSON document (see README, "Leaderboard JSON"). `zone` is
+    the zone the window was written in (`Config.zone_of`; default: the competition's timezone)."""
     return {
         "schema": SCHEMA,
         "competition": {
@@ -154,7 +175,7 @@ def leaderboard_document(
             "hashtags": list(competition.hashtags),
             "start": iso_z(competition.start),
             "end": iso_z(competition.end),
-            "timezone": competition.timezone,
+            "timezone": zone or competition.timezone,
             "state": competition_state(competition, standings.computed_at, frozen=frozen),
         },
         "generated_at": iso_z(standings.computed_at),
@@ -218,22 +239,24 @@ def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
 
 
 def render_text(
-    competition: Competition, standings: Standings, *, top: int, frozen: bool = False
+    competition: Competition,
+    standings: Standings,
+    *,
+    top: int,
+    frozen: bool = False,
+    zone: str | None = None,
 ) -> str:
+    """The table form: a heading with the window in the zone it was written in, then per category
+    its `category_label` and the ranked entries, then how many entries were excluded."""
     state = competition_state(competition, standings.computed_at, frozen=frozen)
+    zone = zone or competition.timezone
     parts = [
-        f"{competition.title} ({competition.id}) — {state}, "
-        f"{iso_z(competition.start)} to {iso_z(competition.end)}; "
-        f"as of {iso_z(standings.computed_at)}\n"
+        terminal_safe(f"{competition.title} ({competition.id})")
+        + f" — {state}, {local_iso(competition.start, zone)} to "
+        f"{local_iso(competition.end, zone)}; as of {iso_z(standings.computed_at)}\n"
     ]
     for cs in standings.categories:
-        label: str = cs.category.kind
-        if cs.category.kind == "replies":
-            label += f", {cs.category.replies_mode}"
-        if cs.category.title:
-            parts.append(f"\n{cs.category.title} [{cs.category.id}: {label}]\n")
-        else:
-            parts.append(f"\n{cs.category.id} [{label}]\n")
+        parts.append(f"\n{category_label(cs.category)}\n")
         if not cs.entries:
             parts.append("  no ranked entries yet\n")
             continue
@@ -249,8 +272,16 @@ def render_text(
         table = render_table(headers, rows)
         parts.append("".join("  " + line + "\n" for line in table.splitlines()))
     if standings.exclusions:
-        n = len(standings.exclusions)
-        parts.append(
-            f"\n{n} {'entry' if n == 1 else 'entries'} excluded (--include-excluded lists them)\n"
-        )
+        parts.append(f"\n{exclusion_summary(standings)} (--include-excluded lists them)\n")
     return "".join(parts)
+
+
+def exclusion_summary(standings: Standings) -> str:
+    """`16 entries excluded (26 exclusions across categories)`: an entry excluded in several
+    categories (or by several rules) counts once."""
+    entries = len({x.key for x in standings.exclusions})
+    exclusions = len(standings.exclusions)
+    text = f"{entries} {'entry' if entries == 1 else 'entries'} excluded"
+    if exclusions != entries:
+        text += f" ({exclusions} exclusions across categories)"
+    return text

@@ -2,7 +2,8 @@
 and settings and config loaded on first use (so `--help` and `sandbox` need neither).
 
 `UsageError` is the CLI's "bad config or usage" failure (exit 2): it carries one line per problem.
-Loading settings also (re)configures logging with the secrets to mask.
+Loading settings also (re)configures logging with the secrets to mask (debug level with `--debug`);
+a log file that cannot be opened is reported as a settings problem (exit 2), not a traceback.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from loguru import logger
+
 from bot.clock import Clock
-from bot.config import Config, load_config
+from bot.config import Config, ConfigError, Problem, load_config
 from bot.logs import Masker, configure_logging
-from bot.settings import Settings, load_settings
+from bot.settings import LOG_FILE_FIX, SOURCE, Settings, load_settings
 
 
 class UsageError(Exception):
@@ -49,6 +52,11 @@ class Context:
     def debug(self) -> bool:
         return bool(getattr(self.args, "debug", False))
 
+    @property
+    def loaded_settings(self) -> Settings | None:
+        """The settings if a command has loaded them (error messages use them), else None."""
+        return self._settings
+
     def settings(self) -> Settings:
         """Settings from the environment (raises ConfigError); logging follows them."""
         if self._settings is None:
@@ -56,13 +64,19 @@ class Context:
             override = getattr(self.args, "config", None)
             if override:
                 settings = _with_config(settings, Path(override))
+            try:
+                self.mask = configure_logging(
+                    fmt=settings.log_format,
+                    file=settings.log_file,
+                    secrets=settings.secrets(),
+                    level="DEBUG" if self.debug else "INFO",
+                )
+            except OSError as exc:
+                # The folder check in load_settings cannot foresee every refusal (/proc, a
+                # read-only mount, root on a full disk): report it the same way.
+                raise ConfigError([log_file_problem(settings, exc)]) from None
             self._settings = settings
-            self.mask = configure_logging(
-                fmt=settings.log_format,
-                file=settings.log_file,
-                secrets=settings.secrets(),
-                level="DEBUG" if self.debug else "INFO",
-            )
+            logger.debug("settings: {!r}", settings)
         return self._settings
 
     def config_path(self) -> Path:
@@ -73,6 +87,20 @@ class Context:
         if self._config is None:
             self._config = load_config(self.config_path())
         return self._config
+
+
+def log_file_problem(settings: Settings, exc: OSError) -> Problem:
+    reason = exc.strerror or type(exc).__name__
+    where = (
+        f" ({exc.filename})" if exc.filename and str(exc.filename) != str(settings.log_file) else ""
+    )
+    return Problem(
+        file=SOURCE,
+        key="CONTESTBOT_LOG_FILE",
+        value=str(settings.log_file),
+        issue=f"cannot be opened for writing: {reason}{where}",
+        fix=LOG_FILE_FIX,
+    )
 
 
 def _with_config(settings: Settings, path: Path) -> Settings:

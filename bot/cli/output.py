@@ -1,10 +1,12 @@
 """How listing commands print: an aligned text table by default, `--format json` or `--format csv`.
 
-Shared by `leaderboard` and `competitions` (and later `status`). Table cells are made safe for a
+Shared by every command that prints: `leaderboard`, `competitions`, `results`, `status`... so times
+(`iso_z`: UTC, whole seconds, `Z`; `local_iso`: in the organiser's zone) and category headings
+(`category_label`) read the same everywhere. Table cells are made safe for a
 terminal (control characters shown escaped, so a hostile title cannot rewrite the screen or break a
 row) and aligned by display width (wide CJK and emoji count two columns). CSV cells that a
 spreadsheet would run as a formula (starting with = + - @, tab or carriage return) are prefixed with
-a quote. JSON is UTF-8, keys in a stable order, times ISO-8601 UTC with `Z`.
+a quote. JSON is UTF-8, keys in a stable order, times ISO-8601 UTC with `Z`, whole seconds.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import csv
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import IO, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.models import Category
 
 Format = Literal["table", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("table", "json", "csv")
@@ -33,11 +38,50 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def iso_z(when: datetime | None) -> str | None:
-    """Aware datetime -> `2026-11-02T09:00:00Z` (UTC); None stays None."""
+    """Aware datetime -> `2026-11-02T09:00:00Z` (UTC, whole seconds: the fraction is dropped, so
+    every time the CLI prints has one shape); None stays None."""
     if when is None:
         return None
-    text = when.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def zone_of(label: str) -> tzinfo:
+    """The zone an organiser wrote: an offset (`+01:00`, `-03:30`), `UTC`/`Z`, or an IANA name.
+    An unknown name falls back to UTC (config validation has already rejected it)."""
+    if label in ("UTC", "Z"):
+        return UTC
+    if label[:1] in "+-" and len(label) == 6 and label[3] == ":":
+        sign = -1 if label[0] == "-" else 1
+        try:
+            minutes = int(label[1:3]) * 60 + int(label[4:6])
+        except ValueError:
+            return UTC
+        return timezone(sign * timedelta(minutes=minutes))
+    try:
+        return ZoneInfo(label)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def local_iso(when: datetime, label: str) -> str:
+    """`when` as the organiser reads it, in the zone `label` (see `zone_of`), with its offset:
+    `2026-11-02T09:00:00+01:00`; UTC prints with `Z`."""
+    local = when.astimezone(zone_of(label)).replace(microsecond=0)
+    return local.isoformat().replace("+00:00", "Z")
+
+
+def category_label(category: Category) -> str:
+    """A category's heading, the same in every command: `Most liked [most-liked: likes]`, or
+    `most-liked [likes]` without a title. The kind carries what changes its score: the replies
+    mode, or the weights of a weighted category."""
+    kind: str = category.kind
+    if category.kind == "replies":
+        kind += f", {category.replies_mode}"
+    elif category.kind == "weighted" and category.weights:
+        kind += " " + " + ".join(f"{number(w)}×{metric}" for metric, w in category.weights)
+    if category.title and category.title != category.id:
+        return terminal_safe(f"{category.title} [{category.id}: {kind}]")
+    return terminal_safe(f"{category.id} [{kind}]")
 
 
 def number(value: float) -> int | float:

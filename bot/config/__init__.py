@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.config.competitions import parse_competition
+from bot.config.competitions import parse_competition, written_zone
 from bot.config.problems import MISSING, ConfigError, Problem, render_value
 from bot.config.reader import ParseContext, TableReader, parse_handle, type_name
 from bot.core.models import Competition
@@ -40,7 +40,8 @@ BOT_KEYS = ("username", "dry_run", "poll_interval_seconds")
 @dataclass(frozen=True)
 class BotConfig:
     """`[bot]`: the bot's own account and how it runs. `username` is the handle without '@'
-    (None: looked up with GET /2/users/me when needed); `dry_run` keeps every post local;
+    (None: looked up with GET /2/users/me when needed; it is not a default of any competition's
+    `accounts`); `dry_run` keeps every post local;
     `poll_interval_seconds` is the pause between two poll cycles of `contestbot run`."""
 
     username: str | None = None
@@ -57,6 +58,12 @@ class Config:
     bot: BotConfig
     competitions: tuple[Competition, ...]
     sections: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    zones: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Per competition id, the zone its window was written in (an IANA name, `+01:00`, `UTC`)."""
+
+    def zone_of(self, competition: Competition) -> str:
+        """The zone to show `competition`'s times in: as the organiser wrote them."""
+        return self.zones.get(competition.id, competition.timezone)
 
     def competition(self, competition_id: str) -> Competition | None:
         for c in self.competitions:
@@ -135,7 +142,8 @@ def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) 
     top = TableReader(data, ctx, allowed=("bot", "competition", *sorted(_SECTIONS)))
     top.finish()
     bot = _bot(top, ctx)
-    competitions = _competitions(top, ctx, bot)
+    competitions = _competitions(top, ctx)
+    zones = _zones(data.get("competition"), competitions)
     sections: dict[str, object] = {}
     for name, parser in sorted(_SECTIONS.items()):
         if name in data:
@@ -147,6 +155,7 @@ def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) 
         bot=bot,
         competitions=competitions,
         sections=MappingProxyType(sections),
+        zones=MappingProxyType(zones),
     )
 
 
@@ -174,7 +183,13 @@ def _bot(top: TableReader, ctx: ParseContext) -> BotConfig:
     )
 
 
-def _competitions(top: TableReader, ctx: ParseContext, bot: BotConfig) -> tuple[Competition, ...]:
+def _zones(raw: object, competitions: tuple[Competition, ...]) -> dict[str, str]:
+    ids = {c.id for c in competitions}
+    tables = raw if isinstance(raw, list) else []
+    return {t["id"]: written_zone(t) for t in tables if isinstance(t, dict) and t.get("id") in ids}
+
+
+def _competitions(top: TableReader, ctx: ParseContext) -> tuple[Competition, ...]:
     raw = top.raw("competition")
     if raw is MISSING:
         return ()
@@ -193,7 +208,7 @@ def _competitions(top: TableReader, ctx: ParseContext, bot: BotConfig) -> tuple[
         duplicate = isinstance(raw_id, str) and raw_id in seen
         # A repeated id would make two competitions' problems read alike: name it by position.
         label = f"#{i}" if duplicate else None
-        comp = parse_competition(table, ctx, i, bot_username=bot.username, label=label)
+        comp = parse_competition(table, ctx, i, label=label)
         if duplicate:
             ctx.problems.append(
                 Problem(
@@ -216,4 +231,5 @@ def _competitions(top: TableReader, ctx: ParseContext, bot: BotConfig) -> tuple[
 # Section modules register their parsers on import (bot.config.events also loads
 # bot.config.posting); importing here means every entry point validates the same sections. They
 # import this module's names, all defined above.
+from bot.config import budget as _budget  # noqa: E402, F401
 from bot.config import events as _events  # noqa: E402, F401

@@ -2,7 +2,9 @@
 
 Owns the organiser-facing vocabulary of a competition: which keys exist, their types and ranges,
 how hashtags and handles are normalised ('#' and '@' stripped, hashtags NFC), how start and end are
-read (an ISO-8601 time with an offset, or a local time plus an IANA `timezone`), how categories,
+read (an ISO-8601 time with an offset, or a local time plus an IANA `timezone`) and which zone
+they were written in (`written_zone`, for display), that `accounts` (whose mentions count) has no
+default, how categories,
 eligibility and tie rules are declared, and how a community CSV file is read relative to the config.
 A competition with any problem is dropped from the result; the problems say why.
 """
@@ -83,7 +85,6 @@ def parse_competition(
     ctx: ParseContext,
     index: int,
     *,
-    bot_username: str | None = None,
     label: str | None = None,
 ) -> Competition | None:
     """The `index`-th (1-based) `[[competition]]`; None when it has any problem. Problems name it
@@ -117,9 +118,9 @@ def parse_competition(
             f'is {"before" if end < start else "the same as"} start "{start.isoformat()}"',
             "set end after start",
         )
+    # No default: a mention of the bot alone must not enter every competition. A competition
+    # that counts mentions (the bot's, a partner's) lists those accounts itself.
     accounts = r.handles("accounts")
-    if not r.has("accounts") and bot_username:
-        accounts = (bot_username,)
     categories = _categories(r, ctx, label)
     community = list(r.handles("community"))
     community.extend(_community_file(r, ctx))
@@ -228,6 +229,27 @@ def _zone(r: TableReader) -> tuple[str, ZoneInfo | None]:
             'use an IANA zone name such as "Europe/Paris", "Africa/Nairobi" or "UTC"',
         )
         return name, None
+
+
+def written_zone(table: dict[str, Any]) -> str:
+    """The zone the organiser wrote the window in, for display: the `timezone` name when set,
+    else the offset of `start` as written (`+01:00`; `UTC` for `Z` or +00:00)."""
+    name = table.get("timezone")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    value = table.get("start")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return "UTC"
+    offset = value.utcoffset() if isinstance(value, datetime) else None
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{mins:02d}"
 
 
 def _instant(r: TableReader, name: str, zone: ZoneInfo | None, zone_name: str) -> datetime | None:

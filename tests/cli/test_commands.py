@@ -5,13 +5,20 @@ file; `leaderboard` and `competitions` read it back in every format."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import re
 import signal
-from datetime import timedelta
+import socket
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from bot.cli.main import describe, main
 from bot.clock import ManualClock
+from bot.x.errors import AuthError
 from tests.cli.conftest import Cli, competition_toml
 
 
@@ -265,3 +272,222 @@ def test_leaderboard_include_excluded_gives_rule_and_reason(
     rows = list(csv.DictReader(io.StringIO(out)))
     organiser = [r for r in rows if r["tweet_id"] == ids["organiser"]]
     assert organiser and organiser[0]["rank"] == "" and organiser[0]["excluded_rule"]
+
+
+# ------------------------------------------------------------------------------------------------
+# QA findings: what organisers see when something is off
+# ------------------------------------------------------------------------------------------------
+
+
+def test_config_check_says_what_enters_each_competition(cli: Cli, clock: ManualClock) -> None:
+    now = clock.now()
+    text = '[bot]\nusername = "contestbot"\n' + competition_toml("tags", now, now + timedelta(1))
+    text += competition_toml("joint", now, now + timedelta(days=1)).replace(
+        'excluded_accounts = ["organiser"]', 'accounts = ["contestbot", "@partner"]'
+    )
+    cli.write_config(text)
+    code, out, err = cli("config", "check")
+    assert code == 0, err
+    lines = {line.split(":")[0].strip(): line for line in out.splitlines() if ": '" in line}
+    assert "entries: hashtags only (no mentions count)" in lines["tags"]
+    assert "entries: mentions of @contestbot, @partner" in lines["joint"]
+
+
+def test_config_check_shows_the_window_in_the_zone_it_was_written_in(cli: Cli) -> None:
+    cli.write_config(
+        competition_toml("spring", datetime(2026, 11, 2, 8, tzinfo=UTC), datetime(2026, 11, 6))
+        .replace('start = "2026-11-02T08:00:00+00:00"', 'start = "2026-11-02T09:00:00+01:00"')
+        .replace('end = "2026-11-06T00:00:00"', 'end = "2026-11-06T18:00:00+01:00"')
+    )
+    code, out, err = cli("config", "check")
+    assert code == 0, err
+    assert "2026-11-02T09:00:00+01:00 to 2026-11-06T18:00:00+01:00 (+01:00)" in out
+    assert "(UTC)" not in out
+
+
+def test_config_check_names_the_missing_user_credentials(cli: Cli, clock: ManualClock) -> None:
+    cli.write_config(competition_toml("spring", clock.now(), clock.now() + timedelta(days=1)))
+    cli.env.update({"X_API_KEY": "k-1234", "X_API_SECRET": "s-1234", "X_ACCESS_TOKEN": "t-1234"})
+    code, out, _ = cli("config", "check")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "user credentials" in line)
+    assert "incomplete: X_ACCESS_TOKEN_SECRET not set" in line and "X_API_KEY" not in line
+    cli.env["X_ACCESS_TOKEN_SECRET"] = "ts-1234"
+    assert "user credentials  set\n" in cli("config", "check")[1]
+
+
+def test_credentials_in_the_api_base_url_are_refused_and_never_echoed(
+    cli: Cli, clock: ManualClock
+) -> None:
+    cli.write_config(competition_toml("spring", clock.now(), clock.now() + timedelta(days=1)))
+    cli.env["X_API_BASE_URL"] = "https://user:hunter2@api.example.com"
+    code, out, err = cli("config", "check")
+    assert code == 2
+    assert "hunter2" not in out + err
+    assert 'key "X_API_BASE_URL": "https://***@api.example.com" holds credentials' in err
+
+
+def test_an_unwritable_log_file_is_a_settings_error(cli: Cli, clock: ManualClock) -> None:
+    cli.write_config(competition_toml("spring", clock.now(), clock.now() + timedelta(days=1)))
+    cli.env["X_BEARER_TOKEN"] = "token-for-the-test"
+    cli.env["CONTESTBOT_LOG_FILE"] = "/proc/nope/log"
+    for argv in (["run", "--once"], ["config", "check"]):
+        code, _, err = cli(*argv)
+        assert code == 2, argv
+        (line,) = err.strip().splitlines()
+        assert line.startswith('environment: key "CONTESTBOT_LOG_FILE": "/proc/nope/log" cannot')
+        assert "data/contestbot.log" in line and "Errno" not in line
+    assert not cli.db.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "--config", "{config}", "config", "check"],
+        ["config", "check", "--debug", "--config", "{config}"],
+        ["--debug", "config", "check", "--config", "{config}"],
+    ],
+)
+def test_debug_and_config_work_before_or_after_the_command(
+    cli: Cli, clock: ManualClock, argv: list[str]
+) -> None:
+    cli.write_config(competition_toml("spring", clock.now(), clock.now() + timedelta(days=1)))
+    cli.env["CONTESTBOT_CONFIG"] = str(cli.tmp_path / "absent.toml")  # --config must win
+    code, out, err = cli(*[a.format(config=cli.config) for a in argv])
+    assert code == 0, err
+    assert "1 competition(s)" in out
+    assert "DEBUG" in err and "settings: Settings(" in err  # --debug gave debug logs
+
+
+def test_db_upgrade_says_it_created_the_database_and_its_revision(cli: Cli) -> None:
+    code, out, _ = cli("db", "upgrade")
+    assert code == 0
+    assert out.startswith(f"created the database sqlite:///{cli.db} at revision ")
+    revision = out.split("at revision ")[1].split()[0]
+    code, out, _ = cli("db", "upgrade")
+    assert out.strip().endswith(f"is already at the latest schema (revision {revision})")
+
+
+def test_a_sqlite_error_names_the_file_without_sqlalchemy_links(cli: Cli) -> None:
+    cli.db.parent.mkdir(parents=True)
+    cli.db.write_bytes(b"this is not a SQLite database, just bytes " * 100)
+    code, _, err = cli("db", "upgrade")
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: database: ") and "file is not a database" in line
+    assert line.endswith(
+        f"check the file {cli.db} (permissions, disk space, not used by another program)"
+    )
+    assert "sqlalche.me" not in line and "Background" not in line and "server" not in line
+
+
+def test_the_leaderboard_counts_excluded_entries_not_exclusions(
+    cli: Cli, sandbox: Any, clock: ManualClock
+) -> None:
+    polled_competition(cli, sandbox, clock)
+    # alice's second, weaker entry is excluded in each category (one entry per author): one
+    # entry, two exclusions; the organiser's post is one entry, one exclusion.
+    clock.advance(minutes=1)
+    second = sandbox.world.post("alice", "Again #Spring", at=clock.now())
+    sandbox.world.set_metrics(second, likes=1, replies=0)
+    clock.advance(minutes=1)
+    assert cli("run", "--once")[0] == 0
+    code, out, _ = cli("leaderboard", "spring", "--format", "json")
+    excluded = json.loads(out)["excluded"]
+    assert sorted(x["entry_key"] for x in excluded).count(second) == 2
+    code, out, _ = cli("leaderboard", "spring")
+    assert code == 0
+    assert "\n2 entries excluded (3 exclusions across categories) (--include-excluded" in out
+    assert "Most liked [most-liked: likes]" in out and "most-comments [replies, reported]" in out
+
+
+def test_every_printed_time_has_whole_seconds(cli: Cli, sandbox: Any, clock: ManualClock) -> None:
+    polled_competition(cli, sandbox, clock)
+    clock.advance(seconds=0.813846)
+    for argv in (
+        ["leaderboard", "spring", "--format", "json"],
+        ["competitions", "--format", "json"],
+    ):
+        code, out, _ = cli(*argv)
+        assert code == 0
+        assert "." not in json.loads(out)["generated_at"]
+        assert not re.search(r"T\d\d:\d\d:\d\d\.\d+", out), argv
+
+
+def test_unparsable_env_lines_are_warned_about(
+    cli: Cli, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    cli.write_config(competition_toml("spring", clock.now(), clock.now() + timedelta(days=1)))
+    (cli.tmp_path / ".env").write_text(
+        f"CONTESTBOT_CONFIG={cli.config}\nX_API_KEY = 'never closed\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(cli.tmp_path)
+    monkeypatch.setenv("CONTESTBOT_CONFIG", str(cli.config))  # restored after the test
+    code = main(["config", "check"], clock=clock)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    (warning,) = err.strip().splitlines()
+    assert warning.startswith("warning: ") and "line 2 (X_API_KEY) cannot be parsed" in warning
+    assert "never closed" not in err
+
+
+def test_a_port_in_use_is_one_usage_line(cli: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = cli("sandbox", "--port", str(port))
+    assert code == 2
+    assert err == f"port {port} on 127.0.0.1 is in use — pick another --port (0 picks a free one)\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("[sandbox\n", "not valid TOML"), ('[sandbox]\nspeed = "fast"\n', "ValueError")],
+)
+def test_a_bad_scenario_file_is_one_usage_line(cli: Cli, text: str, problem: str) -> None:
+    scenario = cli.tmp_path / "bad.toml"
+    scenario.write_text(text, encoding="utf-8")
+    code, out, err = cli("sandbox", "--scenario", str(scenario), "--port", "0")
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"sandbox: {scenario}: ") and problem in line
+    assert line.endswith("— fix the scenario file (see bot/sandbox/scenarios/demo.toml)")
+
+
+def test_error_lines_add_a_fix_only_where_the_message_has_none() -> None:
+    refused = AuthError(
+        "search: X API answered 401: Unauthorized - check the X API keys", status=401
+    )
+    assert describe(refused) == (
+        "the X API refused the credentials: search: X API answered 401: Unauthorized - check "
+        "the X API keys"
+    )
+    assert describe(AuthError("401")).endswith("— check the X_* values in .env")
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/srv/data"),
+            "cannot read or write /srv/data: Permission denied — give this user access to "
+            "/srv/data, or choose another path",
+        ),
+        (
+            FileNotFoundError(errno.ENOENT, "No such file or directory", "/nope/x.db"),
+            "cannot read or write /nope/x.db: No such file or directory — check the path; its "
+            "folder must exist",
+        ),
+        (
+            OSError(errno.ENOSPC, "No space left on device", "data/bot.db"),
+            "cannot read or write data/bot.db: No space left on device — free some disk space",
+        ),
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "No space left on device — free some disk space",
+        ),
+    ],
+)
+def test_file_errors_name_the_path_and_the_fix(exc: OSError, line: str) -> None:
+    assert describe(exc) == line

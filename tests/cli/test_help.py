@@ -82,3 +82,17 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_an_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["leaderboard", "x", "--top", "0"], environ={}) == 2
     assert "is below 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_config_and_debug_are_accepted_after_every_command(command: str) -> None:
+    parser = dict(all_parsers())[command]
+    options = {o for action in parser._actions for o in action.option_strings}
+    assert {"--config", "--debug"} <= options
+
+
+def test_an_option_after_the_command_does_not_reset_one_before_it() -> None:
+    args = build_parser().parse_args(["--debug", "--config", "a.toml", "db", "upgrade"])
+    assert (args.debug, args.config) == (True, "a.toml")
+    args = build_parser().parse_args(["db", "upgrade", "--config", "b.toml"])
+    assert (args.debug, args.config) == (False, "b.toml")

@@ -1,13 +1,23 @@
-"""The shared output helpers: formula-safe CSV cells, terminal-safe aligned tables, UTC times."""
+"""The shared output helpers: formula-safe CSV cells, terminal-safe aligned tables, UTC times in
+whole seconds, times in the organiser's zone, and the one category heading."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.cli.output import csv_safe, display_width, iso_z, render_table, write_csv
+from bot.cli.output import (
+    category_label,
+    csv_safe,
+    display_width,
+    iso_z,
+    local_iso,
+    render_table,
+    write_csv,
+)
+from bot.core.models import Category
 
 
 @pytest.mark.parametrize(
@@ -50,3 +60,45 @@ def test_iso_z_is_utc() -> None:
     paris = timezone(timedelta(hours=1))
     assert iso_z(datetime(2026, 11, 2, 9, 0, tzinfo=paris)) == "2026-11-02T08:00:00Z"
     assert iso_z(None) is None
+
+
+def test_iso_z_prints_whole_seconds() -> None:
+    when = datetime(2026, 11, 2, 9, 0, 57, 813846, tzinfo=UTC)
+    assert iso_z(when) == "2026-11-02T09:00:57Z"  # truncated: never a second in the future
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("+01:00", "2026-11-02T09:00:00+01:00"),
+        ("-03:30", "2026-11-02T04:30:00-03:30"),
+        ("Europe/Paris", "2026-11-02T09:00:00+01:00"),
+        ("America/Sao_Paulo", "2026-11-02T05:00:00-03:00"),
+        ("UTC", "2026-11-02T08:00:00Z"),
+    ],
+)
+def test_local_iso_shows_the_organisers_zone(zone: str, expected: str) -> None:
+    assert local_iso(datetime(2026, 11, 2, 8, 0, 0, 5, tzinfo=UTC), zone) == expected
+
+
+@pytest.mark.parametrize(
+    ("category", "label"),
+    [
+        (
+            Category(id="most-liked", kind="likes", title="Most liked"),
+            "Most liked [most-liked: likes]",
+        ),
+        (Category(id="most-liked", kind="likes"), "most-liked [likes]"),
+        (
+            Category(id="talk", kind="replies", title="Most comments", replies_mode="distinct"),
+            "Most comments [talk: replies, distinct]",
+        ),
+        (
+            Category(id="mix", kind="weighted", weights=(("likes", 1.0), ("replies", 2.5))),
+            "mix [weighted 1×likes + 2.5×replies]",
+        ),
+        (Category(id="x", kind="jury", title="Be\u202est"), "Be\\u202est [x: jury]"),
+    ],
+)
+def test_category_label_is_one_heading_for_every_command(category: Category, label: str) -> None:
+    assert category_label(category) == label

@@ -339,10 +339,39 @@ def test_a_valid_file_maps_onto_the_core_models() -> None:
     assert config.competition("nope") is None
 
 
-def test_accounts_default_to_the_bot_username() -> None:
+def test_accounts_have_no_default_so_a_mention_of_the_bot_alone_enters_nothing() -> None:
     config = parse_config(config_text(top='[bot]\nusername = "@igf_bot"'), source=SOURCE)
     assert config.bot.username == "igf_bot"
-    assert config.competitions[0].accounts == ("igf_bot",)
+    assert config.competitions[0].accounts == ()  # hashtags only
+    declared = config_text(top='[bot]\nusername = "igf_bot"', extra='accounts = ["@igf_bot"]')
+    assert parse_config(declared, source=SOURCE).competitions[0].accounts == ("igf_bot",)
+
+
+@pytest.mark.parametrize(
+    ("window", "zone"),
+    [
+        ({}, "+01:00"),  # COMPETITION's start is written with +01:00
+        ({"start": '"2026-11-02T09:00:00-03:30"', "end": '"2026-11-06T18:00:00Z"'}, "-03:30"),
+        ({"start": '"2026-11-02T09:00:00Z"', "end": '"2026-11-06T18:00:00Z"'}, "UTC"),
+        ({"start": "2026-11-02T09:00:00+05:45", "end": "2026-11-06T18:00:00+05:45"}, "+05:45"),
+    ],
+)
+def test_the_zone_of_a_window_is_the_offset_it_was_written_with(
+    window: dict[str, str | None], zone: str
+) -> None:
+    config = parse_config(config_text(comp=window), source=SOURCE)
+    (c,) = config.competitions
+    assert config.zone_of(c) == zone
+    assert c.timezone == "UTC"  # the IANA zone the core uses is unchanged
+
+
+def test_the_zone_of_a_window_is_the_timezone_name_when_given() -> None:
+    text = config_text(
+        comp={"start": '"2026-11-02T09:00:00"', "end": '"2026-11-06T18:00:00"'},
+        extra='timezone = "Europe/Paris"',
+    )
+    config = parse_config(text, source=SOURCE)
+    assert config.zone_of(config.competitions[0]) == "Europe/Paris"
 
 
 def test_hashtags_are_nfc_and_deduplicated_case_insensitively() -> None:
@@ -410,3 +439,4 @@ def test_the_shipped_example_config_is_valid() -> None:
     assert c.id == "igf2026"
     assert c.hashtags == ("IGFcontest", "InternetGov")
     assert [cat.kind for cat in c.categories] == ["likes", "replies", "jury"]
+    assert config.zone_of(c) == "Europe/Paris"
