@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.sandbox.api import Rules
 from bot.sandbox.auth import Credentials
 from bot.sandbox.faults import Fault, Faults
+from bot.sandbox.httpd import LoggedRequest
 from bot.sandbox.player import ScenarioPlayer, apply_event
 from bot.sandbox.run import serve
 from bot.sandbox.scenario import (
@@ -22,7 +23,7 @@ from bot.sandbox.scenario import (
     load_scenario,
     scenario_from_dict,
 )
-from bot.sandbox.server import LoggedRequest, Sandbox
+from bot.sandbox.server import Sandbox
 from bot.sandbox.world import TweetRec, UserRec, World
 
 DEMO_SCENARIO = str(Path(__file__).with_name("scenarios") / "demo.toml")

@@ -1,12 +1,15 @@
 """Admin routes under `/_sandbox/` (no auth; never a real X API path): the request log, the posted
 tweets, a state summary, fault switches, world actions and (with a ManualClock) the clock.
 
-  GET    /_sandbox/state          summary: clock, world counts, faults, log sizes
+  GET    /_sandbox/state          summary: world counts, faults, log sizes, scenario errors,
+                                  client disconnects
   GET    /_sandbox/requests       the request log        POST /_sandbox/reset-log  clear it
   GET    /_sandbox/posted         tweets posted through POST /2/tweets
   GET    /_sandbox/faults         active faults          POST   /_sandbox/faults   add one (JSON)
   DELETE /_sandbox/faults         clear all              DELETE /_sandbox/faults/<id>
-  POST   /_sandbox/world          one scenario event as JSON ({"action": "like", ...})
+                                  (both refill the rate-limit buckets a rate_limit fault emptied)
+  POST   /_sandbox/world          one scenario event as JSON ({"action": "like", ...}); a `ref`
+                                  names the created tweet for later actions and scenario events
   POST   /_sandbox/late-indexing  {"seconds": N}
   POST   /_sandbox/clock          {"advance": seconds} or {"set": ISO time} (ManualClock only)
   GET    /_sandbox/tweets/<id>    the full stored state of one tweet (any version, even deleted)
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import ManualClock
 from bot.sandbox.faults import KINDS
 from bot.sandbox.player import apply_event
-from bot.sandbox.scenario import METRIC_NAMES, Event, ScenarioError, check_event
+from bot.sandbox.scenario import CREATES, METRIC_NAMES, Event, ScenarioError, check_event
 from bot.sandbox.wire import ts
 
 if TYPE_CHECKING:
@@ -50,6 +53,9 @@ def _route(sb: Sandbox, method: str, path: str, payload: Any) -> tuple[int, Any]
             "requests": len(sb.requests),
             "posted": len(sb.posted),
             "media": len(sb.media),
+            "refs": dict(sb.refs),
+            "scenario_errors": list(sb.scenario_errors),
+            "disconnects": sb.disconnects,
         }
     if (method, path) == ("GET", "/_sandbox/requests"):
         return 200, {"requests": [r.as_dict() for r in sb.requests]}
@@ -68,8 +74,9 @@ def _route(sb: Sandbox, method: str, path: str, payload: Any) -> tuple[int, Any]
         fault = sb.faults.add(spec.pop("kind"), **spec)
         return 201, {"fault": fault.as_dict()}
     if (method, path) == ("DELETE", "/_sandbox/faults"):
+        removed = len(sb.faults.snapshot())
         sb.faults.clear()
-        return 200, {"faults": []}
+        return 200, {"faults": [], "removed": removed}
     if method == "DELETE" and path.startswith("/_sandbox/faults/"):
         ok = sb.faults.remove(int(path.rsplit("/", 1)[1]))
         return (200 if ok else 404), {"removed": ok}
@@ -118,8 +125,40 @@ def _world_action(sb: Sandbox, payload: dict[str, Any]) -> tuple[int, Any]:
     except ScenarioError as exc:
         return 400, {"error": str(exc)}
     when = _time(payload["at"]) if "at" in payload else sb.clock.now()
-    created = apply_event(sb.world, event, when, {})
-    return 200, {"created": created}
+    world = sb.world
+    with world.lock:  # the scenario player shares `sb.refs` and takes the same lock
+        refs = sb.refs
+        if event.user is not None and world.find_user(event.user) is None:
+            return 400, {"error": f"world action: unknown user {event.user!r}; add it first"}
+        if event.ref is not None:
+            if event.action not in CREATES:
+                return 400, {
+                    "error": f"world action: `ref` on a {event.action!r} names nothing; "
+                    f"only {', '.join(sorted(CREATES))} create a tweet"
+                }
+            if event.ref in refs:
+                return 409, {
+                    "error": f"world action: ref {event.ref!r} already names tweet "
+                    f"{refs[event.ref]}; pick another ref"
+                }
+        target = None
+        if event.target is not None:
+            target = refs.get(event.target, event.target)
+            if world.get(target) is None:
+                return 400, {
+                    "error": f"world action: unknown target {event.target!r}: neither a ref "
+                    f"(refs: {', '.join(sorted(refs)) or 'none'}) nor a tweet id of the world"
+                }
+        created = apply_event(world, event, when, refs)
+        answer: dict[str, Any] = {"ok": True, "action": event.action}
+        if created is not None:
+            answer["tweet_id"] = created
+        elif target is not None:
+            answer["tweet_id"] = world.latest(target)
+        for key in ("ref", "user", "target"):
+            if getattr(event, key) is not None:
+                answer[key] = getattr(event, key)
+        return 200, answer
 
 
 def _time(raw: str) -> datetime:

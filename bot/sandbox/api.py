@@ -18,7 +18,7 @@ from typing import Any
 from bot.sandbox import params as P
 from bot.sandbox.auth import Caller
 from bot.sandbox.pages import includes_of, page_body
-from bot.sandbox.params import ApiError, Fields
+from bot.sandbox.params import Fields
 from bot.sandbox.wire import not_authorized, not_found, render_tweet, render_user
 from bot.sandbox.world import TweetRec, UserRec, World
 
@@ -68,11 +68,11 @@ class Reads:
     def search(self, req: Request) -> Result:
         p = req.params
         errs: P.Problems = []
+        P.known(req.query_list, "search", errs)
         q = p.get("query", "")
         if not q:
-            raise ApiError(
-                400, P.invalid([("query", [], "The `query` query parameter can not be empty")])
-            )
+            errs.append(("query", [], "The `query` query parameter can not be empty"))
+            P.check(errs)
         if len(q) > self.rules.max_query_length:
             errs.append(
                 (
@@ -84,6 +84,7 @@ class Reads:
                 )
             )
         limit = P.max_results(p, errs, 10, 100, 10)
+        P.one_of(p, "sort_order", P.SORT_ORDERS, errs)
         f = P.fields(p, errs)
         win = P.window(
             p,
@@ -167,6 +168,7 @@ class Reads:
     def _timeline(self, req: Request, user_id: str, *, mentions: bool) -> Result:
         p = req.params
         errs: P.Problems = []
+        P.known(req.query_list, "mentions" if mentions else "user_tweets", errs)
         P.path_id(user_id)
         limit = P.max_results(p, errs, 5, 100, 10)
         f = P.fields(p, errs)
@@ -202,7 +204,10 @@ class Reads:
             )
 
             def keep(t: TweetRec) -> bool:
-                if t.deleted or not t.is_latest or t.created_at > now:
+                if t.deleted or not t.is_latest:
+                    return False
+                # Mentions are served from the search index (CONTRACT.md): late indexing applies.
+                if not (world.is_searchable(t, now) if mentions else t.created_at <= now):
                     return False
                 if win.start is not None and t.created_at < win.start:
                     return False
@@ -244,6 +249,7 @@ class Reads:
     def lookup_many(self, req: Request) -> Result:
         p = req.params
         errs: P.Problems = []
+        P.known(req.query_list, "tweets", errs)
         raw = p.get("ids", "")
         ids = [i for i in raw.split(",") if i]
         if not ids:
@@ -272,6 +278,7 @@ class Reads:
 
     def lookup_one(self, req: Request, tweet_id: str) -> Result:
         errs: P.Problems = []
+        P.known(req.query_list, "tweet", errs)
         P.path_id(tweet_id)
         f = P.fields(req.params, errs)
         P.check(errs)
@@ -308,6 +315,7 @@ class Reads:
 
     def user_by_username(self, req: Request, username: str) -> Result:
         errs: P.Problems = []
+        P.known(req.query_list, "user_by_username", errs)
         if not P.USERNAME_RE.match(username):
             errs.append(
                 (
@@ -344,6 +352,7 @@ class Reads:
 
     def me(self, req: Request) -> Result:
         errs: P.Problems = []
+        P.known(req.query_list, "me", errs)
         f = P.fields(req.params, errs, users_endpoint=True)
         P.check(errs)
         with self.world.lock:

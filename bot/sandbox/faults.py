@@ -5,6 +5,8 @@ probability drawn from a seeded RNG (so runs are reproducible), for the next `co
 and/or only between two clock times. The HTTP layer asks `pick(endpoint, now)` once per API request
 and turns the answer into a 429 burst, a usage-cap 429, a 402, a 500/503, a slow reply, a dropped
 connection or a malformed body. Late indexing is a world property, set here for convenience.
+Removing or clearing a fault calls the `on_removed` listeners (the sandbox uses one to refill the
+rate-limit buckets a `rate_limit` fault emptied).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +75,7 @@ class Faults:
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self.active: list[Fault] = []
+        self.on_removed: list[Callable[[list[Fault]], None]] = []
 
     def add(
         self,
@@ -102,13 +106,20 @@ class Faults:
 
     def remove(self, fault_id: int) -> bool:
         with self._lock:
-            before = len(self.active)
+            gone = [f for f in self.active if f.id == fault_id]
             self.active = [f for f in self.active if f.id != fault_id]
-            return len(self.active) != before
+        self._removed(gone)
+        return bool(gone)
 
     def clear(self) -> None:
         with self._lock:
-            self.active.clear()
+            gone, self.active = self.active, []
+        self._removed(gone)
+
+    def _removed(self, gone: list[Fault]) -> None:
+        if gone:
+            for listener in list(self.on_removed):
+                listener(gone)
 
     def pick(self, endpoint: str, now: datetime) -> Fault | None:
         """The fault that fires for this request, if any (first matching switch wins)."""

@@ -2,8 +2,9 @@
 
 Each check appends `(parameter, values, message)` to a list; the caller turns a non-empty list into
 one invalid-request problem body (the real API also reports every bad parameter at once). Covers
-`max_results` bounds, ids, the `*.fields`/`expansions` vocabularies, RFC 3339 times, the 7-day
-window for `start_time`/`since_id`, and `end_time` at least 10 seconds in the past.
+the per-endpoint list of known query parameters (`ALLOWED`), `max_results` bounds, ids, the
+`*.fields`/`expansions` vocabularies, RFC 3339 times, the 7-day window for `start_time`/`since_id`,
+and `end_time` at least 10 seconds in the past.
 """
 
 from __future__ import annotations
@@ -25,6 +26,48 @@ ID_RE = re.compile(r"^[0-9]{1,19}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 Problems = list[tuple[str, list[str], str]]
 
+_FIELDS = (
+    "expansions",
+    "tweet.fields",
+    "media.fields",
+    "poll.fields",
+    "user.fields",
+    "place.fields",
+)
+_WINDOW = ("since_id", "until_id", "max_results", "pagination_token")
+# The query parameters each read endpoint accepts, in the order X lists them in its 400 message
+# (path parameters included, as X does). Anything else is a 400, never silently ignored.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "search": (
+        "query",
+        "start_time",
+        "end_time",
+        "since_id",
+        "until_id",
+        "max_results",
+        "next_token",
+        "pagination_token",
+        "sort_order",
+        "expansions",
+        "tweet.fields",
+        "media.fields",
+        "poll.fields",
+        "place.fields",
+        "user.fields",
+    ),
+    "mentions": ("id", *_WINDOW, "start_time", "end_time", *_FIELDS),
+    "user_tweets": ("id", *_WINDOW, "exclude", "start_time", "end_time", *_FIELDS),
+    "tweets": ("ids", *_FIELDS),
+    "tweet": ("id", *_FIELDS),
+    "me": ("expansions", "tweet.fields", "user.fields"),
+    "user_by_username": ("username", "expansions", "tweet.fields", "user.fields"),
+}
+POLL_FIELDS = frozenset(["duration_minutes", "end_datetime", "id", "options", "voting_status"])
+PLACE_FIELDS = frozenset(
+    ["contained_within", "country", "country_code", "full_name", "geo", "id", "name", "place_type"]
+)
+SORT_ORDERS = ("recency", "relevancy")
+
 
 class ApiError(Exception):
     """An HTTP error answer: status and JSON body (raised by handlers, rendered by the server)."""
@@ -33,6 +76,35 @@ class ApiError(Exception):
         super().__init__(f"{status}: {body.get('detail') or body}")
         self.status = status
         self.body = body
+
+
+def known(query_list: list[tuple[str, str]], endpoint: str, errs: Problems) -> None:
+    """One error per query parameter `endpoint` does not accept, with every value it was given."""
+    allowed = ALLOWED[endpoint]
+    unknown: dict[str, list[str]] = {}
+    for key, value in query_list:
+        if key not in allowed:
+            unknown.setdefault(key, []).append(value)
+    for key, values in unknown.items():
+        errs.append(
+            (
+                key,
+                values,
+                f"The query parameter [{key}] is not one of [{','.join(allowed)}]",
+            )
+        )
+
+
+def one_of(params: dict[str, str], name: str, allowed: tuple[str, ...], errs: Problems) -> None:
+    raw = params.get(name)
+    if raw is not None and raw not in allowed:
+        errs.append(
+            (
+                name,
+                [raw],
+                f"The `{name}` query parameter value [{raw}] is not one of [{','.join(allowed)}]",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +134,9 @@ def fields(params: dict[str, str], errs: Problems, *, users_endpoint: bool = Fal
         return frozenset(values)
 
     exp_allowed = USER_EXPANSIONS if users_endpoint else TWEET_EXPANSIONS
+    if not users_endpoint:
+        parse("poll.fields", POLL_FIELDS)
+        parse("place.fields", PLACE_FIELDS)
     return Fields(
         parse("tweet.fields", TWEET_FIELDS),
         parse("user.fields", USER_FIELDS),

@@ -1,10 +1,15 @@
 """Playing a scenario into a `World`: `apply_event` performs one event at its scheduled time, and
 `ScenarioPlayer` applies every event whose time has come, step by step (`advance_to`, for tests
-with a ManualClock) or from a background thread following a real or accelerated clock."""
+with a ManualClock) or from a background thread following a real or accelerated clock.
+
+Loading already refused scenarios that refer to unknown accounts or refs; what can still fail at
+play time (a raw tweet id that does not exist, a second retweet by the same account) raises
+ScenarioError when `strict`, and otherwise lands in `errors` and goes to `on_error`."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
@@ -71,10 +76,15 @@ class ScenarioPlayer:
         *,
         start: datetime | None = None,
         strict: bool = True,
+        refs: dict[str, str] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
+        """`refs` may be shared (e.g. `Sandbox.refs`, so admin world actions can target the
+        scenario's tweets); `on_error` receives each play-time error when not `strict`."""
         self.scenario, self.world, self.clock, self.strict = scenario, world, clock, strict
         self.start_time = (start or scenario.start or clock.now()).astimezone(UTC)
-        self.refs: dict[str, str] = {}
+        self.refs: dict[str, str] = refs if refs is not None else {}
+        self.on_error = on_error
         self.applied: list[tuple[Event, str | None]] = []
         self.errors: list[str] = []
         self._next = 0
@@ -125,10 +135,13 @@ class ScenarioPlayer:
                 try:
                     created = apply_event(self.world, e, when, self.refs)
                 except (KeyError, ValueError) as exc:
-                    msg = f"event {e.action} at {e.at:+.0f}s: {exc}"
+                    detail = exc.args[0] if exc.args else repr(exc)
+                    msg = f"event {self._next} ({e.action} at {e.at:+g}s): {detail}"
                     if self.strict:
                         raise ScenarioError(msg) from exc
                     self.errors.append(msg)
+                    if self.on_error is not None:
+                        self.on_error(msg)
                     continue
                 self.applied.append((e, created))
                 done.append(e)

@@ -1,5 +1,6 @@
 """`contestbot sandbox`: run the sandbox in the foreground, optionally playing a scenario in
-accelerated time, until Ctrl-C. Prints the base URL and the bot's credentials to use."""
+accelerated time, until Ctrl-C. Prints the base URL and the bot's credentials to use; a scenario
+event that fails at play time is printed to stderr and listed in GET /_sandbox/state."""
 
 from __future__ import annotations
 
@@ -23,16 +24,18 @@ def serve(
     *,
     allow_non_loopback: bool = False,
     out: TextIO | None = None,
+    err: TextIO | None = None,
     stop: threading.Event | None = None,
 ) -> int:
     """Serve until Ctrl-C (or `stop` is set). Returns the exit code (0; 2 for a refused host).
     `speed` overrides the scenario's own speed; `ScenarioError` propagates for a bad file."""
     out = out or sys.stdout
+    errors = err or sys.stderr
     if host not in LOOPBACK and not allow_non_loopback:
         print(
             f"refusing to listen on {host}: the sandbox hands out test credentials to anyone; "
             "use --host 127.0.0.1, or allow it explicitly",
-            file=sys.stderr,
+            file=errors,
         )
         return 2
     scenario = load_scenario(scenario_path) if scenario_path else Scenario(start=None)
@@ -47,7 +50,14 @@ def serve(
         bot_username=scenario.bot_username,
         allow_non_loopback=allow_non_loopback,
     )
-    player = ScenarioPlayer(scenario, world, clock, strict=False)
+
+    def report(message: str) -> None:
+        sandbox.report_error(message)
+        print(f"scenario error: {message}", file=errors, flush=True)
+
+    player = ScenarioPlayer(
+        scenario, world, clock, strict=False, refs=sandbox.refs, on_error=report
+    )
     stop = stop or threading.Event()
     with sandbox:
         player.start()

@@ -6,11 +6,17 @@ accelerated time). The file format is documented in docs/SANDBOX.md.
 Events are stamped with their scheduled time, not the time the player happens to apply them, so
 ids and `created_at` do not depend on how often the player ticks. A `ref` names the tweet an event
 creates; later events point at it with `target` (a raw tweet id works too).
+
+Loading checks the timeline as a whole (`check_timeline`), so a scenario that would silently skip
+an event is refused up front: every `user` is an [[account]] or the bot, every `target` names a
+ref created by an earlier event (or is a raw numeric id), refs are unique and only on events that
+create a tweet, and nothing replies to, likes or edits a ref deleted earlier.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -35,6 +41,8 @@ ACTIONS = (
 NEEDS_USER = {"post", "reply", "quote", "retweet", "protect", "suspend"}
 NEEDS_TARGET = {"reply", "quote", "retweet", "like", "unlike", "delete", "edit", "metrics"}
 NEEDS_TEXT = {"post", "reply", "quote", "edit"}
+CREATES = {"post", "reply", "quote", "retweet", "edit"}
+FAILS_ON_DELETED = {"reply", "quote", "retweet", "like", "unlike", "edit"}
 METRIC_NAMES = ("likes", "replies", "retweets", "quotes", "bookmarks", "impressions")
 OFFSET_RE = re.compile(r"^([+-])?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -91,12 +99,17 @@ def parse_offset(value: str | float | int | timedelta, where: str = "at") -> flo
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ScenarioError(f"{where}: offset {value!r} must be a finite number of seconds")
         return float(value)
     text = str(value).strip()
     m = OFFSET_RE.match(text)
     if not text or m is None or not any(m.groups()[1:]):
         try:
-            return float(text)
+            seconds = float(text)
+            if not math.isfinite(seconds):
+                raise ValueError(text)
+            return seconds
         except ValueError:
             raise ScenarioError(
                 f"{where}: offset {value!r} is not like '+5m', '+1h30m', '-10m' "
@@ -121,11 +134,99 @@ def check_event(e: Event, where: str) -> Event:
     return e
 
 
-def _expand(base: Event, repeat: int, every: float) -> list[Event]:
+Labeled = list[tuple[Event, str]]  # an event and where it came from, for error messages
+
+
+def _expand(base: Event, repeat: int, every: float, where: str) -> Labeled:
+    if repeat < 1:
+        raise ScenarioError(f"{where}: repeat = {repeat} must be 1 or more")
+    if repeat > 1 and every < 0:
+        raise ScenarioError(f"{where}: every = {every:g}s must not be negative")
     return [
-        replace(base, at=base.at + i * every, ref=base.ref if i == 0 else None)
+        (
+            replace(base, at=base.at + i * every, ref=base.ref if i == 0 else None),
+            where if i == 0 else f"{where}, repeat {i + 1} at {_offset(base.at + i * every)}",
+        )
         for i in range(repeat)
     ]
+
+
+def _offset(seconds: float) -> str:
+    return f"{seconds:+g}s"
+
+
+def check_timeline(
+    labeled: Labeled, accounts: tuple[Account, ...], bot_username: str
+) -> tuple[Event, ...]:
+    """Sort the events by offset (stable: same-time events keep their order) and check that they
+    only refer to accounts and to refs created by earlier events. Raises ScenarioError naming
+    the event, the key and the fix."""
+    ordered = sorted(labeled, key=lambda pair: pair[0].at)
+    users = {a.username.lower() for a in accounts} | {bot_username.lower()}
+    known = ", ".join(sorted({a.username for a in accounts} | {bot_username}))
+    made: dict[str, str] = {}  # ref -> where it was created
+    deleted: dict[str, str] = {}  # ref -> where it was deleted
+    planned = {e.ref: w for e, w in labeled if e.ref is not None}
+    for e, where in ordered:
+        if e.user is not None and e.user.lower() not in users:
+            raise ScenarioError(
+                f"{where}: `user` = {e.user!r} is not an account of the scenario; add "
+                f'[[account]] username = "{e.user}" (accounts: {known})'
+            )
+        target = e.target
+        if target is not None and not target.isdigit():
+            if target not in made:
+                later = planned.get(target)
+                hint = (
+                    f"it is created later ({later}); move this event after it"
+                    if later is not None
+                    else f'add ref = "{target}" to the event that creates the tweet, '
+                    "or use a raw numeric tweet id"
+                )
+                raise ScenarioError(
+                    f"{where}: `target` = {target!r} names no tweet created by an earlier "
+                    f"event; {hint} (refs so far: {', '.join(sorted(made)) or 'none'})"
+                )
+            if target in deleted and e.action in FAILS_ON_DELETED:
+                raise ScenarioError(
+                    f"{where}: `target` = {target!r} was deleted earlier ({deleted[target]}); "
+                    f"a deleted tweet cannot be the target of {e.action!r} - move the delete "
+                    "later or drop this event"
+                )
+        if e.ref is not None:
+            if e.action not in CREATES:
+                raise ScenarioError(
+                    f"{where}: `ref` = {e.ref!r} on a {e.action!r} event names nothing; only "
+                    f"{', '.join(sorted(CREATES))} create a tweet - remove `ref`"
+                )
+            if e.ref in made:
+                raise ScenarioError(
+                    f"{where}: `ref` = {e.ref!r} is already used ({made[e.ref]}); "
+                    "give each created tweet its own ref"
+                )
+            made[e.ref] = where
+        if e.action == "delete" and target is not None:
+            deleted[target] = where
+            # the edit chain is deleted as a whole: every ref of it goes
+            deleted.update({r: where for r in _chain_refs(target, ordered, made)})
+    return tuple(e for e, _ in ordered)
+
+
+def _chain_refs(target: str, ordered: Labeled, made: dict[str, str]) -> set[str]:
+    """The other refs of `target`'s edit chain made so far (an edit links its target to its ref)."""
+    links = [
+        (e.target, e.ref)
+        for e, _ in ordered
+        if e.action == "edit" and e.target is not None and e.ref is not None and e.ref in made
+    ]
+    chain, grew = {target}, True
+    while grew:
+        grew = False
+        for a, b in links:
+            if (a in chain) != (b in chain):
+                chain |= {a, b}
+                grew = True
+    return chain - {target}
 
 
 def scenario_from_dict(data: Mapping[str, Any], source: str = "scenario") -> Scenario:
@@ -165,7 +266,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "scenario") -> Sce
                 f"{sorted(unknown)} (allowed: {sorted(account_keys)})"
             )
         accounts.append(Account(**raw))
-    events: list[Event] = []
+    events: Labeled = []
     event_keys = {f.name for f in fields(Event)} | {"repeat", "every"} | set(METRIC_NAMES)
     for i, raw in enumerate(data.get("event", [])):
         where = f"{source}: event {i + 1} ({raw.get('action', '?')} at {raw.get('at', '?')})"
@@ -177,10 +278,13 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "scenario") -> Sce
         repeat = int(raw.pop("repeat", 1))
         every = parse_offset(raw.pop("every", 0), where)
         metrics = tuple((k, int(raw.pop(k))) for k in METRIC_NAMES if k in raw)
-        ev = check_event(Event(at=at, metrics=metrics, **raw), where)
-        events.extend(_expand(ev, repeat, every))
-    events.sort(key=lambda e: e.at)  # stable: same-time events keep file order
-    return Scenario(start, speed, bot, name, tuple(accounts), tuple(events))
+        try:
+            ev = check_event(Event(at=at, metrics=metrics, **raw), where)
+        except TypeError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+        events.extend(_expand(ev, repeat, every, where))
+    ordered = check_timeline(events, tuple(accounts), bot)
+    return Scenario(start, speed, bot, name, tuple(accounts), ordered)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -213,7 +317,8 @@ class ScenarioBuilder:
     ) -> None:
         self._start, self._speed, self._bot, self._name = start, speed, bot_username, name
         self._accounts: list[Account] = []
-        self._events: list[Event] = []
+        self._events: Labeled = []
+        self._calls = 0
 
     def account(self, username: str, **kwargs: Any) -> ScenarioBuilder:
         self._accounts.append(Account(username, **kwargs))
@@ -229,10 +334,10 @@ class ScenarioBuilder:
         **kwargs: Any,
     ) -> ScenarioBuilder:
         metrics = tuple((k, int(kwargs.pop(k))) for k in METRIC_NAMES if k in kwargs)
-        ev = check_event(
-            Event(parse_offset(at), action, metrics=metrics, **kwargs), f"{action} at {at}"
-        )
-        self._events.extend(_expand(ev, repeat, parse_offset(every)))
+        self._calls += 1
+        where = f"{self._name or 'scenario'}: event {self._calls} ({action} at {at})"
+        ev = check_event(Event(parse_offset(at, where), action, metrics=metrics, **kwargs), where)
+        self._events.extend(_expand(ev, repeat, parse_offset(every, where), where))
         return self
 
     def post(self, at: str | float, user: str, text: str, **kw: Any) -> ScenarioBuilder:
@@ -270,7 +375,7 @@ class ScenarioBuilder:
         return self.event(at, "metrics", target=target, **values)
 
     def build(self) -> Scenario:
-        events = sorted(self._events, key=lambda e: e.at)
-        return Scenario(
-            self._start, self._speed, self._bot, self._name, tuple(self._accounts), tuple(events)
-        )
+        """The scenario, checked as a whole (`check_timeline`): raises ScenarioError."""
+        accounts = tuple(self._accounts)
+        events = check_timeline(self._events, accounts, self._bot)
+        return Scenario(self._start, self._speed, self._bot, self._name, accounts, events)

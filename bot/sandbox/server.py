@@ -5,21 +5,17 @@ request log, and the `Sandbox` object tests and the CLI start.
 daemon thread. Every API response carries the headers of CONTRACT.md §1 (x-rate-limit-*,
 api-version, x-access-level, x-transaction-id, ...); bodies are gzip when the client accepts it.
 Routes under `/_sandbox/` (see `bot.sandbox.admin`) need no auth and are never real API paths.
+The HTTP layer itself (handler, request log entries, quiet client disconnects) is
+`bot.sandbox.httpd`.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,36 +24,13 @@ from bot.sandbox import wire
 from bot.sandbox.api import Reads, Request, Result, Rules
 from bot.sandbox.auth import Caller, Credentials, identify
 from bot.sandbox.faults import Fault, Faults
+from bot.sandbox.httpd import Handler, LoggedRequest, SandboxHTTPServer
 from bot.sandbox.params import ApiError
 from bot.sandbox.ratelimit import Bucket, RateLimiter
 from bot.sandbox.world import World
 from bot.sandbox.writes import Writes
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    status: int  # 0 when the connection was dropped on purpose
-    time: datetime
-    auth: str  # bearer | oauth1 | none | invalid | admin
-    endpoint: str
-    fault: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "time": wire.ts(self.time),
-            "auth": self.auth,
-            "endpoint": self.endpoint,
-            "fault": self.fault,
-        }
 
 
 Route = tuple[str, re.Pattern[str], str, bool]  # method, path, endpoint name, user context only
@@ -118,11 +91,16 @@ class Sandbox:
             )
         self._creds = credentials or Credentials.issue(self.bot_user_id)
         self.media: dict[str, dict[str, Any]] = {}
+        # Scenario refs shared by the admin world actions (and the player `serve` runs).
+        self.refs: dict[str, str] = {}
+        self.scenario_errors: list[str] = []  # play-time errors of a scenario, newest last
+        self.disconnects = 0  # connections the client reset or closed before the answer
+        self.faults.on_removed.append(self._refill)
         self.reads = Reads(self.world, self.rules, self.media)
         self.writes = Writes(self.world, self.rules, self.media)
         self._log: deque[LoggedRequest] = deque(maxlen=200_000)
         self._log_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- public
@@ -150,6 +128,18 @@ class Sandbox:
         with self._log_lock:
             self._log.clear()
 
+    def report_error(self, message: str) -> None:
+        """Record a scenario error that could only show at play time (see GET /_sandbox/state)."""
+        with self._log_lock:
+            self.scenario_errors.append(message)
+
+    def _refill(self, removed: list[Fault]) -> None:
+        self.limits.restore([f.id for f in removed if f.kind == "rate_limit"])
+
+    def count_disconnect(self) -> None:
+        with self._log_lock:
+            self.disconnects += 1
+
     def late_indexing(self, seconds: float) -> None:
         """Every tweet becomes searchable only `seconds` after its created_at."""
         self.world.index_delay = seconds
@@ -157,8 +147,9 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        handler = type("Handler", (_Handler,), {"sandbox": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        handler = type("Handler", (Handler,), {"sandbox": self})
+        self._server = SandboxHTTPServer((self.host, self.port), handler)
+        self._server.sandbox = self
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -271,7 +262,7 @@ class Sandbox:
     ) -> Result | None:
         kind = fault.kind
         if kind == "rate_limit":
-            self.limits.drain(name, caller.token, now, fault.reset_in)
+            self.limits.drain(name, caller.token, now, fault.reset_in, fault_id=fault.id)
             reset = str(int(now.timestamp()) + fault.reset_in)
             return Result(
                 429,
@@ -314,93 +305,3 @@ def _rl(bucket: Bucket) -> dict[str, str]:
         "x-rate-limit-remaining": str(max(bucket.remaining, 0)),
         "x-rate-limit-reset": str(bucket.reset),
     }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    sandbox: Sandbox
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; without TCP_NODELAY, delayed ACKs add ~40 ms.
-    disable_nagle_algorithm = True
-    server_version = "envoy"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # the sandbox keeps its own request log
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def _handle(self, method: str) -> None:
-        t0 = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        sb = self.sandbox
-        if self.path.startswith("/_sandbox/"):
-            from bot.sandbox.admin import handle_admin
-
-            status, payload = handle_admin(sb, method, self.path, body)
-            self._send(status, json.dumps(payload).encode(), {}, headers)
-            return
-        result, fault, endpoint, caller = sb.dispatch(method, self.path, headers, body)
-        split = urlsplit(self.path)
-        entry = LoggedRequest(
-            method,
-            split.path,
-            dict(parse_qsl(split.query)),
-            result.status,
-            sb.clock.now(),
-            caller.kind,
-            endpoint,
-            fault.kind if fault else None,
-        )
-        if fault is not None and fault.kind == "drop":
-            sb.record(LoggedRequest(**{**entry.__dict__, "status": 0}))
-            self.close_connection = True
-            return
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.delay)
-        payload = json.dumps(result.body, ensure_ascii=False, separators=(",", ":")).encode()
-        if fault is not None and fault.kind == "malformed":
-            payload = payload[: max(1, len(payload) // 2)]
-        out_headers = {
-            "api-version": "2.164",
-            "cache-control": "no-cache, no-store, max-age=0",
-            "content-disposition": "attachment; filename=json.json",
-            "x-access-level": "read" if caller.kind == "bearer" else "read-write",
-            "x-transaction-id": secrets.token_hex(8),
-            "x-response-time": str(int((time.perf_counter() - t0) * 1000)),
-            **result.headers,
-        }
-        sb.record(entry)
-        try:
-            self._send(result.status, payload, out_headers, headers)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            self.close_connection = True
-
-    def _send(
-        self, status: int, payload: bytes, extra: dict[str, str], request_headers: dict[str, str]
-    ) -> None:
-        if (
-            self.sandbox.gzip_responses
-            and "gzip" in request_headers.get("accept-encoding", "")
-            and len(payload) > 256
-        ):
-            payload = gzip.compress(payload, compresslevel=1)
-            extra = {**extra, "content-encoding": "gzip"}
-        self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("content-length", str(len(payload)))
-        for key, value in extra.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)

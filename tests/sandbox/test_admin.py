@@ -30,14 +30,23 @@ def test_world_actions_and_state(
 ) -> None:
     base = sandbox.base_url + "/_sandbox"
     sandbox.world.add_user("alice")
-    created = requests.post(
+    posted = requests.post(
         base + "/world",
-        json={"action": "post", "user": "alice", "text": "entry #IGFcontest"},
+        json={"action": "post", "user": "alice", "text": "entry #IGFcontest", "ref": "qa3"},
         timeout=5,
-    ).json()["created"]
-    requests.post(
-        base + "/world", json={"action": "like", "target": created, "count": 7}, timeout=5
-    )
+    ).json()
+    created = posted["tweet_id"]
+    assert posted == {
+        "ok": True,
+        "action": "post",
+        "tweet_id": created,
+        "ref": "qa3",
+        "user": "alice",
+    }
+    liked = requests.post(
+        base + "/world", json={"action": "like", "target": "qa3", "count": 7}, timeout=5
+    ).json()
+    assert liked == {"ok": True, "action": "like", "tweet_id": created, "target": "qa3"}
     clock.advance(30)
     tweet = client.get_tweet(created, tweet_fields=["public_metrics"])
     assert tweet.data.public_metrics["like_count"] == 7
@@ -53,3 +62,37 @@ def test_world_actions_and_state(
     stored = requests.get(base + f"/tweets/{created}", timeout=5).json()
     assert stored["likes"] == 7 and stored["deleted"] is False
     assert requests.get(base + "/nothing", timeout=5).status_code == 404
+
+
+def test_world_action_refs_follow_edits_and_refuse_mistakes(sandbox: Sandbox) -> None:
+    base = sandbox.base_url + "/_sandbox/world"
+    sandbox.world.add_user("bob")
+
+    def act(**payload: object) -> requests.Response:
+        return requests.post(base, json=payload, timeout=5)
+
+    first = act(action="post", user="bob", text="v1 #IGFcontest", ref="b1").json()["tweet_id"]
+    edited = act(action="edit", target="b1", text="v2 #IGFcontest", ref="b2").json()
+    assert edited["tweet_id"] != first and sandbox.refs == {"b1": first, "b2": edited["tweet_id"]}
+    # A ref of an edited tweet acts on its latest version, as in scenarios.
+    assert act(action="like", target="b1").json()["tweet_id"] == edited["tweet_id"]
+    assert sandbox.world.get(edited["tweet_id"]).likes == 1  # type: ignore[union-attr]
+    protect = act(action="protect", user="bob").json()
+    assert protect == {"ok": True, "action": "protect", "user": "bob"}
+
+    unknown = act(action="like", target="qa9")
+    assert unknown.status_code == 400
+    assert "unknown target 'qa9'" in unknown.json()["error"] and "b1, b2" in unknown.json()["error"]
+    again = act(action="post", user="bob", text="other", ref="b1")
+    assert again.status_code == 409 and "already names tweet" in again.json()["error"]
+    nobody = act(action="post", user="nobody", text="x")
+    assert nobody.status_code == 400 and "unknown user 'nobody'" in nobody.json()["error"]
+    useless = act(action="like", target="b1", ref="x")
+    assert useless.status_code == 400 and "names nothing" in useless.json()["error"]
+
+
+def test_server_header_has_no_trailing_space(sandbox: Sandbox, raw_client: tweepy.Client) -> None:
+    response = raw_client.search_recent_tweets("x")
+    assert response.headers["Server"] == "envoy"
+    admin = requests.get(sandbox.base_url + "/_sandbox/state", timeout=5)
+    assert admin.headers["Server"] == "envoy"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import struct
+import time
 from datetime import timedelta
 
 import pytest
@@ -133,5 +136,76 @@ def test_faults_through_the_admin_route(sandbox: Sandbox, client: tweepy.Client)
     bad = requests.post(sandbox.base_url + "/_sandbox/faults", json={"kind": "meteor"}, timeout=5)
     assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
     assert requests.delete(sandbox.base_url + "/_sandbox/faults", timeout=5).json() == {
-        "faults": []
+        "faults": [],
+        "removed": 1,
     }
+
+
+def test_clearing_faults_refills_the_bucket_a_burst_emptied(
+    sandbox: Sandbox, client: tweepy.Client
+) -> None:
+    client.search_recent_tweets("x")  # the bucket exists: 449 of 450 left
+    faults = sandbox.base_url + "/_sandbox/faults"
+    requests.post(faults, json={"kind": "rate_limit", "endpoint": "search", "count": 1}, timeout=5)
+    with pytest.raises(tweepy.TooManyRequests):
+        client.search_recent_tweets("x")
+    with pytest.raises(tweepy.TooManyRequests):  # drained: the fault's burst outlives its count
+        client.search_recent_tweets("x")
+    requests.delete(faults, timeout=5)
+    raw = make_client(sandbox, raw=True).search_recent_tweets("x")
+    assert raw.status_code == 200
+    # 450 - the first call - the call the fault answered - this one; the refused call spent none
+    assert raw.headers["x-rate-limit-remaining"] == "447"
+
+
+def test_removing_one_fault_refills_only_when_no_other_burst_holds_the_bucket(
+    sandbox: Sandbox, client: tweepy.Client
+) -> None:
+    first = sandbox.faults.add("rate_limit", "mentions", count=1)
+    with pytest.raises(tweepy.TooManyRequests):
+        client.get_users_mentions(sandbox.bot_user_id)
+    sandbox.faults.add("rate_limit", "*", count=1)
+    with pytest.raises(tweepy.TooManyRequests):  # fired by the catch-all fault
+        client.search_recent_tweets("x")
+    assert sandbox.faults.remove(first.id)
+    client.get_users_mentions(sandbox.bot_user_id)  # refilled: a fresh bucket
+    with pytest.raises(tweepy.TooManyRequests):
+        client.search_recent_tweets("x")  # the other fault still holds this one
+    sandbox.faults.clear()
+    client.search_recent_tweets("x")
+
+
+def _reset_connection(sock: socket.socket) -> None:
+    """Close with an RST, as a killed process (or a timed-out client) leaves the connection."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_killed_clients_are_counted_not_printed(
+    sandbox: Sandbox, capfd: pytest.CaptureFixture[str]
+) -> None:
+    host, port = sandbox.base_url.removeprefix("http://").split(":")
+    # 1: gone while the server reads the body it was promised
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(b"POST /2/tweets HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc")
+    time.sleep(0.05)
+    _reset_connection(sock)
+    # 2: gone while the server waits to send a slow answer
+    sandbox.faults.add("slow", "search", count=1, delay=0.3)
+    sock = socket.create_connection((host, int(port)))
+    bearer = sandbox.credentials["bearer_token"]
+    sock.sendall(
+        b"GET /2/tweets/search/recent?query=x HTTP/1.1\r\nHost: x\r\n"
+        + f"Authorization: Bearer {bearer}\r\n\r\n".encode()
+    )
+    time.sleep(0.05)
+    _reset_connection(sock)
+    state: dict[str, object] = {}
+    for _ in range(100):
+        state = requests.get(sandbox.base_url + "/_sandbox/state", timeout=5).json()
+        if state["disconnects"] == 2:
+            break
+        time.sleep(0.02)
+    assert state["disconnects"] == 2
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ConnectionResetError" not in err

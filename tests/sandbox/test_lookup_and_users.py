@@ -182,3 +182,25 @@ def test_mentions_paginate_with_previous_token(
 def test_mentions_of_unknown_user_is_a_partial_error(client: tweepy.Client) -> None:
     r = client.get_users_mentions("12345")
     assert r.data is None and r.errors[0]["resource_type"] == "user"
+
+
+def test_user_timeline_pages_after_a_since_id(sandbox: Sandbox, clock: ManualClock) -> None:
+    """What a reconcile of the bot's own posts does: everything newer than a cursor, all pages."""
+    ids = []
+    for i in range(12):
+        ids.append(sandbox.world.post("contestbot", f"result {i}"))
+        clock.advance(1)
+    client = make_client(sandbox, raw=True)
+    pages = []
+    token = None
+    while True:
+        params: dict[str, str] = {"pagination_token": token} if token else {}
+        page = client.get_users_tweets(
+            sandbox.bot_user_id, since_id=ids[2], max_results=5, **params
+        ).json()
+        pages.append([t["id"] for t in page["data"]])
+        token = page["meta"].get("next_token")
+        if token is None:
+            break
+    assert pages == [list(reversed(ids[7:])), list(reversed(ids[3:7]))]
+    assert page["meta"]["result_count"] == 4 and "previous_token" in page["meta"]

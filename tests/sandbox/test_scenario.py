@@ -134,10 +134,13 @@ def test_errors_name_the_place_and_the_fix(tmp_path: Path) -> None:
         load_scenario(path)
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "missing.toml")
-    scenario = ScenarioBuilder().account("bob").reply("+1m", "bob", "nope", "hi").build()
+    with pytest.raises(ScenarioError, match="`target` = 'nope' names no tweet"):
+        ScenarioBuilder().account("bob").reply("+1m", "bob", "nope", "hi").build()
+    # a raw tweet id can only be checked when it plays
+    scenario = ScenarioBuilder().account("bob").reply("+1m", "bob", "123", "hi").build()
     clock = ManualClock(START)
     player = ScenarioPlayer(scenario, World(clock), clock)
-    with pytest.raises(ScenarioError, match="unknown tweet nope"):
+    with pytest.raises(ScenarioError, match=r"event 1 \(reply at \+60s\): unknown tweet 123"):
         player.advance_to(clock.now() + timedelta(minutes=2))
 
 

@@ -156,3 +156,26 @@ def test_long_post_hashtag_after_280_is_found_and_in_note_tweet(
     assert [t.id for t in r.data] == [int(tid)]
     assert "#Hidden" not in r.data[0].text
     assert r.data[0].note_tweet["entities"]["hashtags"][0]["tag"] == "Hidden"
+
+
+def test_late_indexing_delays_mentions_too(
+    sandbox: Sandbox, client: tweepy.Client, clock: ManualClock
+) -> None:
+    """Mentions come from the search index: a late-indexed mention shows up after newer ones,
+    while a lookup by id finds it at once."""
+    w = sandbox.world
+    w.add_user("alice")
+    late = w.post("alice", "@contestbot my entry", index_delay=60)
+    clock.advance(5)
+    early = w.post("alice", "@contestbot hello")
+    clock.advance(5)
+    first = client.get_users_mentions(sandbox.bot_user_id)
+    assert [t.id for t in first.data] == [int(early)]
+    assert client.get_tweet(late).data.id == int(late)
+    clock.advance(60)
+    assert [t.id for t in client.get_users_mentions(sandbox.bot_user_id).data] == [
+        int(early),
+        int(late),
+    ]
+    sandbox.late_indexing(600)
+    assert client.get_users_mentions(sandbox.bot_user_id).data is None
