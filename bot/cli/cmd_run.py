@@ -1,9 +1,9 @@
 """`contestbot run`: the bot itself. Validates config and settings, upgrades the database, then
-polls every competition, sleeps `[bot].poll_interval_seconds`, and repeats until SIGTERM or SIGINT
-(which end the current cycle cleanly, exit 0); `--once` runs one full cycle and exits.
+runs `bot.daemon.Daemon` (polling, adaptive refresh, freeze, posting, leases) until SIGTERM or
+SIGINT (which finish the current step cleanly, exit 0); `--once` runs one full cycle and exits.
 
-A transient X API failure inside the loop is logged and retried next cycle; with `--once` it is the
-exit status. (The daemon issue replaces this loop with the scheduler in `bot/daemon.py`.)
+A failure inside the loop is logged, recorded for `contestbot status` and retried after a backoff;
+with `--once` the first failure is the exit status.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def stop_on_signals(flag: StopFlag) -> Iterator[None]:
 
 
 def run(ctx: Context) -> int:
-    from bot.app import make_client, make_poller, open_store
-    from bot.x.errors import AuthError, CreditsDepleted, XApiError
+    from bot.app import make_client, open_store
+    from bot.daemon import BadOption, Daemon, build_options
+    from bot.scheduling import ClockSpecError, clock_from_spec
 
     settings = ctx.settings()
     config = ctx.config()  # validated before the database is touched
@@ -81,39 +82,66 @@ def run(ctx: Context) -> int:
             f"{settings.config_path}: no [[competition]] declared — add one (see README, "
             "'Config reference')"
         )
+    dry_run = ctx.args.dry_run or config.bot.dry_run
+    _check_posting(config, settings, dry_run)
+    try:
+        options, instance_id = build_options(config, settings.database_url, ctx.environ)
+        spec = ctx.environ.get("CONTESTBOT_CLOCK")  # a testing aid (accelerated time)
+        clock = clock_from_spec(spec) if spec else ctx.clock
+    except (BadOption, ClockSpecError) as exc:
+        raise UsageError(str(exc)) from None
     client = make_client(settings)
     store = open_store(settings)
     store.upgrade()
-    store.sync_competitions(config.competitions, now=ctx.clock.now())
-    poller = make_poller(client, store, ctx.clock)
-    dry_run = ctx.args.dry_run or config.bot.dry_run
+    store.sync_competitions(config.competitions, now=clock.now())
     logger.info(
-        "contestbot running: {} competition(s) [{}], API {}, database {}{}",
+        "contestbot running: {} competition(s) [{}], API {}, database {}{}, instance {}",
         len(config.competitions),
         ", ".join(config.competition_ids),
         settings.x_api_base_url,
         settings.database_url_masked,
         ", dry run" if dry_run else "",
+        instance_id,
     )
-    flag = StopFlag()
-    with stop_on_signals(flag):
-        while True:
-            try:
-                report = poller.run_cycle(config.competitions)
-                logger.info("poll cycle done: {}", describe_cycle(report))
-            except (AuthError, CreditsDepleted):
-                raise  # a human must act; retrying would only spend requests
-            except XApiError as exc:
-                if ctx.args.once:
-                    raise
-                logger.warning("poll cycle failed, retrying next cycle: {}", exc)
-            if ctx.args.once or flag.stopped:
-                break
-            _wait(ctx, float(config.bot.poll_interval_seconds), flag)
-            if flag.stopped:
-                break
+    daemon = Daemon(
+        config,
+        client,
+        store,
+        clock,
+        instance_id=instance_id,
+        dry_run=dry_run,
+        options=options,
+        user_context=settings.has_user_context,
+    )
+    try:
+        if ctx.args.once:
+            errors = daemon.run_once()
+            if errors:
+                raise errors[0]  # the exit status of a one-shot run is its first failure
+        else:
+            daemon.run_forever()
+    finally:
+        daemon.shutdown()
+        store.close()
     logger.info("contestbot stopped")
     return 0
+
+
+def _check_posting(config: Any, settings: Any, dry_run: bool) -> None:
+    """An explicit `[posting]` that would post needs the four user-context credentials."""
+    from bot.planner import posting_of
+    from bot.settings import USER_CONTEXT
+
+    posting = config.sections.get("posting")
+    if posting is None or dry_run or not posting_of(config).enabled or posting_of(config).dry_run:
+        return
+    missing = settings.missing(*USER_CONTEXT)
+    if missing:
+        raise UsageError(
+            f"{config.source}: [posting] is enabled but {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not set — put the bot account's user "
+            "credentials in .env, or set [posting] enabled = false (or dry_run = true)"
+        )
 
 
 def describe_cycle(report: Any) -> str:

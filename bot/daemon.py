@@ -1,0 +1,460 @@
+"""The long-running daemon behind `contestbot run`: jobs on a `schedule` scheduler, leases, backoff.
+
+`Daemon(config, client, store, clock, instance_id=...)` owns one `ClockedScheduler` (never
+`schedule`'s module default) with these jobs: `leases` (heartbeat, then acquire, renew or release
+the competition leases `bot.core.lease.assign` gives this instance), `poll` (search and mentions of
+each held competition into the store), `refresh` (re-read entries at the adaptive cadence of
+`bot.core.cadence`, stretched by the budget factor of `bot.core.budget`; once a competition has
+ended and its final poll is done, `bot.freezer.freeze_if_due` takes the full freeze snapshot),
+`post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`) and
+`housekeeping`. An instance only acts on competitions whose lease it holds, renewed before every
+API request of a step and recorded as an acting interval (`job_runs`). Every failure is caught per
+job, logged, recorded for `contestbot status`, and delays that job as `bot.core.backoff` decides:
+until the reset of a rate limit, exponentially with jitter for outages, slowly for persistent
+failures (credits, credentials, usage caps: those pause every API job). The loop sleeps until the
+next job, capped, on the injected clock. SIGTERM/SIGINT finish the current step and exit; a second
+signal forces the exit.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from loguru import logger
+
+from bot import jobs
+from bot.clock import Clock
+from bot.config import Config
+from bot.core.backoff import Decision, next_attempt
+from bot.core.lease import Lease, assign, should_renew
+from bot.core.models import Competition
+from bot.jobs import (
+    POSTING,
+    BadOption,
+    DaemonOptions,
+    Gate,
+    PostingStopped,
+    build_options,
+    data_dir,
+    default_instance_id,
+    heartbeat_path,
+    iso,
+)
+from bot.metering import MeteredClient
+from bot.poller import Poller
+from bot.scheduling import ClockedJob, ClockedScheduler, capped_sleep
+from bot.store import Store
+from bot.store.ops import ApiCall, OpsError, OpsStore
+from bot.x.errors import RateLimited, XApiError
+from bot.x.interface import XClient
+
+__all__ = [
+    "POSTING",
+    "BadOption",
+    "Daemon",
+    "DaemonOptions",
+    "LeaseLost",
+    "build_options",
+    "data_dir",
+    "heartbeat_path",
+]
+
+API_JOBS = ("poll", "refresh", "post")
+
+
+class LeaseLost(Exception):
+    """Another instance holds the lease now: stop acting on that competition at once."""
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        client: XClient,
+        store: Store,
+        clock: Clock,
+        *,
+        instance_id: str | None = None,
+        dry_run: bool = False,
+        options: DaemonOptions | None = None,
+        user_context: bool = True,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.me = instance_id or default_instance_id()
+        self.dry_run = dry_run or config.bot.dry_run
+        self.options = options or DaemonOptions()
+        self.ops = OpsStore(store)
+        self.rand = random.Random(self.options.seed)
+        self.client = MeteredClient(
+            client, clock, self._record_call, self.options.pricing, before=self._before_request
+        )
+        self._lost_at: datetime | None = None
+        self.poller = Poller(self.client, store, clock, overlap=self.options.settle)
+        self.competitions = {c.id: c for c in config.competitions}
+        self.held: dict[str, datetime] = {}  # competition id -> lease expiry
+        self.gates = {name: Gate() for name in (*API_JOBS, "leases", "housekeeping")}
+        self.factor = 1.0
+        self.budget_warning: str | None = None
+        self.warned: tuple[datetime | None, float] = (None, 1.0)
+        self.user_context = user_context
+        self.started_at = clock.now()
+        self.stop_event = threading.Event()
+        self._acting: tuple[str, int] | None = None  # (competition id, job run id)
+        self.cycle_errors: list[Exception] = []
+        self.synced = False
+        self._stopped = False
+        self.poster: Any = None  # built on the first posting step (it needs GET /2/users/me)
+        self.responder: Any = None
+        self.scheduler = ClockedScheduler(clock)
+        self._schedule()
+
+    def __repr__(self) -> str:
+        return f"Daemon(instance_id={self.me!r}, competitions={list(self.competitions)})"
+
+    # ------------------------------------------------------------------------------------------
+    # Schedule and loop
+    # ------------------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        o = self.options
+        every = self.scheduler.every
+        lease_every = max(0.5, o.lease_ttl.total_seconds() / 4)
+        every(lease_every).named("leases").do(self._guard, "leases", self.renew_leases).run_now()
+        poll_s = o.poll_interval.total_seconds()
+        every(poll_s).named("poll").do(self._guard, "poll", self.poll).run_now()
+        every(poll_s).named("refresh").do(self._guard, "refresh", self.refresh).run_now()
+        if self.posting_enabled():
+            every(o.posting_interval.total_seconds()).named("post").do(
+                self._guard, "post", self.post
+            ).run_now()
+        every(6 * 3600).named("housekeeping").do(self._guard, "housekeeping", self.housekeeping)
+
+    def job(self, name: str) -> ClockedJob:
+        return self.scheduler.job(name)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run_once(self) -> list[Exception]:
+        """One full cycle whatever the schedule (what `run --once` does): leases, poll, refresh
+        (and freeze), post. Returns the failures met (also logged and recorded for `status`)."""
+        self.cycle_errors = []
+        self.gates = {name: Gate() for name in self.gates}  # --once means: try now
+        for name, fn in (
+            ("leases", self.renew_leases),
+            ("poll", self.poll),
+            ("refresh", self.refresh),
+            ("post", self.post),
+        ):
+            if name == "post" and not self.posting_enabled():
+                continue
+            self._guard(name, fn)
+        self.write_heartbeat()
+        return list(self.cycle_errors)
+
+    def run_forever(self) -> int:
+        """Run until stopped (SIGTERM/SIGINT, or `stop()`); returns the exit code (0)."""
+        with self._signals():
+            while not self.stopping:
+                self.scheduler.run_pending()
+                self.write_heartbeat()
+                if self.stopping:
+                    break
+                self._sleep(capped_sleep(self.scheduler.idle_seconds, cap=self.options.max_sleep))
+        self.shutdown()
+        return 0
+
+    def _sleep(self, seconds: float) -> None:
+        # Slices of at most a clock second, so a stop request is seen within about a second.
+        remaining = seconds
+        while remaining > 0 and not self.stopping:
+            step = min(self.options.sleep_slice, remaining)
+            self.clock.sleep(step)
+            remaining -= step
+
+    def shutdown(self) -> None:
+        """Release the leases (another instance takes over at once) and mark this one stopped."""
+        now = self.clock.now()
+        for cid in list(self.held):
+            try:
+                self.ops.release(cid, self.me, now=now)
+            except Exception as exc:  # the database may be the reason we stop
+                logger.warning("could not release the lease of {}: {}", cid, _one_line(exc))
+        self.held.clear()
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self.ops.stop_instance(self.me, now=now)
+        except Exception as exc:
+            logger.warning("could not mark instance {} stopped: {}", self.me, _one_line(exc))
+        self.write_heartbeat(stopped=True)
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handle(signum: int, frame: FrameType | None) -> None:
+            if self.stopping:
+                raise KeyboardInterrupt  # a second signal: leave now
+            logger.info(
+                "{} received: finishing the current step, then stopping",
+                signal.Signals(signum).name,
+            )
+            self.stop()
+
+        previous = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    # ------------------------------------------------------------------------------------------
+    # Failure handling
+    # ------------------------------------------------------------------------------------------
+
+    def _guard(self, name: str, fn: Callable[[], datetime | None]) -> datetime | None:
+        """Run one job; never raise. Returns when the job should run next (None: its interval)."""
+        gate = self.gates[name]
+        now = self.clock.now()
+        if gate.until is not None and now < gate.until:
+            return gate.until
+        if self.stopping:
+            return None
+        try:
+            result = fn()
+        except Exception as exc:
+            return self._failed(name, exc)
+        if gate.failures:
+            logger.info(
+                "{}: the X API answers again after {} failure(s); catching up", name, gate.failures
+            )
+            if name in API_JOBS:
+                self._catch_up(except_job=name)
+        self.gates[name] = Gate()
+        return result
+
+    def _failed(self, name: str, exc: Exception) -> datetime:
+        self.cycle_errors.append(exc)
+        gate = self.gates[name]
+        gate.failures += 1
+        now = self.clock.now()
+        decision = next_attempt(exc, attempt=gate.failures, now=now, rand=self.rand.random())
+        if decision.persistent:
+            probe = now + self.options.persistent_probe
+            if probe < decision.wait_until:
+                decision = replace(
+                    decision,
+                    wait_until=probe,
+                    reason=f"{decision.reason} (probing again at {iso(probe)})",
+                )
+        gate.until, gate.decision = decision.wait_until, decision
+        competition = self._acting[0] if self._acting else None
+        if isinstance(exc, LeaseLost):
+            logger.warning("{}: {}", name, exc)
+            self.gates[name] = Gate()  # nothing to wait for; the lease job sorts it out
+            return now + timedelta(seconds=1)
+        if isinstance(exc, PostingStopped):
+            # The poster met a failure that needs a human; only posting waits for it.
+            decision = Decision(
+                now + timedelta(minutes=15),
+                f"posting stopped: {exc} - fix it, the bot retries every 15 minutes",
+                persistent=True,
+                severity="error",
+            )
+            gate.until, gate.decision = decision.wait_until, decision
+        endpoint = self.client.last_endpoint if isinstance(exc, XApiError) else None
+        reset = exc.reset_at if isinstance(exc, RateLimited) else None
+        # Database errors quote their statement and parameters: keep the line readable.
+        message = f"{_one_line(exc)[:600]} - {decision.reason}"
+        log = logger.error if decision.severity == "error" else logger.warning
+        if isinstance(exc, XApiError):
+            log("{} failed{}: {}", name, f" ({competition})" if competition else "", message)
+        else:
+            # A bug or a database failure: keep the traceback (masked by the log sinks).
+            logger.opt(exception=exc).error("{} failed: {}", name, message)
+        if decision.persistent and not isinstance(exc, PostingStopped):
+            logger.error(
+                "PERSISTENT: {} - the bot keeps retrying slowly; status shows this", decision.reason
+            )
+            for other in API_JOBS:  # credits, credentials, caps concern every request
+                g = self.gates[other]
+                g.until = max(g.until or now, decision.wait_until)
+                g.decision = decision
+        try:
+            self.ops.record_error(
+                self.me,
+                OpsError(
+                    at=now,
+                    instance_id=self.me,
+                    job=name,
+                    competition_id=competition,
+                    kind=decision.kind,
+                    persistent=decision.persistent,
+                    message=message[:2000],
+                    retry_at=decision.wait_until,
+                    endpoint=endpoint,
+                    reset_at=reset,
+                ),
+            )
+        except Exception as db_exc:
+            logger.warning("could not record the error: {}", _one_line(db_exc))
+        return decision.wait_until
+
+    def _catch_up(self, *, except_job: str) -> None:
+        for name in API_JOBS:
+            if name == except_job:
+                continue
+            gate = self.gates[name]
+            if gate.decision is not None and gate.decision.persistent:
+                self.gates[name] = Gate()
+            with suppress(KeyError):  # "post" only exists when posting is enabled
+                self.job(name).run_now()
+
+    # ------------------------------------------------------------------------------------------
+    # Leases and acting
+    # ------------------------------------------------------------------------------------------
+
+    def renew_leases(self) -> None:
+        now = self.clock.now()
+        ttl = self.options.lease_ttl
+        if not self.synced:
+            # Entries reference their competition row. Two instances starting together may race
+            # here; the loser fails this tick and finds the rows on the next one.
+            self.store.sync_competitions(list(self.competitions.values()), now=now)
+            self.synced = True
+        self.ops.heartbeat(
+            self.me,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=self.started_at,
+            now=now,
+            state=self.state(),
+        )
+        live = self.ops.live_instances(now=now, within=ttl)
+        units = sorted(self.competitions) + ([POSTING] if self.posting_enabled() else [])
+        mine = set(assign(units, live, self.me))
+        for cid in units:
+            if cid in mine or cid in self.held:
+                if cid not in mine:
+                    # Assigned elsewhere now: hand it over between steps.
+                    self.ops.release(cid, self.me, now=now)
+                    del self.held[cid]
+                    logger.info("lease of {} handed over (rebalancing)", cid)
+                    continue
+                if cid in self.held and not should_renew(
+                    _lease(cid, self.me, self.held[cid]), now, ttl
+                ):
+                    continue
+                if self.ops.acquire(cid, self.me, now=now, ttl=ttl):
+                    if cid not in self.held:
+                        logger.info("holding the lease of {}", cid)
+                    self.held[cid] = now + ttl
+                elif cid in self.held:
+                    logger.warning("lost the lease of {} to another instance", cid)
+                    del self.held[cid]
+
+    def _renew(self, cid: str) -> datetime:
+        now = self.clock.now()
+        if not self.ops.acquire(cid, self.me, now=now, ttl=self.options.lease_ttl):
+            self._lost_at = self.held.pop(cid, None)
+            raise LeaseLost(f"lost the lease of {cid}; another instance acts on it now")
+        self.held[cid] = now + self.options.lease_ttl
+        return self.held[cid]
+
+    def _before_request(self) -> None:
+        # Called before every API request: a step never talks to X without a live lease.
+        if self._acting is None:
+            return
+        cid, run_id = self._acting
+        expiry = self.held.get(cid)
+        if expiry is None or should_renew(
+            _lease(cid, self.me, expiry), self.clock.now(), self.options.lease_ttl
+        ):
+            self.ops.extend_job(run_id, lease_expires_at=self._renew(cid))
+
+    @contextmanager
+    def acting(self, cid: str, job: str) -> Iterator[None]:
+        """Renew `cid`'s lease, record the acting interval, run the step, close the interval."""
+        expires = self._renew(cid)
+        run_id = self.ops.start_job(
+            self.me, cid, job, now=self.clock.now(), lease_expires_at=expires
+        )
+        self._acting = (cid, run_id)
+        try:
+            yield
+        except BaseException as exc:
+            self._acting = None
+            end = self.clock.now()
+            if isinstance(exc, LeaseLost) and self._lost_at is not None:
+                # We stopped acting when the lease ran out, before the failed renewal.
+                end = min(end, self._lost_at)
+            self.ops.finish_job(run_id, now=end, ok=False, detail=_one_line(exc))
+            raise
+        self._acting = None
+        self.ops.finish_job(run_id, now=self.clock.now(), ok=True, detail=None)
+
+    def held_competitions(self) -> list[Competition]:
+        return [self.competitions[c] for c in sorted(self.held) if c in self.competitions]
+
+    # Job steps (bodies in bot.jobs)
+
+    def poll(self) -> None:
+        jobs.poll(self)
+
+    def refresh(self) -> datetime | None:
+        return jobs.refresh(self)
+
+    def post(self) -> None:
+        jobs.post(self)
+
+    def state(self) -> dict[str, Any]:
+        return jobs.state(self)
+
+    def write_heartbeat(self, *, stopped: bool = False) -> None:
+        jobs.write_heartbeat(self, stopped=stopped)
+
+    def housekeeping(self) -> None:
+        removed = self.ops.prune(now=self.clock.now())
+        if removed:
+            logger.info("housekeeping: {} old ledger/error/job rows removed", removed)
+
+    # ------------------------------------------------------------------------------------------
+
+    def posting_enabled(self) -> bool:
+        from bot.planner import posting_of
+
+        return self.user_context and posting_of(self.config).enabled
+
+    def _record_call(self, call: ApiCall) -> None:
+        try:
+            self.ops.record_calls(self.me, [call])
+        except Exception as exc:
+            logger.warning("could not record an API call in the ledger: {}", _one_line(exc))
+
+
+def _lease(cid: str, me: str, expires: datetime) -> Lease:
+    return Lease(cid, me, expires)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,393 @@
+"""What the daemon does, job by job, and how it is configured.
+
+The job bodies take the `bot.daemon.Daemon` whose leases, store, metered client and clock they
+use: `poll` (search and mentions of each held competition), `refresh` (the adaptive cadence of
+`bot.core.cadence`, stretched by the budget factor; ended competitions go to `freeze` once their
+final poll is done, which takes the full freeze snapshot through `bot.freezer`), `post` (the
+poster and the mention responder), and the heartbeat (`state`, `write_heartbeat`). Each step runs
+inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in `job_runs`.
+`DaemonOptions` and `build_options` turn the config and the operations variables into settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+
+from bot.config import Config
+from bot.core.backoff import Decision
+from bot.core.budget import Budget, Usage, budget_factor, projection, warning
+from bot.core.cadence import DEFAULT_POLICY, CadencePolicy, Tracked, plan_refresh
+from bot.core.lease import DEFAULT_TTL
+from bot.core.models import Competition
+from bot.core.polling import should_poll
+from bot.core.scoring import compute_standings
+from bot.metering import Pricing
+from bot.poller import CompetitionPoll, CycleReport
+from bot.scheduling import ClockedJob
+from bot.x.errors import XApiError
+
+if TYPE_CHECKING:
+    from bot.daemon import Daemon
+
+POSTING = "__posting__"  # the lease under which one instance posts and answers mentions
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    poll_interval: timedelta = timedelta(minutes=5)
+    lease_ttl: timedelta = DEFAULT_TTL
+    max_sleep: float = 30.0  # clock seconds between two looks at the scheduler
+    sleep_slice: float = 1.0  # clock seconds per sleep call, so a stop request is seen promptly
+    # The longest pause after a persistent failure: a usage cap says "next month", but the
+    # organiser may raise it today, and one probe an hour costs one request.
+    persistent_probe: timedelta = timedelta(hours=1)
+    settle: timedelta = timedelta(minutes=2)  # the poller's overlap; the last poll waits this long
+    posting_interval: timedelta = timedelta(minutes=1)
+    policy: CadencePolicy = DEFAULT_POLICY
+    budget: Budget = field(default_factory=Budget)
+    pricing: Pricing = field(default_factory=Pricing)
+    heartbeat_file: Path | None = None
+    seed: int | None = None
+
+
+@dataclass
+class Gate:
+    """Backoff state of one job: consecutive failures and when it may call the API again."""
+
+    failures: int = 0
+    until: datetime | None = None
+    decision: Decision | None = None
+
+
+def default_instance_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def heartbeat_path(data_dir: Path) -> Path:
+    return data_dir / f"heartbeat-{socket.gethostname()}.json"
+
+
+class PostingStopped(XApiError):
+    """The poster met a failure that needs a human (usage cap, credits, credentials)."""
+
+
+def describe_poll(report: CycleReport) -> str:
+    polled = [c for c in report.competitions if c.polled]
+    return ", ".join(
+        [
+            f"{len(polled)} competition(s) polled",
+            f"{sum(c.tweets for c in polled)} tweets",
+            f"{sum(c.new_entries for c in polled)} new entries",
+            f"{report.requests} requests",
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Jobs
+# ----------------------------------------------------------------------------------------------
+
+
+def poll(d: Daemon) -> None:
+    """Search and mentions for every held competition that still needs polling."""
+    comps = d.held_competitions()
+    if not comps:
+        return
+    started = d.clock.now()
+    report = CycleReport(started_at=started)
+    for c in comps:
+        if d.stopping:
+            break
+        last = d.store.last_poll(c.id)
+        if not should_poll(c.start, c.end, started, last, settle=d.options.settle):
+            continue
+        poll = CompetitionPoll(competition_id=c.id, polled=True)
+        report.competitions.append(poll)
+        with d.acting(c.id, "poll"):
+            # One competition's search and mentions; pages and cursors commit as they go.
+            d.poller._ingest(c, poll, report)
+            d.store.record_poll(
+                c.id,
+                started_at=started,
+                finished_at=d.clock.now(),
+                ok=True,
+                counts={
+                    "pages": poll.pages,
+                    "tweets": poll.tweets,
+                    "new_entries": poll.new_entries,
+                },
+            )
+    report.finished_at = d.clock.now()
+    if report.competitions:
+        logger.info("poll cycle done: {}", describe_poll(report))
+
+
+def refresh(d: Daemon) -> datetime | None:
+    """Re-read the entries due at the adaptive cadence; freeze ended competitions whose final
+    poll is done. Returns when the next entry falls due."""
+    now = d.clock.now()
+    update_budget(d, now)
+    next_due: list[datetime] = []
+    refreshed = 0
+    for c in d.held_competitions():
+        if d.stopping:
+            break
+        if now < c.start:
+            next_due.append(c.start)
+            continue
+        if now >= c.end:
+            freeze(d, c, now)
+            continue
+        plan = plan_refresh(
+            tracked(d, c, now),
+            end=c.end,
+            now=now,
+            factor=d.factor,
+            policy=d.options.policy,
+        )
+        if plan.batches:
+            with d.acting(c.id, "refresh"):
+                for batch in plan.batches:
+                    lookup = d.client.lookup_tweets(list(batch))
+                    d.store.save_lookup(lookup, now)
+                    refreshed += len(lookup.tweets)
+        if plan.next_due is not None:
+            next_due.append(min(plan.next_due, c.end))
+        else:
+            next_due.append(c.end)
+    if refreshed:
+        logger.info("refreshed {} entr(ies) (cadence factor {:.2f})", refreshed, d.factor)
+    if not next_due:
+        return None
+    # Never sooner than a second from now, never later than a poll interval.
+    return max(now + timedelta(seconds=1), min(min(next_due), now + d.options.poll_interval))
+
+
+def freeze(d: Daemon, c: Competition, now: datetime) -> None:
+    from bot.freezer import freeze_if_due
+    from bot.store.rules import RulesStore
+
+    if RulesStore(d.store).is_frozen(c.id):
+        return
+    if should_poll(c.start, c.end, now, d.store.last_poll(c.id), settle=d.options.settle):
+        return  # the final poll (late-indexed entries) comes first
+    with d.acting(c.id, "freeze"):
+        stored = freeze_if_due(
+            c,
+            client=d.client,
+            store=d.store,
+            clock=d.clock,
+            bot_username=d.config.bot.username,
+        )
+    if stored is not None:
+        logger.info("{} frozen: digest {}", c.id, getattr(stored, "digest", "?"))
+
+
+def tracked(d: Daemon, c: Competition, now: datetime) -> list[Tracked]:
+    states = d.ops.refresh_states(c.id)
+    best: dict[str, int] = {}
+    if states:
+        standings = compute_standings(
+            c, d.store.entries(c.id), now=now, bot_username=d.config.bot.username
+        )
+        for cat in standings.categories:
+            for r in cat.entries:
+                best[r.key] = min(best.get(r.key, r.rank), r.rank)
+    return [Tracked(s.latest_id, s.last_refreshed, best.get(s.key)) for s in states]
+
+
+def update_budget(d: Daemon, now: datetime) -> None:
+    budget = d.options.budget
+    if budget.month_reads is None and budget.month_spend is None:
+        return
+    u = d.ops.usage(now)
+    running = [c for c in d.competitions.values() if c.start <= now < c.end]
+    active_until = max((c.end for c in running), default=None)
+    reserve = sum(len(d.ops.refresh_states(c.id)) for c in running)
+    proj = projection(
+        Usage(u.day_reads, u.month_reads, u.month_spend, u.day_spend),
+        now,
+        active_until=active_until,
+    )
+    d.factor = budget_factor(
+        proj,
+        budget,
+        current=d.factor,
+        reserve_reads=reserve,
+        reserve_spend=reserve * d.options.pricing.post_read,
+    )
+    text = warning(proj, budget, factor=d.factor)
+    last_at, last_factor = d.warned
+    if text is not None and (
+        last_at is None or abs(d.factor - last_factor) >= 0.1 or now - last_at >= timedelta(hours=1)
+    ):
+        # Warn when it starts, when the slow-down changes markedly, and hourly: not per step.
+        logger.warning("budget: {}", text)
+        d.warned = (now, d.factor)
+    d.budget_warning = text
+
+
+def post(d: Daemon) -> None:
+    if POSTING not in d.held:
+        return
+    poster, responder = posting(d)
+    with d.acting(POSTING, "post"):
+        now = d.clock.now()
+        responder.poll(now)
+        report = poster.cycle(now)
+    if report.stopped:
+        raise PostingStopped(report.stopped)
+
+
+def posting(d: Daemon) -> tuple[Any, Any]:
+    if d.poster is None:
+        from bot.planner import StoredResults
+        from bot.poster import Poster
+        from bot.responder import Responder
+
+        me = d.client.get_me()
+        d.poster = Poster(
+            d.client,
+            d.store,
+            d.clock,
+            config=d.config,
+            dry_run=d.dry_run,
+            bot_user_id=me.id,
+            bot_username=me.username,
+            results=StoredResults(d.store),  # winners are announced from frozen results
+        )
+        d.responder = Responder(
+            d.client,
+            d.store,
+            d.clock,
+            config=d.config,
+            bot_user_id=me.id,
+            bot_username=me.username,
+        )
+    return d.poster, d.responder
+
+
+def state(d: Daemon) -> dict[str, Any]:
+    """What `status` shows about this instance (stored with its heartbeat)."""
+    jobs = {j.name: iso(j.next_run_utc) for j in d.scheduler.jobs if isinstance(j, ClockedJob)}
+    blocked = {
+        name: {
+            "until": iso(g.until),
+            "reason": g.decision.reason if g.decision else None,
+            "persistent": bool(g.decision and g.decision.persistent),
+        }
+        for name, g in d.gates.items()
+        if g.until is not None and g.until > d.clock.now()
+    }
+    return {
+        "jobs": jobs,
+        "held": sorted(d.held),
+        "blocked": blocked,
+        "budget_factor": round(d.factor, 4),
+        "budget_warning": d.budget_warning,
+        "poll_interval_seconds": d.options.poll_interval.total_seconds(),
+        "dry_run": d.dry_run,
+    }
+
+
+def write_heartbeat(d: Daemon, *, stopped: bool = False) -> None:
+    path = d.options.heartbeat_file
+    if path is None:
+        return
+    payload = {
+        "instance_id": d.me,
+        "pid": os.getpid(),
+        "at": iso(d.clock.now()),
+        "stopped": stopped,
+        "poll_interval_seconds": d.options.poll_interval.total_seconds(),
+        "held": sorted(d.held),
+        "persistent": sorted(
+            {g.decision.reason for g in d.gates.values() if g.decision and g.decision.persistent}
+        ),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        tmp.replace(path)  # atomic: health never reads half a file
+    except OSError as exc:
+        logger.warning("could not write the heartbeat {}: {}", path, exc.strerror or exc)
+
+
+def iso(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# ----------------------------------------------------------------------------------------------
+# Wiring from settings and the environment
+# ----------------------------------------------------------------------------------------------
+
+ENV_LEASE_TTL = "CONTESTBOT_LEASE_TTL"  # seconds (default 60)
+ENV_INSTANCE_ID = "CONTESTBOT_INSTANCE_ID"  # default: host name and process id
+ENV_DATA_DIR = "CONTESTBOT_DATA_DIR"  # heartbeat files (default: the SQLite file's folder, data/)
+
+
+class BadOption(ValueError):
+    """An operations variable has a bad value (exit 2)."""
+
+
+def data_dir(database_url: str, environ: Mapping[str, str]) -> Path:
+    """Where heartbeats go: $CONTESTBOT_DATA_DIR, else the SQLite file's folder, else data/."""
+    explicit = environ.get(ENV_DATA_DIR, "").strip()
+    if explicit:
+        return Path(explicit)
+    if database_url.startswith("sqlite:///"):
+        rest = database_url[len("sqlite:///") :].split("?", 1)[0]
+        if rest and rest != ":memory:":
+            return Path(rest).parent
+    return Path("data")
+
+
+def build_options(
+    config: Config, database_url: str, environ: Mapping[str, str]
+) -> tuple[DaemonOptions, str]:
+    """Daemon options from the config (`[bot]`, `[budget]`, `[posting.prices]`) and the operations
+    variables; returns them with the instance id. Raises `BadOption` naming the variable."""
+    from bot.config.budget import BudgetConfig
+    from bot.planner import posting_of
+
+    ttl_text = environ.get(ENV_LEASE_TTL, "").strip()
+    ttl = DEFAULT_TTL
+    if ttl_text:
+        try:
+            ttl = timedelta(seconds=float(ttl_text))
+        except ValueError:
+            ttl = timedelta(0)
+        if ttl <= timedelta(0) or ttl_text.lower() in ("nan", "inf"):
+            raise BadOption(
+                f"{ENV_LEASE_TTL}={ttl_text!r} is not a positive number of seconds - "
+                "use e.g. 60, or leave it unset"
+            )
+    instance = environ.get(ENV_INSTANCE_ID, "").strip() or default_instance_id()
+    if len(instance) > 200:
+        raise BadOption(f"{ENV_INSTANCE_ID} is {len(instance)} characters - use at most 200")
+    section = config.sections.get("budget")
+    budget = section if isinstance(section, BudgetConfig) else BudgetConfig()
+    options = DaemonOptions(
+        poll_interval=timedelta(seconds=config.bot.poll_interval_seconds),
+        lease_ttl=ttl,
+        budget=Budget(month_reads=budget.monthly_reads, month_spend=budget.monthly_usd),
+        pricing=Pricing.from_table(posting_of(config).prices),
+        heartbeat_file=heartbeat_path(data_dir(database_url, environ)),
+    )
+    return options, instance

@@ -1,0 +1,479 @@
+"""Operations storage: leases, instances, heartbeats, the API call ledger, recent errors, job runs.
+
+`OpsStore(store)` shares the `Store`'s engine. Leases follow docs/OPERATIONS.md exactly: one
+`INSERT ... ON CONFLICT DO UPDATE ... WHERE holder = me OR expires_at <= now RETURNING holder`
+acquires, renews or takes over atomically (PostgreSQL locks the conflicting row; SQLite's write
+lock serialises writers), and a release sets the expiry to now. The ledger stores one row per X API
+request with the billable reads it returned and its estimated cost (Decimal, as text), summed per
+UTC day and month for `bot.core.budget`. Methods return small frozen dataclasses, never rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import sessionmaker
+
+from bot.core.lease import Lease
+from bot.store import Store
+from bot.store.schema import CompetitionEntryRow, MetricSnapshotRow, TweetRow
+from bot.store.schema_ops import ApiCallRow, InstanceRow, JobRunRow, LeaseRow, OpsErrorRow
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    at: datetime
+    method: str
+    endpoint: str
+    status: int | None
+    post_reads: int = 0
+    user_reads: int = 0
+    cost: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Requests, billable reads and spend this UTC day and month."""
+
+    day_requests: int
+    month_requests: int
+    day_post_reads: int
+    month_post_reads: int
+    day_user_reads: int
+    month_user_reads: int
+    day_spend: Decimal
+    month_spend: Decimal
+
+    @property
+    def day_reads(self) -> int:
+        return self.day_post_reads + self.day_user_reads
+
+    @property
+    def month_reads(self) -> int:
+        return self.month_post_reads + self.month_user_reads
+
+
+@dataclass(frozen=True)
+class OpsError:
+    at: datetime
+    instance_id: str
+    job: str
+    competition_id: str | None
+    kind: str
+    persistent: bool
+    message: str
+    retry_at: datetime | None = None
+    endpoint: str | None = None
+    reset_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Instance:
+    instance_id: str
+    hostname: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None
+    state: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    instance_id: str
+    competition_id: str
+    job: str
+    started_at: datetime
+    lease_expires_at: datetime
+    finished_at: datetime | None
+    ok: bool | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    """A tracked entry as the cadence planner needs it: the id to read, its entry key, and when its
+    metrics were last re-read (None: never since discovery)."""
+
+    key: str
+    latest_id: str
+    last_refreshed: datetime | None
+
+
+class OpsStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = store.engine
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # ------------------------------------------------------------------------------------------
+    # Leases
+    # ------------------------------------------------------------------------------------------
+
+    def acquire(self, competition_id: str, me: str, *, now: datetime, ttl: timedelta) -> bool:
+        """Acquire, renew or take over the lease (docs/OPERATIONS.md); True when `me` holds it
+        until `now + ttl`."""
+        table = LeaseRow.__table__
+        assert isinstance(table, Table)
+        dialect = self.engine.dialect.name
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = make(table).values(competition_id=competition_id, holder=me, expires_at=now + ttl)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[table.c.competition_id],
+            set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
+            where=or_(table.c.holder == me, table.c.expires_at <= now),
+        ).returning(table.c.holder)
+        with self.engine.begin() as conn:
+            return conn.execute(upsert).first() is not None
+
+    def release(self, competition_id: str, me: str, *, now: datetime) -> bool:
+        with self._sessions.begin() as s:
+            result = s.execute(
+                update(LeaseRow)
+                .where(LeaseRow.competition_id == competition_id, LeaseRow.holder == me)
+                .values(expires_at=now)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def leases(self) -> list[Lease]:
+        with self._sessions() as s:
+            rows = s.scalars(select(LeaseRow).order_by(LeaseRow.competition_id)).all()
+            return [Lease(r.competition_id, r.holder, r.expires_at) for r in rows]
+
+    def lease(self, competition_id: str) -> Lease | None:
+        with self._sessions() as s:
+            r = s.get(LeaseRow, competition_id)
+            return None if r is None else Lease(r.competition_id, r.holder, r.expires_at)
+
+    # ------------------------------------------------------------------------------------------
+    # Instances and heartbeats
+    # ------------------------------------------------------------------------------------------
+
+    def heartbeat(
+        self,
+        instance_id: str,
+        *,
+        hostname: str,
+        pid: int,
+        started_at: datetime,
+        now: datetime,
+        state: Mapping[str, Any],
+    ) -> None:
+        with self._sessions.begin() as s:
+            row = s.get(InstanceRow, instance_id)
+            if row is None:
+                s.add(
+                    InstanceRow(
+                        instance_id=instance_id,
+                        hostname=hostname,
+                        pid=pid,
+                        started_at=started_at,
+                        heartbeat_at=now,
+                        stopped_at=None,
+                        state=dict(state),
+                    )
+                )
+            else:
+                row.heartbeat_at, row.state, row.stopped_at = now, dict(state), None
+                row.hostname, row.pid, row.started_at = hostname, pid, started_at
+
+    def stop_instance(self, instance_id: str, *, now: datetime) -> None:
+        with self._sessions.begin() as s:
+            row = s.get(InstanceRow, instance_id)
+            if row is not None:
+                row.stopped_at = now
+
+    def instances(self) -> list[Instance]:
+        with self._sessions() as s:
+            rows = s.scalars(select(InstanceRow).order_by(InstanceRow.instance_id)).all()
+            return [
+                Instance(
+                    r.instance_id,
+                    r.hostname,
+                    r.pid,
+                    r.started_at,
+                    r.heartbeat_at,
+                    r.stopped_at,
+                    dict(r.state or {}),
+                )
+                for r in rows
+            ]
+
+    def live_instances(self, *, now: datetime, within: timedelta) -> list[str]:
+        """Instances whose heartbeat is newer than `within` and that did not stop cleanly."""
+        with self._sessions() as s:
+            return list(
+                s.scalars(
+                    select(InstanceRow.instance_id)
+                    .where(
+                        InstanceRow.heartbeat_at > now - within,
+                        InstanceRow.stopped_at.is_(None),
+                    )
+                    .order_by(InstanceRow.instance_id)
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # API call ledger
+    # ------------------------------------------------------------------------------------------
+
+    def record_calls(self, instance_id: str, calls: Iterable[ApiCall]) -> int:
+        rows = [
+            {
+                "at": c.at,
+                "instance_id": instance_id,
+                "method": c.method,
+                "endpoint": c.endpoint,
+                "status": c.status,
+                "post_reads": c.post_reads,
+                "user_reads": c.user_reads,
+                "cost": str(c.cost),
+            }
+            for c in calls
+        ]
+        if rows:
+            with self._sessions.begin() as s:
+                s.execute(insert(ApiCallRow), rows)
+        return len(rows)
+
+    def usage(self, now: datetime) -> UsageTotals:
+        """Totals for the UTC day and calendar month containing `now`."""
+        now = now.astimezone(UTC)
+        day = datetime(now.year, now.month, now.day, tzinfo=UTC)
+        month = datetime(now.year, now.month, 1, tzinfo=UTC)
+        with self._sessions() as s:
+            rows = s.execute(
+                select(
+                    ApiCallRow.at, ApiCallRow.post_reads, ApiCallRow.user_reads, ApiCallRow.cost
+                ).where(ApiCallRow.at >= month)
+            ).all()
+        totals = {"dr": 0, "mr": 0, "dp": 0, "mp": 0, "du": 0, "mu": 0}
+        day_spend, month_spend = Decimal(0), Decimal(0)
+        for at, post_reads, user_reads, cost in rows:
+            money = Decimal(cost)
+            totals["mr"] += 1
+            totals["mp"] += post_reads
+            totals["mu"] += user_reads
+            month_spend += money
+            if at >= day:
+                totals["dr"] += 1
+                totals["dp"] += post_reads
+                totals["du"] += user_reads
+                day_spend += money
+        return UsageTotals(
+            day_requests=totals["dr"],
+            month_requests=totals["mr"],
+            day_post_reads=totals["dp"],
+            month_post_reads=totals["mp"],
+            day_user_reads=totals["du"],
+            month_user_reads=totals["mu"],
+            day_spend=day_spend,
+            month_spend=month_spend,
+        )
+
+    def call_count(self) -> int:
+        with self._sessions() as s:
+            return s.scalar(select(func.count()).select_from(ApiCallRow)) or 0
+
+    def calls(self) -> list[ApiCall]:
+        with self._sessions() as s:
+            rows = s.scalars(select(ApiCallRow).order_by(ApiCallRow.id)).all()
+            return [
+                ApiCall(
+                    r.at,
+                    r.method,
+                    r.endpoint,
+                    r.status,
+                    r.post_reads,
+                    r.user_reads,
+                    Decimal(r.cost),
+                )
+                for r in rows
+            ]
+
+    # ------------------------------------------------------------------------------------------
+    # Errors
+    # ------------------------------------------------------------------------------------------
+
+    def record_error(self, instance_id: str, error: OpsError) -> None:
+        with self._sessions.begin() as s:
+            s.add(
+                OpsErrorRow(
+                    at=error.at,
+                    instance_id=instance_id,
+                    job=error.job,
+                    competition_id=error.competition_id,
+                    kind=error.kind,
+                    persistent=error.persistent,
+                    message=error.message,
+                    retry_at=error.retry_at,
+                    endpoint=error.endpoint,
+                    reset_at=error.reset_at,
+                )
+            )
+
+    def recent_errors(self, limit: int = 10) -> list[OpsError]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(OpsErrorRow)
+                .order_by(OpsErrorRow.at.desc(), OpsErrorRow.id.desc())
+                .limit(limit)
+            ).all()
+            return [_error(r) for r in rows]
+
+    def rate_limits(self) -> list[OpsError]:
+        """The latest rate-limit error per endpoint (with its reset time)."""
+        with self._sessions() as s:
+            latest = (
+                select(OpsErrorRow.endpoint, func.max(OpsErrorRow.id).label("last"))
+                .where(OpsErrorRow.kind == "rate-limited", OpsErrorRow.endpoint.is_not(None))
+                .group_by(OpsErrorRow.endpoint)
+                .subquery()
+            )
+            rows = s.scalars(
+                select(OpsErrorRow)
+                .join(latest, OpsErrorRow.id == latest.c.last)
+                .order_by(OpsErrorRow.endpoint)
+            ).all()
+            return [_error(r) for r in rows]
+
+    # ------------------------------------------------------------------------------------------
+    # Job runs (acting intervals)
+    # ------------------------------------------------------------------------------------------
+
+    def start_job(
+        self,
+        instance_id: str,
+        competition_id: str,
+        job: str,
+        *,
+        now: datetime,
+        lease_expires_at: datetime,
+    ) -> int:
+        with self._sessions.begin() as s:
+            row = JobRunRow(
+                instance_id=instance_id,
+                competition_id=competition_id,
+                job=job,
+                started_at=now,
+                lease_expires_at=lease_expires_at,
+            )
+            s.add(row)
+            s.flush()
+            return int(row.id)
+
+    def finish_job(self, run_id: int, *, now: datetime, ok: bool, detail: str | None) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                update(JobRunRow)
+                .where(JobRunRow.id == run_id)
+                .values(finished_at=now, ok=ok, detail=detail)
+            )
+
+    def extend_job(self, run_id: int, *, lease_expires_at: datetime) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                update(JobRunRow)
+                .where(JobRunRow.id == run_id)
+                .values(lease_expires_at=lease_expires_at)
+            )
+
+    def job_runs(self, competition_id: str | None = None) -> list[JobRun]:
+        with self._sessions() as s:
+            q = select(JobRunRow).order_by(JobRunRow.started_at, JobRunRow.id)
+            if competition_id is not None:
+                q = q.where(JobRunRow.competition_id == competition_id)
+            return [
+                JobRun(
+                    r.instance_id,
+                    r.competition_id,
+                    r.job,
+                    r.started_at,
+                    r.lease_expires_at,
+                    r.finished_at,
+                    r.ok,
+                    r.detail,
+                )
+                for r in s.scalars(q).all()
+            ]
+
+    def last_job(self, competition_id: str, job: str, *, ok: bool = True) -> datetime | None:
+        with self._sessions() as s:
+            return _aware(
+                s.scalar(
+                    select(func.max(JobRunRow.finished_at)).where(
+                        JobRunRow.competition_id == competition_id,
+                        JobRunRow.job == job,
+                        JobRunRow.ok.is_(ok),
+                    )
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # Refresh planning and housekeeping
+    # ------------------------------------------------------------------------------------------
+
+    def refresh_states(self, competition_id: str) -> list[RefreshState]:
+        """Every not-deleted entry of the competition with its last snapshot time, in key order."""
+        with self._sessions() as s:
+            last = (
+                select(MetricSnapshotRow.key, func.max(MetricSnapshotRow.taken_at).label("at"))
+                .group_by(MetricSnapshotRow.key)
+                .subquery()
+            )
+            rows = s.execute(
+                select(TweetRow.key, TweetRow.latest_id, last.c.at)
+                .join(CompetitionEntryRow, CompetitionEntryRow.key == TweetRow.key)
+                .outerjoin(last, last.c.key == TweetRow.key)
+                .where(
+                    CompetitionEntryRow.competition_id == competition_id,
+                    TweetRow.status != "deleted",
+                )
+                .order_by(TweetRow.key)
+            ).all()
+        return [RefreshState(k, latest, _aware(at)) for k, latest, at in rows]
+
+    def prune(self, *, now: datetime, keep: Mapping[str, timedelta] | None = None) -> int:
+        """Drop old ledger rows (kept 62 days: this and last month), errors and job runs."""
+        keep = dict(keep or {})
+        plan: Sequence[tuple[Any, Any, timedelta]] = (
+            (ApiCallRow, ApiCallRow.at, keep.get("api_calls", timedelta(days=62))),
+            (OpsErrorRow, OpsErrorRow.at, keep.get("ops_errors", timedelta(days=30))),
+            (JobRunRow, JobRunRow.started_at, keep.get("job_runs", timedelta(days=14))),
+        )
+        removed = 0
+        with self._sessions.begin() as s:
+            for table, column, age in plan:
+                result = s.execute(delete(table).where(column < now - age))
+                removed += int(getattr(result, "rowcount", 0) or 0)
+        return removed
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # Aggregates bypass the column type, so SQLite hands back naive UTC (or even text).
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _error(r: OpsErrorRow) -> OpsError:
+    return OpsError(
+        at=r.at,
+        instance_id=r.instance_id,
+        job=r.job,
+        competition_id=r.competition_id,
+        kind=r.kind,
+        persistent=r.persistent,
+        message=r.message,
+        retry_at=r.retry_at,
+        endpoint=r.endpoint,
+        reset_at=r.reset_at,
+    )
