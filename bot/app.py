@@ -57,7 +57,15 @@ def existing_store(settings: Settings) -> Store:
             " first, or set DATABASE_URL to the bot's database"
         )
     store = open_store(settings)
+    if store.current_revision() is None:  # a server database nothing has written to yet
+        store.close()
+        raise NoDatabase(
+            f"no database at {settings.database_url_masked} yet (it holds no contestbot tables) — "
+            "run `contestbot run --once` (or `contestbot db upgrade`) first, or set DATABASE_URL "
+            "to the bot's database"
+        )
     if not store.is_current():
+        store.close()
         raise NoDatabase(
             f"the database {settings.database_url_masked} is not at the latest schema — run "
             "`contestbot db upgrade` (or `contestbot run`, which upgrades it)"

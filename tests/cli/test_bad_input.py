@@ -144,7 +144,7 @@ def test_bad_input_is_one_clear_line_exit_2_and_writes_nothing(
     errors = [line for line in lines if not line.startswith("usage:") and line[:1] != " "]
     assert len(errors) == 1, lines
     assert case.needle in errors[0], errors[0]
-    assert not cli.db.exists() and not cli.db.parent.exists()  # nothing written
+    assert not cli.written() and not cli.db.parent.exists()  # nothing written
 
 
 # ------------------------------------------------------------------------------------------------
