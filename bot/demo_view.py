@@ -435,6 +435,6 @@ def next_steps(
         if name in commands:
             out.append(f"   {line}")
     out.append(
-        "   contestbot sandbox --scenario bot/sandbox/scenarios/demo.toml  (serve it yourself)"
+        "   contestbot sandbox --port 8000   (serve the demo scenario yourself)"
     )
     return out

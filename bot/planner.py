@@ -92,8 +92,10 @@ def events_of(config: Config) -> tuple[Event, ...]:
 
 
 def posting_of(config: Config) -> PostingConfig:
+    """The `[posting]` settings. Without a `[posting]` section the bot posts nothing: speaking
+    for an organisation is something organisers switch on, not a default."""
     posting = config.sections.get("posting")
-    return posting if isinstance(posting, PostingConfig) else PostingConfig()
+    return posting if isinstance(posting, PostingConfig) else PostingConfig(enabled=False)
 
 
 class Planner:

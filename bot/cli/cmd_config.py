@@ -14,6 +14,8 @@ from bot.cli.context import Context
 from bot.cli.output import local_iso
 from bot.config import Config, ConfigError, load_config
 from bot.config.problems import Problem
+from bot.core.scoring import seed_commitment
+from bot.planner import events_of, posting_of
 from bot.settings import DEFAULT_CONFIG, USER_CONTEXT, Settings
 
 
@@ -74,6 +76,27 @@ def summary(settings: Settings, config: Config) -> str:
             f"  {c.id}: {c.title!r}, #{' #'.join(c.hashtags)}; entries: {mentions}; "
             f"{local_iso(c.start, zone)} to {local_iso(c.end, zone)} ({zone}); "
             f"categories: {cats}"
+        )
+        if c.tie_rule == "random" and c.tie_seed is not None:
+            # Published before the start, the hash binds the organisers to the seed of the draw
+            # without revealing it; the results certificate reveals the seed itself.
+            lines.append(
+                f"    tie rule: seeded random draw; publish before the start the seed's "
+                f"SHA-256 commitment {seed_commitment(c.tie_seed)}"
+            )
+        else:
+            lines.append(f"    tie rule: {c.tie_rule}")
+    posting = posting_of(config)
+    events = events_of(config)
+    if not posting.enabled:
+        lines.append(
+            "posting: off (no [posting] section, or enabled = false): the bot posts nothing"
+        )
+    else:
+        gates = ", ".join(posting.approval) or "none"
+        lines.append(
+            f"posting: on{' (dry run)' if posting.dry_run else ''}; {len(events)} event(s) with "
+            f"reminders; approval needed for: {gates}"
         )
     bot = config.bot
     lines += [

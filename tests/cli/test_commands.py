@@ -492,3 +492,27 @@ def test_error_lines_add_a_fix_only_where_the_message_has_none() -> None:
 )
 def test_file_errors_name_the_path_and_the_fix(exc: OSError, line: str) -> None:
     assert describe(exc) == line
+
+
+def test_config_check_publishes_the_random_draw_commitment_and_the_posting_state(
+    cli: Cli, clock: ManualClock
+) -> None:
+    import hashlib
+
+    now = clock.now()
+    text = competition_toml("draw", now, now + timedelta(days=1)).replace(
+        'excluded_accounts = ["organiser"]',
+        'excluded_accounts = ["organiser"]\ntie_rule = "random"\ntie_seed = "IGF-seed-42"',
+    )
+    cli.write_config(text)
+    code, out, _ = cli("config", "check")
+    assert code == 0
+    commitment = hashlib.sha256(b"IGF-seed-42").hexdigest()
+    assert f"SHA-256 commitment {commitment}" in out
+    assert "IGF-seed-42" not in out  # the seed itself stays secret until the results
+    assert "posting: off" in out
+    cli.write_config(text + '\n[posting]\napproval = ["winners"]\n')
+    code, out, _ = cli("config", "check")
+    assert (
+        code == 0 and "posting: on; 0 event(s) with reminders; approval needed for: winners" in out
+    )

@@ -17,6 +17,10 @@ from bot.x.tweepy_client import TweepyXClient
 
 
 def config_of(text: str) -> Config:
+    """The config `text` declares; posting is switched on (an empty `[posting]`) unless the text
+    has its own section, since without one the bot posts nothing."""
+    if "[posting]" not in text:
+        text += "\n[posting]\n"
     return parse_config(text, source="contestbot.toml")
 
 
