@@ -1,12 +1,19 @@
 """Shell: the deadline freeze, re-issues after it, the pre-announcement re-check, verification.
 
-`freeze_if_due` runs once a competition's end has passed and it has no frozen result: it takes a
-final snapshot of every entry not already known deleted (`lookup_tweets`, 100 ids a request,
-following edits to their newest version; deleted and protected posts are marked), reads the replies
-when a category counts distinct repliers, computes the standings with the stored disqualifications
-and jury picks, and stores the frozen result with its digest in one transaction. A bot that was down
-at the deadline freezes at its first chance and the result records the delay. From then on the
-leaderboard shows the frozen standings (`live_standings`); later likes change nothing.
+The freeze has two phases. Phase one (`take_final_snapshot`) runs at the first chance at or after
+the competition's end: it looks every entry not already known deleted up (`lookup_tweets`, 100 ids
+a request, following edits to their newest version; deleted and protected posts are marked), stores
+one snapshot row each, all stamped with the same whole-second time, and records that time with the
+delay after the deadline and its reason ("on-time" within `ON_TIME_TOLERANCE`, else
+"bot-not-running": the bot missed the deadline and took it at its first chance). Phase two
+(`freeze_if_due`, from `settle` after the end, once the final poll for late-indexed posts is done)
+reads the replies when a category counts distinct repliers (only replies created before the end,
+`bot.replies`), takes a first snapshot of the entries the final poll found after phase one, and
+freezes the standings from the metrics of the final snapshot rows: likes the poller or anyone read
+after that time never enter. Late-indexed entries carry their first snapshot (a later `metrics_at`,
+`late_indexed` in the result), which may include a little engagement after the deadline. The
+result's `frozen_at` is the final snapshot's time. From then on the leaderboard shows the frozen
+standings (`live_standings`).
 
 After the freeze only organisers' decisions (jury picks, disqualifications, re-qualifications) and
 the re-check's statuses can change the result; each change re-issues it as a new version whose
@@ -18,14 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.core.models import Competition, EntryStatus, Lookup, Standings
+from bot.core.models import Competition, EntryStatus, Lookup, Metrics, Standings
 from bot.core.polling import batched
 from bot.core.results import (
+    ON_TIME_TOLERANCE,
+    FinalSnapshot,
     FrozenResult,
     Replacement,
+    as_of_snapshots,
+    delay_reason,
     freeze,
     recheck_winners,
     verify,
@@ -37,6 +48,9 @@ from bot.replies import collect_replies, needs_repliers
 from bot.store import Store
 from bot.store.rules import RulesStore, StoredResult
 from bot.x.interface import XClient
+
+# How long after the end the final poll waits for late-indexed posts (the daemon's `settle`).
+SETTLE = timedelta(minutes=2)
 
 _STATUS_OF_PROBLEM: dict[str, EntryStatus] = {
     "deleted": "deleted",
@@ -65,6 +79,47 @@ def is_due(competition: Competition, now: datetime) -> bool:
     return now >= competition.end
 
 
+def is_settled(competition: Competition, now: datetime, *, settle: timedelta = SETTLE) -> bool:
+    """Whether the standings may freeze: `settle` after the end, when the final poll has had its
+    chance to find posts indexed late."""
+    return now >= competition.end + settle
+
+
+def take_final_snapshot(
+    competition: Competition,
+    *,
+    client: XClient,
+    store: Store,
+    clock: Clock,
+    tolerance: timedelta = ON_TIME_TOLERANCE,
+) -> FinalSnapshot | None:
+    """Phase one: at or after the end, snapshot every entry not known deleted and record the time
+    (once: later calls return the record). None before the end."""
+    rules = RulesStore(store)
+    now = clock.now()
+    if not is_due(competition, now):
+        return None
+    recorded = rules.final_snapshot(competition.id)
+    if recorded is not None:
+        return recorded
+    taken_at = now.replace(microsecond=0)
+    ids = [e.tweet.id for e in store.entries(competition.id) if e.status != "deleted"]
+    for batch in batched(ids):
+        store.save_lookup(_lookup_newest(client, batch), taken_at)
+    deadline = competition.end.replace(microsecond=0)
+    delay = max(0, int((taken_at - deadline).total_seconds()))
+    return rules.record_final_snapshot(
+        FinalSnapshot(
+            competition.id,
+            taken_at,
+            deadline,
+            delay,
+            delay_reason(deadline, taken_at, tolerance=tolerance),
+            len(ids),
+        )
+    )
+
+
 def freeze_if_due(
     competition: Competition,
     *,
@@ -72,13 +127,22 @@ def freeze_if_due(
     store: Store,
     clock: Clock,
     bot_username: str | None = None,
+    settle: timedelta = SETTLE,
+    final_poll_done: bool = True,
 ) -> StoredResult | None:
-    """Freeze `competition` if its end has passed and it is not frozen yet; returns the stored
-    result (version 1) when it froze now, None when there was nothing to do."""
+    """Take the final snapshot if the end has passed and it is not taken yet (phase one); freeze
+    if `settle` has passed since the end and `final_poll_done` (phase two). Returns the stored
+    result (version 1) when it froze now, None otherwise (not ended, waiting for the final poll,
+    or already frozen). `settle=timedelta(0)` freezes in one call, for a bot without a poller."""
     rules = RulesStore(store)
-    if not is_due(competition, clock.now()) or rules.is_frozen(competition.id):
+    now = clock.now()
+    if not is_due(competition, now) or rules.is_frozen(competition.id):
         return None
-    taken_at = final_snapshot(competition, client=client, store=store, clock=clock)
+    final = take_final_snapshot(competition, client=client, store=store, clock=clock)
+    assert final is not None  # due
+    if not (final_poll_done and is_settled(competition, now, settle=settle)):
+        return None
+    snapshots = _frozen_metrics(competition, final, client=client, store=store, clock=clock)
     if needs_repliers(competition):
         collect_replies(
             competition, client=client, store=store, clock=clock, bot_username=bot_username
@@ -86,27 +150,35 @@ def freeze_if_due(
     disqualified, requalified = rules.decision_state(competition.id)
     result = freeze(
         competition,
-        store.entries(competition.id),
-        frozen_at=taken_at,
+        as_of_snapshots(store.entries(competition.id), snapshots),
+        frozen_at=final.taken_at,
         deadline=competition.end,
         disqualified=disqualified,
         requalified=requalified,
         jury_picks=rules.picks(competition.id),
         bot_username=bot_username,
+        reason=final.reason,
     )
     return rules.save_frozen(result, created_at=clock.now())
 
 
-def final_snapshot(
-    competition: Competition, *, client: XClient, store: Store, clock: Clock
-) -> datetime:
-    """Re-read every entry not known deleted, store one snapshot each (all stamped with the same
-    whole-second time, which is returned) and the deleted/protected marks."""
-    taken_at = clock.now().replace(microsecond=0)
-    ids = [e.tweet.id for e in store.entries(competition.id) if e.status != "deleted"]
-    for batch in batched(ids):
-        store.save_lookup(_lookup_newest(client, batch), taken_at)
-    return taken_at
+def _frozen_metrics(
+    competition: Competition, final: FinalSnapshot, *, client: XClient, store: Store, clock: Clock
+) -> dict[str, tuple[Metrics, datetime]]:
+    """key -> (metrics, time) the freeze scores: each entry's row of the final snapshot; an active
+    entry without one (found by the final poll after it) gets its first snapshot now."""
+    rules = RulesStore(store)
+    entries = store.entries(competition.id)
+    at_final = rules.snapshot_metrics({e.key: final.taken_at for e in entries})
+    out = {k: (m, final.taken_at) for k, m in at_final.items()}
+    late = [e for e in entries if e.key not in at_final and e.status == "active"]
+    if late:
+        late_at = max(clock.now().replace(microsecond=0), final.taken_at)
+        for batch in batched([e.tweet.id for e in late]):
+            store.save_lookup(_lookup_newest(client, batch), late_at)
+        found = rules.snapshot_metrics({e.key: late_at for e in late})
+        out.update((k, (m, late_at)) for k, m in found.items())
+    return out
 
 
 def _lookup_newest(client: XClient, ids: Sequence[str]) -> Lookup:
@@ -135,15 +207,22 @@ def live_standings(
     store: Store, competition: Competition, now: datetime, *, bot_username: str | None = None
 ) -> Standings:
     """What the leaderboard shows: the current frozen standings once frozen, else the standings of
-    the stored entries at `now` with the stored disqualifications, re-qualifications and picks."""
+    the stored entries at `now` with the stored disqualifications, re-qualifications and picks
+    (between the final snapshot and the freeze: with the final snapshot's metrics, so likes after
+    the deadline never show)."""
     rules = RulesStore(store)
     current = rules.current(competition.id)
     if current is not None:
         return current.result.standings
+    entries = store.entries(competition.id)
+    final = rules.final_snapshot(competition.id)
+    if final is not None:
+        at_final = rules.snapshot_metrics({e.key: final.taken_at for e in entries})
+        entries = as_of_snapshots(entries, {k: (m, final.taken_at) for k, m in at_final.items()})
     disqualified, requalified = rules.decision_state(competition.id)
     return compute_standings(
         competition,
-        store.entries(competition.id),
+        entries,
         now=now,
         disqualified=disqualified,
         requalified=requalified,
@@ -296,8 +375,9 @@ def verify_stored(competition_id: str, *, store: Store) -> StoredVerification:
         problems.extend(p for p in report.problems if not p.startswith("digest:"))
         if frozen is None:
             frozen = result
+            # The final snapshot's rows, and the first snapshot of late-indexed entries.
             at_freeze = {f.key: f.metrics_at for f in result.inputs}
-            taken = {k: t for k, t in at_freeze.items() if t is not None and t == result.frozen_at}
+            taken = {k: t for k, t in at_freeze.items() if t is not None and t >= result.frozen_at}
             problems.extend(snapshot_problems(result, rules.snapshot_metrics(taken)))
         else:
             problems.extend(revision_problems(frozen, result))

@@ -3,7 +3,8 @@
 
 `results` prints the frozen result, its digest and the history of re-issues (or, before the freeze,
 the live standings with a clear note); `--export` writes the self-contained certificate that
-scripts/verify_certificate.py checks; `verify` recomputes every stored version from its stored
+scripts/verify_certificate.py of the repository checks (kept out of the package on purpose;
+docs/RESULTS.md gives the recipe); `verify` recomputes every stored version from its stored
 inputs and rules (exit 0 match, 1 mismatch); `explain` says why an entry ranks where it does or why
 it is excluded. The helpers `open_rules`, `entry_key` and `standings_of` are shared with
 `cmd_decisions`. Bad ids exit 2 naming the value and the fix.
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.cmd_leaderboard import find_competition
 from bot.cli.context import Context, UsageError
-from bot.cli.output import iso_z, number, render_table, to_json
+from bot.cli.output import category_label, iso_z, number, render_table, to_json
 from bot.core.models import Competition, Standings
 
 if TYPE_CHECKING:
+    from bot.core.results import FinalSnapshot
     from bot.store import Store
     from bot.store.rules import RulesStore, StoredResult
 
@@ -71,8 +73,9 @@ def _results_parser(sub: Any) -> None:
     p.add_argument(
         "--export",
         metavar="FILE",
-        help="also write the self-contained results certificate (JSON) to FILE; "
-        "check it with scripts/verify_certificate.py FILE",
+        help="also write the self-contained results certificate (JSON) to FILE; anyone can check "
+        "it with scripts/verify_certificate.py FILE from the contestbot repository (standard "
+        "library only, not installed with the package) or the recipe in docs/RESULTS.md",
     )
     p.set_defaults(func=results_cmd)
 
@@ -151,7 +154,8 @@ def results_cmd(ctx: Context) -> int:
     if ctx.args.export:
         ctx.err.write(
             f"certificate written to {ctx.args.export} — check it with "
-            f"python scripts/verify_certificate.py {ctx.args.export}\n"
+            f"python scripts/verify_certificate.py {ctx.args.export} (the script is in the "
+            "contestbot repository; docs/RESULTS.md shows how to check the digest by hand)\n"
         )
     return 0
 
@@ -167,18 +171,18 @@ def results_document(
 
     current = history[-1] if history else None
     result = current.result if current else None
+    final = rules.final_snapshot(competition.id)
     return {
         "schema": RESULTS_SCHEMA,
         "competition_id": competition.id,
         "title": competition.title,
         "state": "frozen" if current else "live",
-        "note": None
-        if current
-        else f"not frozen yet: live standings as of {iso_z(ctx.clock.now())}; they change until "
-        f"the freeze at the end {iso_z(competition.end)}",
+        "note": None if current else not_frozen_note(competition, final, ctx),
         "deadline": iso_z(competition.end),
+        "final_snapshot_at": iso_z(final.taken_at) if final else None,
         "frozen_at": iso_z(result.frozen_at) if result else None,
         "freeze_delay_seconds": result.freeze_delay_seconds if result else None,
+        "freeze_delay_reason": result.freeze_delay_reason if result else None,
         "version": current.version if current else None,
         "digest": current.digest if current else None,
         "history": [
@@ -225,14 +229,37 @@ def results_document(
     }
 
 
+def not_frozen_note(competition: Competition, final: FinalSnapshot | None, ctx: Context) -> str:
+    """What `results` says before the freeze: when the final snapshot is (or was) taken, and from
+    when the standings freeze."""
+    from bot.core.results import describe_delay
+    from bot.freezer import SETTLE
+
+    freezes = iso_z(competition.end + SETTLE)
+    if final is None:
+        return (
+            f"not frozen yet: the final snapshot is taken at the end ({iso_z(competition.end)}) "
+            f"and the standings freeze once the final poll for late-indexed posts is done (from "
+            f"{freezes}); these are the live standings as of {iso_z(ctx.clock.now())}"
+        )
+    return (
+        f"not frozen yet: the final snapshot was taken at {iso_z(final.taken_at)} "
+        f"({describe_delay(final.delay_seconds, final.reason)}) and the standings freeze once the "
+        f"final poll for late-indexed posts is done (from {freezes}); these are the standings of "
+        "that snapshot"
+    )
+
+
 def render_results(competition: Competition, standings: Standings, doc: dict[str, Any]) -> str:
+    from bot.core.explain import plural
+    from bot.core.results import describe_delay
+
     out = [f"{competition.title} ({competition.id})\n"]
     if doc["state"] == "live":
-        out.append(f"NOT FROZEN YET — {doc['note']}\n")
+        out.append(f"{doc['note']}\n")
     else:
-        delay = doc["freeze_delay_seconds"]
-        late = f", {delay} s after the deadline (the bot was not running)" if delay else ""
-        out.append(f"frozen at {doc['frozen_at']} (deadline {doc['deadline']}{late})\n")
+        delay = describe_delay(doc["freeze_delay_seconds"], doc["freeze_delay_reason"])
+        out.append(f"frozen at {doc['frozen_at']} (deadline {doc['deadline']}; {delay})\n")
         out.append(f"digest {doc['digest']} (result version {doc['version']})\n")
         for h in doc["history"][:-1]:
             out.append(f"  earlier: version {h['version']} ({h['cause']}) {h['digest']}\n")
@@ -242,7 +269,7 @@ def render_results(competition: Competition, standings: Standings, doc: dict[str
         names = {r.key: "@" + r.username for r in cs.entries}
         won = ", ".join(names.get(k, k) for k in cs.winners) or "-"
         state = " (awaiting the jury's picks: shortlist below)" if cs.awaiting_jury else ""
-        out.append(f"\n{c.title or c.id} [{c.id}, {c.kind}] winners: {won}{state}\n")
+        out.append(f"\n{category_label(c)} winners: {won}{state}\n")
         rows = (
             cs.entries[: c.shortlist]
             if c.kind == "jury"
@@ -261,11 +288,13 @@ def render_results(competition: Competition, standings: Standings, doc: dict[str
         out.extend("  " + line + "\n" for line in table.splitlines())
     global_x = [x for x in standings.exclusions if x.category is None]
     if global_x:
-        out.append(f"\nexcluded from every category ({len(global_x)} rule failures):\n")
+        out.append(f"\nexcluded from every category ({plural(len(global_x), 'rule failure')}):\n")
         out.extend(f"  @{x.username} {x.tweet_id}: {x.rule}: {x.reason}\n" for x in global_x)
     per_cat = len(standings.exclusions) - len(global_x)
     if per_cat:
-        out.append(f"{per_cat} per-category exclusions (see --format json or `explain`)\n")
+        out.append(
+            f"{plural(per_cat, 'per-category exclusion')} (see --format json or `explain`)\n"
+        )
     for d in doc["decisions"]:
         out.append(f"decision: {d['action']} {d['key']} by {d['by']} at {d['at']}: {d['reason']}\n")
     return "".join(out)
@@ -298,18 +327,17 @@ def verify_cmd(ctx: Context) -> int:
 
 
 def explain_cmd(ctx: Context) -> int:
-    from bot.core.explain import explain, parse_tweet_ref
+    from bot.core.explain import explain
     from bot.core.results import competition_of
 
     competition, store, rules = open_rules(ctx)
-    try:
-        parse_tweet_ref(ctx.args.tweet)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    key = entry_key(ctx, store, competition, ctx.args.tweet)  # a bad or unknown id: exit 2
     current = rules.current(competition.id)
     standings = standings_of(ctx, competition, store, current)
     rules_used = competition_of(current.result) if current else competition
-    answer = explain(rules_used, store.entries(competition.id), standings, ctx.args.tweet)
+    answer = explain(
+        rules_used, store.entries(competition.id), standings, key, frozen=current is not None
+    )
     if current:
         ctx.out.write(f"(frozen standings, version {current.version}, digest {current.digest})\n")
     else:

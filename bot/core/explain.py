@@ -26,9 +26,11 @@ from bot.core.scoring import draw_value
 
 _URL = re.compile(
     r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:[A-Za-z0-9_]+|i/web)/status(?:es)?/"
-    r"(\d+)(?:[/?#].*)?$",
+    r"([0-9]+)(?:[/?#].*)?$",
     re.IGNORECASE,
 )
+_DIGITS = re.compile(r"^[0-9]+$")
+MAX_SNOWFLAKE = 2**63 - 1  # X ids are positive signed 64-bit integers: 1 to 19 digits
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,23 @@ class Explanation:
 
 
 def parse_tweet_ref(ref: str) -> str:
-    """A tweet id from an id or a post URL (x.com, twitter.com, mobile., /i/web/status/...)."""
+    """A tweet id from an id or a post URL (x.com, twitter.com, mobile., /i/web/status/...).
+    Raises ValueError naming the value unless it is a snowflake id (1 to 19 ASCII digits, from 1
+    to 2^63-1)."""
     ref = ref.strip()
-    if ref.isdigit():
-        return ref
-    m = _URL.match(ref)
-    if m is None:
+    m = None if _DIGITS.match(ref) else _URL.match(ref)
+    if m is None and not _DIGITS.match(ref):
         raise ValueError(
             f"{ref!r} is neither a tweet id nor a post URL; "
             "give e.g. 1850000000000000000 or https://x.com/user/status/1850000000000000000"
         )
-    return m.group(1)
+    tweet_id = m.group(1) if m is not None else ref
+    if len(tweet_id) > 19 or not 0 < int(tweet_id) <= MAX_SNOWFLAKE:
+        raise ValueError(
+            f"{tweet_id!r} is not a tweet id: X ids are whole numbers from 1 to {MAX_SNOWFLAKE} "
+            "(at most 19 digits) - copy the id from the post's URL"
+        )
+    return tweet_id
 
 
 def _unit(category: Category) -> str:
@@ -84,9 +92,12 @@ def _tie_line(
 ) -> str | None:
     if row.tie is None:
         return None
-    same = [r for r in rows if r.score == row.score and r.key != row.key]
     if row.jury_rank is not None:
         same = [r for r in rows if r.jury_rank == row.jury_rank and r.key != row.key]
+    else:
+        same = [
+            r for r in rows if r.jury_rank is None and r.score == row.score and r.key != row.key
+        ]
     others = ", ".join(f"@{r.username} (rank {r.rank})" for r in same[:5])
     if row.tie == "shared":
         return f"  tie: equal with {others}; tie rule 'shared': equal scores share rank {row.rank}"
@@ -96,14 +107,28 @@ def _tie_line(
             f"  tie: equal with {others}; tie rule 'random': the seeded draw orders equal scores "
             f"by SHA-256(seed:{cs.category.id}:key), this entry draws {mine}..."
         )
-    return (
+    line = (
         f"  tie: equal with {others}; tie rule 'earliest': the earlier post ranks first "
         f"(this one was created {iso(row.created_at)})"
     )
+    twins = [r for r in same if r.created_at == row.created_at]
+    if twins:
+        # X gives creation times to the second: a tie within one second falls to the entry key.
+        names = ", ".join(f"@{r.username} ({r.key})" for r in twins[:5])
+        line += (
+            f"; {names} posted in the same second, so the lower entry key ranks first "
+            f"(this one's is {row.key})"
+        )
+    return line
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 rule`, `2 rules` (or `many` when the plural is irregular)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def _rank_lines(
-    competition: Competition, cs: CategoryStanding, i: int, entry: Entry | None
+    competition: Competition, cs: CategoryStanding, i: int, entry: Entry | None, frozen: bool
 ) -> list[str]:
     rows = cs.entries
     row = rows[i]
@@ -116,7 +141,9 @@ def _rank_lines(
     if c.kind == "replies" and c.replies_mode == "distinct" and entry is not None:
         lines[0] += f" (reported reply count {entry.tweet.metrics.replies})"
     if row.key in cs.winners:
-        lines.append("  a winner of this category")
+        lines.append(
+            "  a winner of this category" if frozen else "  currently in a winning place (live)"
+        )
     if cs.category.audience == "both" and row.audience_rank is not None:
         lines.append(f"  rank {row.audience_rank} among {row.audience} authors")
     if i > 0:
@@ -138,9 +165,12 @@ def explain(
     entries: Sequence[Entry],
     standings: Standings,
     key_or_tweet_id: str,
+    *,
+    frozen: bool = False,
 ) -> Explanation:
     """Why the entry named by `key_or_tweet_id` (key, any id of its edit history, or a post URL)
-    ranks where it does in `standings`, or why it does not."""
+    ranks where it does in `standings`, or why it does not. `frozen` says whether `standings` are
+    the frozen ones (a winner) or live ones (currently in a winning place)."""
     tweet_id = parse_tweet_ref(key_or_tweet_id)
     entry = next(
         (
@@ -181,14 +211,14 @@ def explain(
     lines = [head]
     global_x = [x for x in exclusions if x.category is None]
     if global_x:
-        lines.append(f"excluded from every category ({len(global_x)} rule(s) failed):")
+        lines.append(f"excluded from every category ({plural(len(global_x), 'rule')} failed):")
         lines.extend(f"  {x.rule}: {x.reason}" for x in global_x)
     ranks: list[tuple[str, int]] = []
     by_cat = {cs.category.id: (cs, i) for cs, i in ranked}
     for cs in standings.categories:
         if cs.category.id in by_cat:
             _, i = by_cat[cs.category.id]
-            lines.extend(_rank_lines(competition, cs, i, entry))
+            lines.extend(_rank_lines(competition, cs, i, entry, frozen))
             ranks.append((cs.category.id, cs.entries[i].rank))
             continue
         mine = [x for x in exclusions if x.category == cs.category.id]

@@ -175,7 +175,12 @@ def competition_from_rules(rules: Mapping[str, Json]) -> Competition:
 _METRICS = ("likes", "replies", "reposts", "quotes", "bookmarks", "impressions")
 
 
-def facts_document(f: EntryFacts, competition: Competition) -> dict[str, Json]:
+def facts_document(
+    f: EntryFacts, competition: Competition, frozen_at: datetime | None = None
+) -> dict[str, Json]:
+    """One entry record. `late_indexed` (derived: `metrics_at` after `frozen_at`) marks an entry
+    found by the final poll after the final snapshot, whose metrics were read later."""
+    late = frozen_at is not None and f.metrics_at is not None and f.metrics_at > frozen_at
     return {
         "key": f.key,
         "tweet_id": f.tweet_id,
@@ -194,6 +199,7 @@ def facts_document(f: EntryFacts, competition: Competition) -> dict[str, Json]:
         "author_protected": f.author_protected,
         "metrics": {m: getattr(f.metrics, m) for m in _METRICS},
         "metrics_at": _opt_time(f.metrics_at),
+        "late_indexed": late,
         "repliers": sorted(f.repliers),
         "question": f.question,
         "reply_to_organiser": f.reply_to_organiser,
@@ -350,9 +356,12 @@ def result_document(result: FrozenResult) -> dict[str, Json]:
                 "frozen_at": result.frozen_at,
                 "deadline": result.deadline,
                 "freeze_delay_seconds": result.freeze_delay_seconds,
+                "freeze_delay_reason": result.freeze_delay_reason,
                 "rules": result.rules,
                 "inputs": {
-                    "entries": [facts_document(f, competition) for f in result.inputs],
+                    "entries": [
+                        facts_document(f, competition, result.frozen_at) for f in result.inputs
+                    ],
                     "jury_picks": [pick_document(p) for p in result.jury_picks],
                     "disqualified": [{"key": k, "reason": r} for k, r in result.disqualified],
                     "requalified": list(result.requalified),

@@ -16,11 +16,11 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from bot.core.eligibility import EntryFacts, facts_of, organiser_ids
-from bot.core.models import Competition, Entry, EntryStatus, Standings
+from bot.core.models import Competition, Entry, EntryStatus, Metrics, Standings
 from bot.core.resultjson import (
     RESULT_SCHEMA,
     canonical_bytes,
@@ -36,6 +36,11 @@ from bot.core.resultjson import (
 from bot.core.scoring import JuryPick, key_order, standings_from_facts
 
 CERTIFICATE_SCHEMA = "contestbot.certificate/1"
+# A final snapshot this close to the deadline was taken on time: the daemon wakes at the end, and
+# a lookup of a few hundred entries takes seconds. Later means the bot missed the deadline.
+ON_TIME_TOLERANCE = timedelta(seconds=60)
+DelayReason = Literal["on-time", "bot-not-running"]
+DELAY_REASONS: tuple[DelayReason, ...] = ("on-time", "bot-not-running")
 CANONICALISATION = (
     "UTF-8 JSON of the 'result' object: object keys sorted by code point, no whitespace "
     "(separators ',' and ':'), non-ASCII characters written as is (no \\u escapes), datetimes as "
@@ -50,8 +55,11 @@ class FrozenResult:
     """A competition's standings frozen at the deadline, with everything needed to recompute them.
 
     `rules` is `rules_of(competition, bot_username)` (a canonical JSON-ready dict); `inputs` holds
-    one `EntryFacts` per entry, in key order; `freeze_delay_seconds` says how late after
-    `deadline` the freeze happened (0 when on time, more when the bot was down at the deadline)."""
+    one `EntryFacts` per entry, in key order. `frozen_at` is the time of the final snapshot whose
+    metrics every entry carries (`metrics_at`); an entry found only by the final poll, after that
+    snapshot, carries its first snapshot (a later `metrics_at`: late-indexed).
+    `freeze_delay_seconds` is `frozen_at - deadline` and `freeze_delay_reason` says why: "on-time"
+    within `ON_TIME_TOLERANCE`, else "bot-not-running" (the snapshot at its first chance)."""
 
     competition_id: str
     frozen_at: datetime
@@ -63,6 +71,51 @@ class FrozenResult:
     disqualified: tuple[tuple[str, str], ...]  # (key, reason), key order
     requalified: tuple[str, ...]
     standings: Standings
+    freeze_delay_reason: DelayReason = "on-time"
+
+    def is_late_indexed(self, facts: EntryFacts) -> bool:
+        """Whether the entry's metrics were read after the final snapshot (found by the final
+        poll for late-indexed posts): they may include a little engagement after the deadline."""
+        return facts.metrics_at is not None and facts.metrics_at > self.frozen_at
+
+
+@dataclass(frozen=True)
+class FinalSnapshot:
+    """Phase one of the freeze: when the final snapshot of a competition's entries was taken
+    (whole seconds), how late after the deadline, why, and how many entries it read."""
+
+    competition_id: str
+    taken_at: datetime
+    deadline: datetime
+    delay_seconds: int
+    reason: DelayReason
+    entries: int
+
+
+def delay_reason(
+    deadline: datetime, taken_at: datetime, *, tolerance: timedelta = ON_TIME_TOLERANCE
+) -> DelayReason:
+    """ "on-time" when the final snapshot was taken within `tolerance` of the deadline."""
+    return "on-time" if taken_at - deadline <= tolerance else "bot-not-running"
+
+
+def describe_delay(seconds: int, reason: str) -> str:
+    """How results print the freeze delay: plain about what happened, never alarming when the
+    snapshot simply took a few seconds."""
+    if reason == "on-time":
+        return "on time" if seconds == 0 else f"on time ({seconds} s after the deadline)"
+    return (
+        f"{_duration(seconds)} after the deadline: the bot was not running at the deadline, so it "
+        "took the final snapshot at its first chance (likes in between are counted)"
+    )
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
+    text = " ".join(p for p in parts if p)
+    return text if not text.endswith(" 0 s") else text[: -len(" 0 s")]
 
 
 @dataclass(frozen=True)
@@ -102,9 +155,11 @@ def freeze(
     requalified: Collection[str] = (),
     jury_picks: Sequence[JuryPick] = (),
     bot_username: str | None = None,
+    reason: DelayReason | None = None,
 ) -> FrozenResult:
-    """Freeze the standings over `entries` (the final snapshot taken at `frozen_at`). `deadline`
-    defaults to the competition's end; a freeze after it records the delay."""
+    """Freeze the standings over `entries` (their metrics those of the final snapshot taken at
+    `frozen_at`). `deadline` defaults to the competition's end; the delay after it is recorded
+    with `reason` (by default judged with `ON_TIME_TOLERANCE`)."""
     deadline = _whole_seconds(deadline or competition.end)
     frozen_at = _whole_seconds(frozen_at)
     org_ids = organiser_ids(competition, entries)
@@ -115,6 +170,7 @@ def freeze(
         frozen_at=frozen_at,
         deadline=deadline,
         freeze_delay_seconds=max(0, int((frozen_at - deadline).total_seconds())),
+        freeze_delay_reason=reason or delay_reason(deadline, frozen_at),
         rules=rules,
         inputs=tuple(
             replace(f, repliers=tuple(sorted(set(f.repliers))))
@@ -126,6 +182,22 @@ def freeze(
         standings=Standings(competition.id, frozen_at, ()),
     )
     return replace(base, standings=recompute(base))
+
+
+def as_of_snapshots(
+    entries: Sequence[Entry], snapshots: Mapping[str, tuple[Metrics, datetime]]
+) -> list[Entry]:
+    """`entries` with the metrics of their snapshot in `snapshots` (key -> (metrics, taken_at)):
+    what the freeze scores, whatever the store has read since. Entries without one keep theirs."""
+    out: list[Entry] = []
+    for e in entries:
+        snap = snapshots.get(e.key)
+        if snap is None:
+            out.append(e)
+        else:
+            metrics, taken_at = snap
+            out.append(replace(e, tweet=replace(e.tweet, metrics=metrics), metrics_at=taken_at))
+    return out
 
 
 def _latest(facts: Sequence[EntryFacts]) -> list[EntryFacts]:
@@ -224,11 +296,26 @@ def _diff_standings(stored: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
         if s["awaiting_jury"] != f["awaiting_jury"]:
             out.append(f"category {cid}: awaiting_jury differs")
     if stored["exclusions"] != fresh["exclusions"]:
-        out.append(
-            f"exclusions: {len(stored['exclusions'])} stored, {len(fresh['exclusions'])} "
-            "recomputed, or their rules/reasons differ"
-        )
+        out.append(_diff_exclusions(stored["exclusions"], fresh["exclusions"]))
     return out
+
+
+def _diff_exclusions(stored: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> str:
+    """The first exclusion that differs, named with both versions."""
+
+    def show(x: dict[str, Any] | None) -> str:
+        if x is None:
+            return "nothing"
+        where = x["category"] or "every category"
+        return f"{x['key']} @{x['username']} {x['rule']} in {where}: {x['reason']!r}"
+
+    count = f"{len(stored)} stored, {len(fresh)} recomputed"
+    for i in range(max(len(stored), len(fresh))):
+        s = stored[i] if i < len(stored) else None
+        f = fresh[i] if i < len(fresh) else None
+        if s != f:
+            return f"exclusions ({count}): item {i + 1} stored {show(s)} but recomputed {show(f)}"
+    return f"exclusions ({count}) differ"
 
 
 def certificate(result: FrozenResult) -> dict[str, Any]:
@@ -304,6 +391,7 @@ def result_from_document(document: Mapping[str, Any]) -> FrozenResult:
         frozen_at=frozen_at,
         deadline=parse_time(document["deadline"]),
         freeze_delay_seconds=int(document["freeze_delay_seconds"]),
+        freeze_delay_reason=_reason(document["freeze_delay_reason"]),
         rules=document["rules"],
         inputs=tuple(facts_from_document(d) for d in inputs["entries"]),
         jury_picks=tuple(pick_from_document(d) for d in inputs["jury_picks"]),
@@ -311,6 +399,13 @@ def result_from_document(document: Mapping[str, Any]) -> FrozenResult:
         requalified=tuple(inputs["requalified"]),
         standings=standings_from_document(document["standings"], competition, frozen_at),
     )
+
+
+def _reason(value: Any) -> DelayReason:
+    for known in DELAY_REASONS:
+        if value == known:
+            return known
+    raise ValueError(f"freeze_delay_reason {value!r} is not one of {', '.join(DELAY_REASONS)}")
 
 
 def load_result(data: bytes | str) -> FrozenResult:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+from bot.core.eligibility import iso
 from bot.core.models import EntryStatus, Metrics
 from bot.core.results import FrozenResult, recompute
 from bot.core.scoring import JuryPick, key_order
@@ -95,9 +96,16 @@ def revision_problems(frozen: FrozenResult, revised: FrozenResult) -> list[str]:
     Jury picks, disqualifications, re-qualifications and entry statuses may change; the rules,
     the freeze times and every other input fact may not."""
     problems: list[str] = []
-    for name in ("competition_id", "frozen_at", "deadline", "freeze_delay_seconds"):
-        if getattr(frozen, name) != getattr(revised, name):
-            problems.append(f"{name}: frozen {getattr(frozen, name)} but re-issued with another")
+    for name in (
+        "competition_id",
+        "frozen_at",
+        "deadline",
+        "freeze_delay_seconds",
+        "freeze_delay_reason",
+    ):
+        before, after = getattr(frozen, name), getattr(revised, name)
+        if before != after:
+            problems.append(f"{name}: frozen {_show(before)} but re-issued with {_show(after)}")
     if dict(frozen.rules) != dict(revised.rules):
         problems.append("rules: the re-issue does not keep the rules of the freeze")
     before = {f.key: replace(f, status="active") for f in frozen.inputs}
@@ -126,9 +134,14 @@ def snapshot_problems(result: FrozenResult, snapshots: Mapping[str, Metrics]) ->
         if row is not None and row != f.metrics:
             problems.append(
                 f"metrics of entry {f.key} (@{f.username}): the result says {_short(f.metrics)} "
-                f"but the snapshot taken at {f.metrics_at} says {_short(row)}"
+                f"but the snapshot taken at {_show(f.metrics_at)} says {_short(row)}"
             )
     return problems
+
+
+def _show(value: object) -> str:
+    """Times as whole-second ISO-8601 with Z, as every command prints them."""
+    return iso(value) if isinstance(value, datetime) else str(value)
 
 
 def _short(m: Metrics) -> str:

@@ -241,13 +241,12 @@ def rank_category(
     for f in sorted(candidates, key=order):
         best = best_of.get(f.author_id)
         if rules.one_entry_per_author and best is not None:
+            why = _why_first(best, f, scores, picks, competition.tie_rule)
             excluded.append(
                 _excl(
                     f,
                     "not-authors-best",
-                    f"@{f.username}'s entry {best.tweet_id} "
-                    f"scores higher here ({scores[best.key]:g} against "
-                    f"{scores[f.key]:g}); one entry per author",
+                    f"@{f.username}'s entry {best.tweet_id} {why}; one entry per author",
                     category,
                 )
             )
@@ -290,6 +289,33 @@ def rank_category(
         if r.rank <= category.winners and (category.kind != "jury" or r.jury_rank is not None)
     )
     return CategoryStanding(category, tuple(rows), winners, awaiting), excluded
+
+
+def _why_first(
+    best: EntryFacts,
+    other: EntryFacts,
+    scores: Mapping[str, float],
+    picks: Mapping[str, JuryPick],
+    tie_rule: str,
+) -> str:
+    """Why `best` comes before `other` in a category's order: what actually decided it."""
+    a, b = picks.get(best.key), picks.get(other.key)
+    if a is not None and b is None:
+        return f"was picked by the jury (rank {a.rank})"
+    if a is not None and b is not None:
+        if a.rank != b.rank:
+            return f"was placed higher by the jury (rank {a.rank} against {b.rank})"
+        tied = f"jury rank {a.rank}"
+    else:
+        high, low = scores[best.key], scores[other.key]
+        if high != low:
+            return f"scores higher here ({high:g} against {low:g})"
+        tied = f"{high:g}"
+    if tie_rule == "random":
+        return f"ties with it ({tied}) and comes first in the seeded draw"
+    if best.created_at != other.created_at:
+        return f"ties with it ({tied}) and was posted earlier"
+    return f"ties with it ({tied}), was posted in the same second and has the lower id"
 
 
 def _dedupe(facts: Sequence[EntryFacts]) -> list[EntryFacts]:

@@ -1,5 +1,6 @@
-"""Storage of the competition rules' state: the disqualification audit log, jury picks, frozen
-results and their re-issues, and the pre-announcement checks (tables in `schema_rules`).
+"""Storage of the competition rules' state: the disqualification audit log, jury picks, the final
+snapshot record, frozen results and their re-issues, and the pre-announcement checks (tables in
+`schema_rules`).
 
 `RulesStore(store)` shares the `Store`'s engine; each method is one short session and one
 transaction, taking and returning core dataclasses. Writes are idempotent: repeating a decision that
@@ -21,7 +22,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.models import Metrics
-from bot.core.results import FrozenResult, Replacement, canonical_json, digest, load_result
+from bot.core.results import (
+    DELAY_REASONS,
+    DelayReason,
+    FinalSnapshot,
+    FrozenResult,
+    Replacement,
+    canonical_json,
+    digest,
+    load_result,
+)
 from bot.core.revisions import Action, Cause, Decision, decision_state, is_repeat
 from bot.core.scoring import JuryPick
 from bot.store import Store
@@ -29,6 +39,7 @@ from bot.store.schema import MetricSnapshotRow, TweetIdRow
 from bot.store.schema_rules import (
     AnnouncementCheckRow,
     DisqualificationRow,
+    FinalSnapshotRow,
     FrozenResultRow,
     JuryPickRow,
     ResultRevisionRow,
@@ -157,6 +168,35 @@ class RulesStore:
             JuryPick(r.category_id, r.key, r.rank, r.judge, r.picked_at, r.reason) for r in rows
         ]
 
+    # ------------------------------------------------------------------ final snapshot (phase 1)
+
+    def record_final_snapshot(self, snapshot: FinalSnapshot) -> FinalSnapshot:
+        """Record phase one of the freeze. Written once: when the competition already has one,
+        nothing is written and the stored one is returned."""
+        try:
+            with self._sessions.begin() as s:
+                row = s.get(FinalSnapshotRow, snapshot.competition_id)
+                if row is None:
+                    row = FinalSnapshotRow(
+                        competition_id=snapshot.competition_id,
+                        taken_at=snapshot.taken_at,
+                        deadline=snapshot.deadline,
+                        delay_seconds=snapshot.delay_seconds,
+                        reason=snapshot.reason,
+                        entries=snapshot.entries,
+                    )
+                    s.add(row)
+                return _final(row)
+        except IntegrityError:  # another instance recorded it between our read and our write
+            stored = self.final_snapshot(snapshot.competition_id)
+            assert stored is not None
+            return stored
+
+    def final_snapshot(self, competition_id: str) -> FinalSnapshot | None:
+        with self._sessions() as s:
+            row = s.get(FinalSnapshotRow, competition_id)
+            return _final(row) if row is not None else None
+
     # ------------------------------------------------------------------ frozen results
 
     def save_frozen(self, result: FrozenResult, *, created_at: datetime) -> StoredResult:
@@ -172,6 +212,7 @@ class RulesStore:
                         frozen_at=result.frozen_at,
                         deadline=result.deadline,
                         delay_seconds=result.freeze_delay_seconds,
+                        delay_reason=result.freeze_delay_reason,
                         canonical=text,
                         digest=digest(result),
                         created_at=created_at,
@@ -252,8 +293,10 @@ class RulesStore:
 
     def snapshot_metrics(self, taken: Mapping[str, datetime]) -> dict[str, Metrics]:
         """The metric snapshot rows of entry keys at the given times (`taken`: key -> the time,
-        whole seconds; a row within that second matches). Keys without such a row are left out."""
+        whole seconds). A row stamped exactly then wins (the final snapshot's rows are); else a
+        row within that second. Keys without such a row are left out."""
         out: dict[str, Metrics] = {}
+        exact: set[str] = set()
         keys = list(taken)
         with self._sessions() as s:
             for i in range(0, len(keys), 500):
@@ -261,23 +304,30 @@ class RulesStore:
                 earliest = min(taken[k] for k in chunk)
                 latest = max(taken[k] for k in chunk) + timedelta(seconds=1)
                 rows = s.scalars(
-                    select(MetricSnapshotRow).where(
+                    select(MetricSnapshotRow)
+                    .where(
                         MetricSnapshotRow.key.in_(chunk),
                         MetricSnapshotRow.taken_at >= earliest,
                         MetricSnapshotRow.taken_at < latest,
                     )
+                    .order_by(MetricSnapshotRow.taken_at)
                 ).all()
                 for r in rows:
                     when = taken[r.key]
-                    if when <= r.taken_at < when + timedelta(seconds=1):
-                        out[r.key] = Metrics(
-                            likes=r.likes,
-                            replies=r.replies,
-                            reposts=r.reposts,
-                            quotes=r.quotes,
-                            bookmarks=r.bookmarks,
-                            impressions=r.impressions,
-                        )
+                    if r.key in exact or not when <= r.taken_at < when + timedelta(seconds=1):
+                        continue
+                    if r.taken_at == when:
+                        exact.add(r.key)
+                    elif r.key in out:
+                        continue  # the earliest row of the second, when none is exact
+                    out[r.key] = Metrics(
+                        likes=r.likes,
+                        replies=r.replies,
+                        reposts=r.reposts,
+                        quotes=r.quotes,
+                        bookmarks=r.bookmarks,
+                        impressions=r.impressions,
+                    )
         return out
 
     def key_of(self, tweet_id: str) -> str | None:
@@ -326,6 +376,13 @@ class RulesStore:
 def _frozen(row: FrozenResultRow) -> StoredResult:
     return StoredResult(
         row.competition_id, 1, "freeze", row.digest, None, row.created_at, row.canonical
+    )
+
+
+def _final(row: FinalSnapshotRow) -> FinalSnapshot:
+    reason: DelayReason = next((r for r in DELAY_REASONS if r == row.reason), "bot-not-running")
+    return FinalSnapshot(
+        row.competition_id, row.taken_at, row.deadline, row.delay_seconds, reason, row.entries
     )
 
 

@@ -4,7 +4,9 @@
 `jury_picks` keeps every pick with its judge, time and reason; `frozen_results` holds the result
 frozen at the deadline, written once and never overwritten; `result_revisions` the re-issues made
 after it (jury picks, decisions, the pre-announcement re-check), each naming the digest it follows;
-`announcement_checks` records every pre-announcement re-check and the replacements it made.
+`announcement_checks` records every pre-announcement re-check and the replacements it made;
+`final_snapshots` records phase one of the freeze: when the final snapshot of a competition's
+entries was taken, its delay after the deadline and why (the standings freeze later, from it).
 Migration `0002_rules` creates the same tables.
 """
 
@@ -62,9 +64,24 @@ class FrozenResultRow(Base):
     frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     delay_seconds: Mapped[int] = mapped_column(Integer)
+    delay_reason: Mapped[str] = mapped_column(String(32))  # "on-time" | "bot-not-running"
     canonical: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FinalSnapshotRow(Base):
+    """Phase one of the freeze, written once: every entry's snapshot row at `taken_at` (whole
+    seconds) is what the frozen standings use, whatever is read later."""
+
+    __tablename__ = "final_snapshots"
+
+    competition_id: Mapped[str] = mapped_column(COMPETITION, primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    delay_seconds: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))  # "on-time" | "bot-not-running"
+    entries: Mapped[int] = mapped_column(Integer)
 
 
 class ResultRevisionRow(Base):

@@ -99,12 +99,19 @@ def story(cli: Cli, sandbox: Any, clock: ManualClock) -> Iterator[World]:
     yield ids
 
 
-def freeze(cli: Cli, sandbox: Any, clock: ManualClock, story: World) -> None:
+def freeze(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World, late: timedelta = timedelta(0)
+) -> None:
     store = Store(f"sqlite:///{cli.db}")
     client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
-    clock.set(story.comp.end)
+    clock.set(story.comp.end + late)
     assert freeze_if_due(
-        story.comp, client=client, store=store, clock=clock, bot_username="contestbot"
+        story.comp,
+        client=client,
+        store=store,
+        clock=clock,
+        bot_username="contestbot",
+        settle=timedelta(0),  # no poller here: the final snapshot and the freeze at once
     )
     store.close()
 
@@ -112,8 +119,15 @@ def freeze(cli: Cli, sandbox: Any, clock: ManualClock, story: World) -> None:
 def test_results_before_the_freeze_show_live_standings_with_a_note(cli: Cli, story: World) -> None:
     code, out, _ = cli("results", "spring")
     assert code == 0
-    assert "NOT FROZEN YET" in out and "live standings" in out
+    assert out.splitlines()[1] == (
+        "not frozen yet: the final snapshot is taken at the end (2026-09-01T18:00:00Z) and the "
+        "standings freeze once the final poll for late-indexed posts is done (from "
+        "2026-09-01T18:02:00Z); these are the live standings as of 2026-09-01T12:10:04Z"
+    )
+    assert out.lower().count("not frozen yet") == 1
     assert "@orga" in out and "organiser: @orga is an organiser" in out
+    assert "excluded from every category (1 rule failure):" in out
+    assert "Most liked [most-liked: likes] winners: @alice" in out  # category_label headings
     code, out, err = cli("results", "spring", "--export", str(cli.tmp_path / "c.json"))
     assert code == 1 and "not frozen yet" in err
     code, out, err = cli("verify", "spring")
@@ -126,7 +140,9 @@ def test_results_after_the_freeze_print_the_tie_rule_and_digest_and_export_a_cer
     freeze(cli, sandbox, clock, story)
     sandbox.world.like(story.bob, 100)  # after the deadline: changes nothing
     code, out, _ = cli("results", "spring")
-    assert code == 0 and "frozen at" in out
+    assert code == 0
+    assert "frozen at 2026-09-01T18:00:00Z (deadline 2026-09-01T18:00:00Z; on time)" in out
+    assert "not running" not in out
     assert "winners: @alice" in out and "earliest" in out  # a tie on 4 likes: earlier post wins
     code, out, _ = cli("results", "spring", "--format", "json")
     doc = json.loads(out)
@@ -180,10 +196,56 @@ def test_explain_answers_for_every_entry(
         assert code == 0 and tid in out
     assert "organiser: @orga is an organiser" in cli("explain", "spring", story.orga)[1]
     assert "tie rule 'earliest'" in cli("explain", "spring", story.bob)[1]
-    code, out, _ = cli("explain", "spring", "1")
-    assert code == 1 and "no entry with tweet id 1" in out
+    assert "a winner of this category" in cli("explain", "spring", story.alice)[1]
+    code, _, err = cli("explain", "spring", "1")
+    assert code == 2 and "tweet 1 is not an entry of competition 'spring'" in err
     code, _, err = cli("explain", "spring", "not-a-tweet")
     assert code == 2 and "'not-a-tweet' is neither a tweet id nor a post URL" in err
+    for args in (
+        ("explain", "spring", "9" * 23),
+        ("disqualify", "spring", "9" * 23, "--reason", "x"),
+    ):
+        code, _, err = cli(*args)
+        assert code == 2 and "is not a tweet id: X ids are whole numbers from 1 to" in err
+
+
+def test_explain_before_the_freeze_says_currently_winning(cli: Cli, story: World) -> None:
+    code, out, _ = cli("explain", "spring", story.alice)
+    assert code == 0 and "currently in a winning place (live)" in out and "a winner" not in out
+
+
+def test_a_late_freeze_says_the_bot_was_not_running_and_for_how_long(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    freeze(cli, sandbox, clock, story, late=timedelta(hours=3, minutes=4))
+    code, out, _ = cli("results", "spring")
+    assert code == 0
+    assert (
+        "frozen at 2026-09-01T21:04:00Z (deadline 2026-09-01T18:00:00Z; 3 h 4 min after the "
+        "deadline: the bot was not running at the deadline, so it took the final snapshot at its "
+        "first chance (likes in between are counted))"
+    ) in out
+    doc = json.loads(cli("results", "spring", "--format", "json")[1])
+    assert (doc["freeze_delay_seconds"], doc["freeze_delay_reason"]) == (11040, "bot-not-running")
+    assert doc["final_snapshot_at"] == doc["frozen_at"] == "2026-09-01T21:04:00Z"
+
+
+def test_verify_names_the_first_exclusion_that_differs(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    freeze(cli, sandbox, clock, story)
+    with sqlite3.connect(cli.db) as db:
+        db.execute(
+            "UPDATE frozen_results SET canonical = replace(canonical, ?, ?)",
+            ("@orga is an organiser", "@orga looked suspicious"),
+        )
+    code, out, _ = cli("verify", "spring")
+    assert code == 1
+    assert (
+        f"exclusions (3 stored, 3 recomputed): item 3 stored {story.orga} @orga organiser in "
+        f"every category: '@orga looked suspicious' but recomputed {story.orga} @orga organiser "
+        "in every category: '@orga is an organiser'"
+    ) in out
 
 
 def test_disqualify_and_requalify_are_logged_and_re_issue_a_frozen_result(
@@ -211,6 +273,16 @@ def test_disqualify_and_requalify_are_logged_and_re_issue_a_frozen_result(
 
     code, _, err = cli("disqualify", "spring", "123", "--reason", "x")
     assert code == 2 and "tweet 123 is not an entry of competition 'spring'" in err
+    code, out, _ = cli("disqualify", "spring", story.alice, "--reason", "another reason")
+    assert code == 0 and f"entry {story.alice} is already disqualified (by Bo at" in out
+    assert "nothing logged" in out and "requalify it and disqualify it again" in out
+    code, out, _ = cli("requalify", "spring", story.bob, "--reason", "why not")
+    assert code == 0 and out == (
+        f"entry {story.bob} is not disqualified and fails no rule a re-qualification lifts "
+        "(account age, followers, language); nothing logged\n"
+    )
+    after = json.loads(cli("results", "spring", "--format", "json")[1])
+    assert after["decisions"] == doc["decisions"] and after["history"] == doc["history"]
     code, _, err = cli("disqualify", "nope", story.alice, "--reason", "x")
     assert code == 2 and 'no competition "nope"' in err
 
@@ -264,10 +336,70 @@ def test_a_jury_pick_is_shown_in_the_results(
     )
     assert code == 0 and "re-issued as version 2 (jury)" in out
     code, out, _ = cli("results", "spring")
-    assert "Best question [best-question, jury] winners: @carol" in out
+    assert "Best question [best-question: jury] winners: @carol" in out
     code, out, _ = cli("jury", "list", "spring", "--format", "json")
     picks = json.loads(out)["picks"]
     assert [(p["judge"], p["reason"], p["username"]) for p in picks] == [
         ("Ana", "asks what matters", "carol")
     ]
     assert cli("verify", "spring")[0] == 0
+
+
+def jury_pick(cli: Cli, tweet: str, rank: int, *extra: str) -> tuple[int, str, str]:
+    code, out, err = cli(
+        "jury",
+        "pick",
+        "spring",
+        "best-question",
+        tweet,
+        "--rank",
+        str(rank),
+        "--judge",
+        "Ana",
+        "--reason",
+        "asks well",
+        *extra,
+    )
+    return code, out, err
+
+
+def test_jury_ranks_stay_within_the_shortlist_and_a_taken_rank_needs_replace(
+    cli: Cli, sandbox: Any, clock: ManualClock, story: World
+) -> None:
+    sandbox.world.add_user("dave", followers=20)
+    dave = sandbox.world.post("dave", "Why spring? #Spring", at=clock.advance(seconds=1))
+    store = Store(f"sqlite:///{cli.db}")
+    client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
+    Poller(client, store, clock).run_cycle([story.comp])
+    store.close()
+
+    code, _, err = jury_pick(cli, story.carol, 99)
+    assert code == 2 and "--rank 99 is past the last place of 'best-question'" in err
+    assert "ranks go from 1 to 5 (winners 1, shortlist 5)" in err
+    assert jury_pick(cli, story.carol, 1)[0] == 0
+    clock.advance(seconds=1)
+    code, _, err = jury_pick(cli, dave, 1)
+    assert code == 2 and f"rank 1 of 'best-question' is already held by entry {story.carol}" in err
+    assert "give --replace to move it down one place" in err
+    code, out, _ = jury_pick(cli, dave, 1, "--replace")
+    assert code == 0 and f"moved entry {story.carol} down to rank 2" in out
+    code, out, _ = cli("jury", "list", "spring", "--format", "json")
+    doc = json.loads(out)
+    assert doc["schema"] == "contestbot.jury/1"
+    assert [(p["key"], p["rank"]) for p in doc["picks"]] == [
+        (story.carol, 1),
+        (story.carol, 2),
+        (dave, 1),
+    ]
+    shortlist = doc["shortlists"]["best-question"]
+    assert [(r["key"], r["jury_rank"]) for r in shortlist] == [(dave, 1), (story.carol, 2)]
+    doc = json.loads(cli("results", "spring", "--format", "json")[1])
+    assert doc["standings"]["categories"][1]["winners"] == [dave]
+
+    code, out, _ = cli("jury", "list", "spring", "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "list,category,position,entry,author,score,jury_rank,judge,picked_at,reason"
+    assert lines[1].startswith(f"pick,best-question,1,{story.carol},carol,,1,Ana,")
+    assert lines[-1] == f"shortlist,best-question,2,{story.carol},carol,1,2,,,"
+    assert "  " not in out  # CSV, not the aligned table

@@ -30,6 +30,51 @@ def test_tweet_references_accept_ids_and_post_urls(ref: str) -> None:
 def test_a_reference_that_is_neither_id_nor_url_names_the_fix() -> None:
     with pytest.raises(ValueError, match="neither a tweet id nor a post URL"):
         parse_tweet_ref("https://example.com/alice/status/1")
+    with pytest.raises(ValueError, match="neither a tweet id nor a post URL"):
+        parse_tweet_ref("١٢٣")  # Arabic-Indic digits are digits to str.isdigit, not an id
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "99999999999999999999999",  # 23 digits
+        "9223372036854775808",  # 19 digits, one past the largest signed 64-bit id
+        "0",
+        "https://x.com/alice/status/12345678901234567890",
+    ],
+)
+def test_an_id_that_is_no_snowflake_is_refused(ref: str) -> None:
+    with pytest.raises(ValueError, match="is not a tweet id: X ids are whole numbers from 1 to"):
+        parse_tweet_ref(ref)
+    assert parse_tweet_ref("9223372036854775807") == "9223372036854775807"
+    assert parse_tweet_ref("1") == "1"
+
+
+def test_a_tie_within_one_second_names_the_key_order_that_decided_it() -> None:
+    c = competition(Category("most-liked", "likes"))
+    same = START + timedelta(minutes=30)
+    es = [entry("b", likes=5, at=same, tweet_id="1850000000000000002")]
+    es.append(entry("a", likes=5, at=same, tweet_id="1850000000000000001"))
+    s = compute_standings(c, es, now=END)
+    assert [r.username for r in s.categories[0].entries] == ["a", "b"]
+    text = "\n".join(explain(c, es, s, "1850000000000000002").lines)
+    assert "@a (1850000000000000001) posted in the same second" in text
+    assert "so the lower entry key ranks first (this one's is 1850000000000000002)" in text
+
+
+def test_an_authors_other_entry_says_what_put_the_best_one_first() -> None:
+    c = competition(Category("most-liked", "likes"))
+    first = entry("a", likes=7, minutes=10)
+    tied = entry("a", likes=7, minutes=20)
+    lower = entry("a", likes=2, minutes=30)
+    s = compute_standings(c, [first, tied, lower], now=END)
+    reasons = {x.key: x.reason for x in s.exclusions}
+    assert reasons[tied.key] == (
+        f"@a's entry {first.tweet.id} ties with it (7) and was posted earlier; one entry per author"
+    )
+    assert reasons[lower.key] == (
+        f"@a's entry {first.tweet.id} scores higher here (7 against 2); one entry per author"
+    )
 
 
 def test_an_excluded_entry_lists_every_failed_rule_with_values() -> None:
@@ -38,7 +83,7 @@ def test_an_excluded_entry_lists_every_failed_rule_with_values() -> None:
     s = compute_standings(c, [early, entry("alice", likes=3)], now=END)
     ex = explain(c, [early], s, early.url)
     assert ex.found and not ex.eligible
-    assert ex.lines[1] == "excluded from every category (3 rule(s) failed):"
+    assert ex.lines[1] == "excluded from every category (3 rules failed):"
     assert ex.lines[2:] == (
         "  outside-window: created 2026-11-01T09:59:58Z, before the start 2026-11-01T10:00:00Z",
         "  organiser: @orga is an organiser",
@@ -58,8 +103,11 @@ def test_a_ranked_entry_names_its_score_neighbours_and_the_tie_rule() -> None:
     assert f"above: @b {es[1].tweet.id} (rank 2, 5)" in text
     assert f"below: @d {es[3].tweet.id} (rank 4, 1)" in text
     assert "tie rule 'earliest': the earlier post ranks first" in text
-    assert "a winner" not in text
-    assert "a winner of this category" in "\n".join(explain(c, es, s, es[0].key).lines)
+    assert "a winner" not in text and "winning place" not in text
+    live = "\n".join(explain(c, es, s, es[0].key).lines)
+    assert "currently in a winning place (live)" in live and "a winner" not in live
+    frozen = "\n".join(explain(c, es, s, es[0].key, frozen=True).lines)
+    assert "a winner of this category" in frozen
 
 
 def test_an_edited_entry_is_found_by_any_id_of_its_edit_history() -> None:

@@ -17,8 +17,10 @@ from bot.core.models import Category, Competition, Eligibility, Entry, Metrics
 from bot.core.results import (
     CERTIFICATE_SCHEMA,
     FrozenResult,
+    as_of_snapshots,
     canonical_json,
     certificate,
+    describe_delay,
     digest,
     freeze,
     load_result,
@@ -81,8 +83,34 @@ def test_the_freeze_records_its_time_the_delay_and_the_standings_it_computed() -
     late = frozen(frozen_at=END + timedelta(minutes=17, seconds=3, microseconds=500))
     assert late.freeze_delay_seconds == 17 * 60 + 3
     assert late.frozen_at.microsecond == 0
+    assert (on_time.freeze_delay_reason, late.freeze_delay_reason) == ("on-time", "bot-not-running")
+    seconds = frozen(frozen_at=END + timedelta(seconds=60))
+    assert (seconds.freeze_delay_seconds, seconds.freeze_delay_reason) == (60, "on-time")
+    assert describe_delay(0, "on-time") == "on time"
+    assert describe_delay(60, "on-time") == "on time (60 s after the deadline)"
+    assert describe_delay(17 * 60 + 3, "bot-not-running").startswith(
+        "17 min 3 s after the deadline: the bot was not running at the deadline"
+    )
+    assert describe_delay(7200, "bot-not-running").startswith("2 h after the deadline")
+    assert load_result(canonical_json(late)) == late  # the reason survives the round trip
     assert on_time.standings == recompute(on_time)
     assert on_time.rules["tie_seed_commitment"] == seed_commitment("fall-2026-seed")
+
+
+def test_the_freeze_scores_the_final_snapshot_not_what_was_read_later() -> None:
+    es = crowd()
+    later = [replace(e, tweet=replace(e.tweet, metrics=Metrics(likes=1000))) for e in es]
+    snap = {e.key: (e.tweet.metrics, END) for e in es[1:]}
+    entries = as_of_snapshots(later, snap)
+    assert [e.tweet.metrics for e in entries[1:]] == [e.tweet.metrics for e in es[1:]]
+    assert entries[0].tweet.metrics.likes == 1000  # no snapshot row: late-indexed, kept as read
+    assert {e.metrics_at for e in entries[1:]} == {END}
+    late_at = END + timedelta(minutes=2)
+    entries[0] = replace(entries[0], metrics_at=late_at)
+    result = frozen(entries)
+    late = [f.key for f in result.inputs if result.is_late_indexed(f)]
+    assert late == [es[0].key]
+    assert canonical_json(result).count(b'"late_indexed":true') == 1
 
 
 def test_likes_arriving_after_the_freeze_do_not_change_the_frozen_result() -> None:

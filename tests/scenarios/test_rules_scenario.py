@@ -275,13 +275,25 @@ def test_a_200_entry_competition_ranks_as_its_rules_say_and_verifies(
     keys = [key(r) for r in story.collected]
     assert len(keys) >= 200
     assert set(store.tracked_keys(comp.id)) == set(keys)  # and nothing in `unseen`
+    # Phase one at the deadline: the final snapshot; the standings wait for the final poll.
+    assert freeze_if_due(comp, client=client, store=store, clock=clock, bot_username=BOT) is None
+
+    # The expectation, from the sandbox's data at the deadline and the declared rules alone.
+    dq, rq = {key("u5")}, {key("f0")}
+    excluded, ranked = expectation(sandbox.world, comp, keys, dq, rq)
+
+    # A reply (end + 1 min) and 1000 likes each on three entries (end + 2 min) arrive before the
+    # final poll reads them; phase two freezes from the final snapshot, without them.
+    clock.set(comp.end + timedelta(minutes=2, seconds=30))
+    player.advance_to(clock.now())
+    poller.run_cycle([comp])
+    late = {key(r) for r in ("u3", "u25", "d3a")}
+    assert all(e.tweet.metrics.likes >= 1000 for e in store.entries(comp.id) if e.key in late)
     frozen = freeze_if_due(comp, client=client, store=store, clock=clock, bot_username=BOT)
     assert frozen is not None and frozen.result.freeze_delay_seconds == 0
     result = frozen.result
-
-    # The expectation, from the sandbox's data at the freeze and the declared rules alone.
-    dq, rq = {key("u5")}, {key("f0")}
-    excluded, ranked = expectation(sandbox.world, comp, keys, dq, rq)
+    assert result.frozen_at == comp.end and result.freeze_delay_reason == "on-time"
+    assert all(f.metrics.likes < 1000 for f in result.inputs if f.key in late)
     got_excluded: dict[str, set[str]] = {}
     for x in result.standings.exclusions:
         got_excluded.setdefault(x.rule if x.category is None else f"{x.category}:{x.rule}", set())

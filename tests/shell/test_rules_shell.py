@@ -31,6 +31,7 @@ from bot.store.rules import RulesStore
 from bot.x.tweepy_client import TweepyXClient
 
 HOURS = 6
+AT_ONCE = timedelta(0)  # no final poll to wait for: both phases of the freeze in one call
 
 
 @pytest.fixture
@@ -89,17 +90,29 @@ def test_likes_after_the_deadline_never_change_the_frozen_standings(
     clock.advance(minutes=5)
     poller.run_cycle([comp])
     assert freeze_if_due(comp, client=client, store=store, clock=clock) is None  # not ended
+    assert RulesStore(store).final_snapshot(comp.id) is None
 
     clock.set(comp.end)
+    # Phase one: the final snapshot at the end; the standings wait for the final poll.
+    assert freeze_if_due(comp, client=client, store=store, clock=clock) is None
+    final = RulesStore(store).final_snapshot(comp.id)
+    assert final is not None and (final.taken_at, final.delay_seconds) == (comp.end, 0)
+    assert final.reason == "on-time" and final.entries == 2
+    world.like(b, 10)  # after the deadline, before the standings freeze
+    clock.advance(minutes=2, seconds=5)
+    poller.run_cycle([comp])  # the final poll reads b's 13 likes (search and refresh)
+    assert {e.key: e.tweet.metrics.likes for e in store.entries(comp.id)}[b] == 13
     frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
     assert frozen is not None and frozen.version == 1
     assert frozen.result.freeze_delay_seconds == 0 and frozen.result.frozen_at == comp.end
+    assert frozen.result.freeze_delay_reason == "on-time"
+    assert {f.key: f.metrics.likes for f in frozen.result.inputs} == {a: 5, b: 3}
+    assert {f.metrics_at for f in frozen.result.inputs} == {comp.end}
     assert winners(store, comp, clock) == {"most-liked": (a,)}
 
-    world.like(b, 10)  # after the deadline
+    world.like(b, 10)
     clock.advance(minutes=5)
     poller.run_cycle([comp])
-    assert {e.key: e.tweet.metrics.likes for e in store.entries(comp.id)}[b] == 13
     after = live_standings(store, comp, clock.now())
     assert [r.key for r in after.categories[0].entries] == [a, b]
     assert [r.score for r in after.categories[0].entries] == [5.0, 3.0]
@@ -120,12 +133,13 @@ def test_a_bot_down_at_the_deadline_freezes_late_and_records_the_delay(
     poller.run_cycle([comp])
     sandbox.world.like(a, 4)
     clock.set(comp.end + timedelta(hours=2, seconds=7, microseconds=500))
-    stored = freeze_if_due(comp, client=client, store=store, clock=clock)
+    stored = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert stored is not None
     result = stored.result
     assert result.deadline == comp.end
     assert result.frozen_at == comp.end + timedelta(hours=2, seconds=7)
     assert result.freeze_delay_seconds == 2 * 3600 + 7
+    assert result.freeze_delay_reason == "bot-not-running"
     assert result.inputs[0].metrics.likes == 4  # the snapshot is the late one, and says so
     assert result.inputs[0].metrics_at == result.frozen_at
 
@@ -143,7 +157,7 @@ def test_an_entry_deleted_before_the_freeze_is_out(
     poller.run_cycle([comp])
     sandbox.world.delete(a)  # after the last poll, before the deadline: the freeze sees it
     clock.set(comp.end)
-    stored = freeze_if_due(comp, client=client, store=store, clock=clock)
+    stored = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert stored is not None
     standings = stored.result.standings
     assert standings.categories[0].winners == (b,)
@@ -164,7 +178,7 @@ def test_a_winner_deleted_after_the_freeze_is_replaced_at_the_recheck(
     clock.advance(minutes=1)
     poller.run_cycle([comp])
     clock.set(comp.end)
-    frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
+    frozen = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert frozen is not None and frozen.result.standings.categories[0].winners == (a, b)
 
     sandbox.world.delete(a)
@@ -198,7 +212,7 @@ def test_jury_picks_after_the_freeze_re_issue_the_result_keeping_the_first_diges
     clock.advance(minutes=1)
     poller.run_cycle([comp])
     clock.set(comp.end)
-    frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
+    frozen = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert frozen is not None
     assert frozen.result.standings.categories[1].awaiting_jury
 
@@ -262,7 +276,7 @@ def test_verify_detects_a_tampered_snapshot_row_and_a_tampered_result(
     clock.advance(minutes=1)
     poller.run_cycle([comp])
     clock.set(comp.end)
-    frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
+    frozen = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert frozen is not None and verify_stored(comp.id, store=store).ok
     assert frozen.digest == digest(frozen.result)
     assert frozen.canonical.encode() == canonical_json(frozen.result)
@@ -316,7 +330,7 @@ def test_distinct_repliers_count_other_accounts_until_the_deadline_only(
     clock.set(comp.end - timedelta(minutes=1))
     late = world.reply("x3", a, "late", at=comp.end + timedelta(seconds=1))
     clock.set(comp.end + timedelta(minutes=1))
-    frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
+    frozen = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert frozen is not None and late
     ranked = frozen.result.standings.categories[0].entries
     assert [(r.key, r.score) for r in ranked] == [(a, 2.0), (farm, 1.0)]
@@ -337,7 +351,7 @@ def test_the_freeze_follows_an_edit_to_the_newest_version(
     newest = sandbox.world.edit(first, "tulips, no tag any more", at=clock.advance(minutes=1))
     sandbox.world.like(newest, 6)
     clock.set(comp.end)
-    frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
+    frozen = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert frozen is not None
     (facts,) = frozen.result.inputs
     assert (facts.key, facts.tweet_id, facts.metrics.likes) == (first, newest, 6)

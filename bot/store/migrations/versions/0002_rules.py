@@ -1,5 +1,5 @@
-"""Competition rules: disqualification audit log, jury picks, frozen results and their re-issues,
-pre-announcement checks.
+"""Competition rules: disqualification audit log, jury picks, final snapshots, frozen results and
+their re-issues, pre-announcement checks.
 
 Revision ID: 0002
 Revises: 0001
@@ -59,9 +59,19 @@ def upgrade() -> None:
         sa.Column("frozen_at", TS, nullable=False),
         sa.Column("deadline", TS, nullable=False),
         sa.Column("delay_seconds", sa.Integer(), nullable=False),
+        sa.Column("delay_reason", sa.String(32), nullable=False),
         sa.Column("canonical", sa.Text(), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("created_at", TS, nullable=False),
+    )
+    op.create_table(
+        "final_snapshots",
+        sa.Column("competition_id", COMPETITION, primary_key=True),
+        sa.Column("taken_at", TS, nullable=False),
+        sa.Column("deadline", TS, nullable=False),
+        sa.Column("delay_seconds", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(32), nullable=False),
+        sa.Column("entries", sa.Integer(), nullable=False),
     )
     op.create_table(
         "result_revisions",
@@ -90,6 +100,7 @@ def downgrade() -> None:
     op.drop_index("ix_announcement_checks_competition_id", table_name="announcement_checks")
     op.drop_table("announcement_checks")
     op.drop_table("result_revisions")
+    op.drop_table("final_snapshots")
     op.drop_table("frozen_results")
     op.drop_index("ix_jury_picks_competition_id", table_name="jury_picks")
     op.drop_table("jury_picks")
