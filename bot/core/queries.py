@@ -13,10 +13,19 @@ MAX_QUERY_LENGTH = 512
 _HASHTAG = re.compile(r"\w+")
 
 
+def _is_hashtag_name(name: str) -> bool:
+    """Letters, digits, '_' and combining marks (as twitter-text's hashtag rule allows: NFC keeps
+    some scripts' marks separate, e.g. Bengali U+09DC becomes U+09A1 U+09BC), not starting with
+    a mark."""
+    if not name or unicodedata.category(name[0]).startswith("M"):
+        return False
+    return all(_HASHTAG.fullmatch(ch) or unicodedata.category(ch).startswith("M") for ch in name)
+
+
 def normalize_hashtag(tag: str) -> str:
     """`tag` without its leading '#', NFC and trimmed; ValueError if X could not index it."""
     name = unicodedata.normalize("NFC", tag.strip()).removeprefix("#").removeprefix("＃")
-    if not _HASHTAG.fullmatch(name) or name.isdigit():
+    if not _is_hashtag_name(name) or name.isdigit():
         raise ValueError(
             f"hashtag {tag!r} is not a valid X hashtag: use letters, digits or '_' "
             "(not only digits), with or without a leading '#'"

@@ -10,11 +10,31 @@ plain code-point count stands in.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from bot.core.textlength import weighted_length as core_weighted_length
 
-HASHTAG_RE = re.compile(r"(?<![\w&#])[#＃](\w*[^\W\d]\w*)")
+
+def _mark_class() -> str:
+    """A regex class of the combining marks (Unicode categories Mn, Mc, Me) of the BMP and the
+    SMP. Python's `\\w` leaves them out, but X's hashtags (twitter-text) keep them: without
+    them #ইন্টারনেট would be cut at its first vowel sign."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x20000):
+        if unicodedata.category(chr(cp)).startswith("M"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
+_W = rf"[\w{_mark_class()}]"
+HASHTAG_RE = re.compile(rf"(?<![\w&#])[#＃]({_W}*[^\W\d]{_W}*)")
 MENTION_RE = re.compile(r"(?<![\w@])[@＠](\w{1,15})(?![\w@])")
 URL_RE = re.compile(r"https?://[^\s]+")
 MAX_WEIGHTED = 280
