@@ -137,3 +137,11 @@ def test_tweet_count_and_unknown_user(world: World) -> None:
         world.post("nobody", "x")
     with pytest.raises(ValueError, match="already exists"):
         world.add_user("ALICE")
+
+
+def test_hashtags_keep_their_combining_marks_as_on_x() -> None:
+    # Python's \w leaves out vowel signs and viramas; X's hashtag entities keep them whole.
+    from bot.sandbox.entities import hashtags_of
+
+    text = "ইন্টারনেট শাসন #ইন্টারনেট and #हिन्दी, #café #IGF2026 #2026"
+    assert hashtags_of(text) == ("ইন্টারনেট", "हिन्दी", "café", "IGF2026")
