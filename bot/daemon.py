@@ -4,7 +4,8 @@
 `schedule`'s module default) with these jobs: `leases` (heartbeat, then acquire, renew or release
 the competition leases `bot.core.lease.assign` gives this instance), `poll` (search and mentions of
 each held competition into the store), `refresh` (re-read entries at the adaptive cadence of
-`bot.core.cadence`, stretched by the budget factor of `bot.core.budget`; once a competition has
+`bot.core.cadence`, stretched by the budget factor of `bot.core.budget`, and collect the replies
+of distinct-repliers competitions every `REPLIES_EVERY`, stretched likewise; once a competition has
 ended and its final poll is done, `bot.freezer.freeze_if_due` takes the full freeze snapshot),
 `post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`) and
 `housekeeping`. An instance only acts on competitions whose lease it holds, renewed before every
@@ -104,6 +105,7 @@ class Daemon:
         self.poller = Poller(self.client, store, clock, overlap=self.options.settle)
         self.competitions = {c.id: c for c in config.competitions}
         self.held: dict[str, datetime] = {}  # competition id -> lease expiry
+        self.replies_at: dict[str, datetime] = {}  # competition id -> last replies collection
         self.gates = {name: Gate() for name in (*API_JOBS, "leases", "housekeeping")}
         self.factor = 1.0
         self.budget_warning: str | None = None
@@ -114,6 +116,7 @@ class Daemon:
         self._acting: tuple[str, int] | None = None  # (competition id, job run id)
         self.cycle_errors: list[Exception] = []
         self.synced = False
+        self.once = False  # `run --once`: a failure ends the run, nothing is retried
         self._stopped = False
         self.poster: Any = None  # built on the first posting step (it needs GET /2/users/me)
         self.responder: Any = None
@@ -156,15 +159,19 @@ class Daemon:
         (and freeze), post. Returns the failures met (also logged and recorded for `status`)."""
         self.cycle_errors = []
         self.gates = {name: Gate() for name in self.gates}  # --once means: try now
-        for name, fn in (
-            ("leases", self.renew_leases),
-            ("poll", self.poll),
-            ("refresh", self.refresh),
-            ("post", self.post),
-        ):
-            if name == "post" and not self.posting_enabled():
-                continue
-            self._guard(name, fn)
+        self.once = True
+        try:
+            for name, fn in (
+                ("leases", self.renew_leases),
+                ("poll", self.poll),
+                ("refresh", self.refresh),
+                ("post", self.post),
+            ):
+                if name == "post" and not self.posting_enabled():
+                    continue
+                self._guard(name, fn)
+        finally:
+            self.once = False
         self.write_heartbeat()
         return list(self.cycle_errors)
 
@@ -284,8 +291,12 @@ class Daemon:
             gate.until, gate.decision = decision.wait_until, decision
         endpoint = self.client.last_endpoint if isinstance(exc, XApiError) else None
         reset = exc.reset_at if isinstance(exc, RateLimited) else None
-        # Database errors quote their statement and parameters: keep the line readable.
-        message = f"{_one_line(exc)[:600]} - {decision.reason}"
+        # Database errors quote their statement: keep the line readable.
+        reason = decision.reason
+        if self.once and decision.persistent:
+            # A one-shot run retries nothing: say why it stops, promise no retry.
+            reason = f"{decision.cause or decision.reason}; `run --once` stops here"
+        message = f"{_one_line(exc)[:600]} - {reason}"
         log = logger.error if decision.severity == "error" else logger.warning
         if isinstance(exc, XApiError):
             log("{} failed{}: {}", name, f" ({competition})" if competition else "", message)
@@ -293,9 +304,16 @@ class Daemon:
             # A bug or a database failure: keep the traceback (masked by the log sinks).
             logger.opt(exception=exc).error("{} failed: {}", name, message)
         if decision.persistent and not isinstance(exc, PostingStopped):
-            logger.error(
-                "PERSISTENT: {} - the bot keeps retrying slowly; status shows this", decision.reason
-            )
+            if self.once:
+                logger.error(
+                    "PERSISTENT: {} - `run --once` stops without retrying; fix it and run again",
+                    decision.cause or decision.reason,
+                )
+            else:
+                logger.error(
+                    "PERSISTENT: {} - the bot keeps retrying at least hourly; status shows this",
+                    decision.reason,
+                )
             for other in API_JOBS:  # credits, credentials, caps concern every request
                 g = self.gates[other]
                 g.until = max(g.until or now, decision.wait_until)
@@ -338,8 +356,8 @@ class Daemon:
         now = self.clock.now()
         ttl = self.options.lease_ttl
         if not self.synced:
-            # Entries reference their competition row. Two instances starting together may race
-            # here; the loser fails this tick and finds the rows on the next one.
+            # Entries reference their competition row. Idempotent under concurrency (insert or
+            # nothing): two instances starting together both pass.
             self.store.sync_competitions(list(self.competitions.values()), now=now)
             self.synced = True
         self.ops.heartbeat(

@@ -16,7 +16,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +28,13 @@ from bot.core.budget import Budget, Usage, budget_factor, projection, warning
 from bot.core.cadence import DEFAULT_POLICY, CadencePolicy, Tracked, plan_refresh
 from bot.core.lease import DEFAULT_TTL
 from bot.core.models import Competition
-from bot.core.polling import should_poll
+from bot.core.polling import REPLIES_STREAM, should_collect_replies, should_poll
 from bot.core.scoring import compute_standings
+from bot.core.timefmt import iso_z
 from bot.metering import Pricing
-from bot.poller import CompetitionPoll, CycleReport
+from bot.poller import CycleReport, MentionsReader
 from bot.scheduling import ClockedJob
+from bot.store.ops import OpsError
 from bot.x.errors import XApiError
 
 if TYPE_CHECKING:
@@ -52,6 +54,9 @@ class DaemonOptions:
     persistent_probe: timedelta = timedelta(hours=1)
     settle: timedelta = timedelta(minutes=2)  # the poller's overlap; the last poll waits this long
     posting_interval: timedelta = timedelta(minutes=1)
+    # Distinct-repliers categories: how often a running competition's new replies are read
+    # (before stretching by the budget factor); the freeze reads the rest.
+    replies_every: timedelta = timedelta(minutes=15)
     policy: CadencePolicy = DEFAULT_POLICY
     budget: Budget = field(default_factory=Budget)
     pricing: Pricing = field(default_factory=Pricing)
@@ -98,37 +103,62 @@ def describe_poll(report: CycleReport) -> str:
 
 
 def poll(d: Daemon) -> None:
-    """Search and mentions for every held competition that still needs polling."""
+    """Search of every held competition that still needs polling, and the mentions of their
+    accounts (plus the bot's own, for the responder, while this instance holds the posting lease),
+    each account read once (`bot.poller.Poller.ingest`). Pages and cursors commit as they go; each
+    request is made under the lease of the competition (or of posting) it serves."""
     comps = d.held_competitions()
-    if not comps:
+    readers = mention_readers(d)
+    if not comps and not readers:
         return
-    started = d.clock.now()
-    report = CycleReport(started_at=started)
-    for c in comps:
-        if d.stopping:
-            break
-        last = d.store.last_poll(c.id)
-        if not should_poll(c.start, c.end, started, last, settle=d.options.settle):
+    report = d.poller.ingest(comps, readers=readers, acting=lambda unit: d.acting(unit, "poll"))
+    finished = d.clock.now()
+    for p in report.competitions:
+        if not p.polled:
             continue
-        poll = CompetitionPoll(competition_id=c.id, polled=True)
-        report.competitions.append(poll)
-        with d.acting(c.id, "poll"):
-            # One competition's search and mentions; pages and cursors commit as they go.
-            d.poller._ingest(c, poll, report)
-            d.store.record_poll(
-                c.id,
-                started_at=started,
-                finished_at=d.clock.now(),
-                ok=True,
-                counts={
-                    "pages": poll.pages,
-                    "tweets": poll.tweets,
-                    "new_entries": poll.new_entries,
-                },
-            )
-    report.finished_at = d.clock.now()
-    if report.competitions:
+        if p.error is not None:
+            # Refused for this competition only (a rejected query, a forbidden account): the
+            # others went on; status shows it, and the next poll tries again.
+            logger.warning("poll of {} refused: {}", p.competition_id, p.error)
+            record_error(d, "poll", p.competition_id, p.error, finished)
+            continue
+        d.store.record_poll(
+            p.competition_id,
+            started_at=report.started_at,
+            finished_at=finished,
+            ok=True,
+            counts={"pages": p.pages, "tweets": p.tweets, "new_entries": p.new_entries},
+        )
+    if any(p.polled for p in report.competitions):
         logger.info("poll cycle done: {}", describe_poll(report))
+
+
+def mention_readers(d: Daemon) -> list[MentionsReader]:
+    """The bot's account, read for the mention responder, while this instance posts."""
+    if POSTING not in d.held or not d.posting_enabled():
+        return []
+    from bot.responder import MAX_AGE
+
+    _, responder = posting(d)
+    return [MentionsReader(responder.bot_user_id, d.clock.now() - MAX_AGE, POSTING)]
+
+
+def record_error(d: Daemon, job: str, competition_id: str, message: str, at: datetime) -> None:
+    try:
+        d.ops.record_error(
+            d.me,
+            OpsError(
+                at=at,
+                instance_id=d.me,
+                job=job,
+                competition_id=competition_id,
+                kind="rejected",
+                persistent=False,
+                message=message[:2000],
+            ),
+        )
+    except Exception as exc:
+        logger.warning("could not record the error: {}", one_line(exc))
 
 
 def refresh(d: Daemon) -> datetime | None:
@@ -145,7 +175,9 @@ def refresh(d: Daemon) -> datetime | None:
             next_due.append(c.start)
             continue
         if now >= c.end:
-            freeze(d, c, now)
+            again = freeze(d, c, now)
+            if again is not None:
+                next_due.append(again)
             continue
         plan = plan_refresh(
             tracked(d, c, now),
@@ -164,6 +196,7 @@ def refresh(d: Daemon) -> datetime | None:
             next_due.append(min(plan.next_due, c.end))
         else:
             next_due.append(c.end)
+        collect_replies_if_due(d, c, now)
     if refreshed:
         logger.info("refreshed {} entr(ies) (cadence factor {:.2f})", refreshed, d.factor)
     if not next_due:
@@ -172,14 +205,61 @@ def refresh(d: Daemon) -> datetime | None:
     return max(now + timedelta(seconds=1), min(min(next_due), now + d.options.poll_interval))
 
 
-def freeze(d: Daemon, c: Competition, now: datetime) -> None:
-    from bot.freezer import freeze_if_due
+def collect_replies_if_due(d: Daemon, c: Competition, now: datetime) -> None:
+    """While a distinct-repliers competition runs, read its new replies every
+    `DaemonOptions.replies_every`, stretched by the budget factor, so its leaderboard is live
+    (each run reads only what is new; the freezer reads the rest at the deadline)."""
+    from bot.replies import collect_replies, needs_repliers
+
+    if not needs_repliers(c):
+        return
+    last = d.replies_at.get(c.id)
+    if last is None:
+        cursor = d.store.get_cursor(c.id, REPLIES_STREAM)
+        last = cursor.updated_at if cursor else None
+    if not should_collect_replies(last, now, every=d.options.replies_every, factor=d.factor):
+        return
+    with d.acting(c.id, "replies"):
+        report = collect_replies(
+            c, client=d.client, store=d.store, clock=d.clock, bot_username=d.config.bot.username
+        )
+    d.replies_at[c.id] = now
+    if report.requests:
+        logger.info(
+            "{}: {} new repl(ies) in {} conversation(s), {} request(s)",
+            c.id,
+            report.new_replies,
+            report.conversations,
+            report.requests,
+        )
+
+
+def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
+    """The two-phase freeze of an ended competition, on every tick after its end: the final
+    snapshot at the first chance (its time recorded), then, once the final poll for late-indexed
+    posts is done, the standings frozen from that snapshot's metrics. Returns when to look again
+    (the end of the settle period), or None."""
+    from bot.freezer import freeze_if_due, take_final_snapshot
     from bot.store.rules import RulesStore
 
-    if RulesStore(d.store).is_frozen(c.id):
-        return
+    rules = RulesStore(d.store)
+    if rules.is_frozen(c.id):
+        return None
+    if rules.final_snapshot(c.id) is None:
+        with d.acting(c.id, "final-snapshot"):
+            snap = take_final_snapshot(c, client=d.client, store=d.store, clock=d.clock)
+        if snap is not None:
+            logger.info(
+                "{} final snapshot of {} entr(ies) at {} ({} s after the end, {})",
+                c.id,
+                snap.entries,
+                iso(snap.taken_at),
+                snap.delay_seconds,
+                snap.reason,
+            )
+    settled = c.end + d.options.settle
     if should_poll(c.start, c.end, now, d.store.last_poll(c.id), settle=d.options.settle):
-        return  # the final poll (late-indexed entries) comes first
+        return settled if now < settled else None  # the final poll (late-indexed) comes first
     with d.acting(c.id, "freeze"):
         stored = freeze_if_due(
             c,
@@ -187,9 +267,11 @@ def freeze(d: Daemon, c: Competition, now: datetime) -> None:
             store=d.store,
             clock=d.clock,
             bot_username=d.config.bot.username,
+            settle=d.options.settle,
         )
     if stored is not None:
-        logger.info("{} frozen: digest {}", c.id, getattr(stored, "digest", "?"))
+        logger.info("{} frozen: digest {}", c.id, stored.digest)
+    return None
 
 
 def tracked(d: Daemon, c: Competition, now: datetime) -> list[Tracked]:
@@ -324,9 +406,8 @@ def write_heartbeat(d: Daemon, *, stopped: bool = False) -> None:
 
 
 def iso(when: datetime | None) -> str | None:
-    if when is None:
-        return None
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """Whole-second ISO-8601 with `Z`, the shape the CLI prints (`bot.core.timefmt.iso_z`)."""
+    return iso_z(when)
 
 
 def one_line(exc: BaseException) -> str:

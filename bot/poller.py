@@ -1,22 +1,27 @@
 """The poller: search + mentions + metric refresh -> store, losing nothing and wasting no request.
 
-One cycle, for each competition that still needs polling (`bot.core.polling.should_poll`): search
-its hashtag queries (`bot.core.queries`), `max_results=100`, paginating to exhaustion, then the
-mentions of each of its accounts; then re-read the metrics of every tracked entry through
-`lookup_tweets`, 100 ids per request, storing one snapshot per entry per refresh. Each page is
-stored as it arrives; the stream's cursor only moves in the transaction of the run's last page, so
-a crash mid-pagination re-reads from the committed window. Windows, cursor moves and fallbacks are
-decided by the pure functions of `bot.core.polling`; this module fetches, calls them, and writes.
+One cycle (`ingest`, then `refresh`): for each competition that still needs polling
+(`bot.core.polling.should_poll`), search its hashtag queries (`bot.core.queries`),
+`max_results=100`, paginating to exhaustion; then read the mentions of each tracked account ONCE,
+whatever the number of competitions listing it (one cursor per account, not per competition):
+the raw mentions are kept in the store (the mention responder reads the bot's from there) and
+each becomes an entry of every listing competition whose window holds it. Then `refresh` re-reads
+the metrics of every tracked entry through `lookup_tweets`, 100 ids per request, storing one
+snapshot per entry. Each page is stored as it arrives; a stream's cursor only moves in the
+transaction of the run's last page, so a crash mid-pagination re-reads from the committed window.
+Windows, cursor moves and fallbacks are decided by the pure functions of `bot.core.polling`; this
+module fetches, calls them, and writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
-from bot.core.models import Competition, Page
+from bot.core.models import Competition, Page, Tweet
 from bot.core.polling import (
     Cursor,
     CursorUpdate,
@@ -30,11 +35,35 @@ from bot.core.polling import (
     stale_fallback_window,
 )
 from bot.core.queries import build_search_queries
-from bot.store import Store
+from bot.store import ACCOUNTS, Store
 from bot.x.errors import ForbiddenForTarget, InvalidRequest, StaleCursor, XApiError
 from bot.x.interface import XClient
 
 MAX_RESULTS = 100
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)  # a reader's span has no end
+
+Acting = Callable[[str], AbstractContextManager[object]]
+"""Wraps the requests made for a unit (a competition id, or a reader's unit): the daemon renews
+that unit's lease around them. The default does nothing."""
+
+
+@dataclass(frozen=True)
+class MentionsReader:
+    """A reader of an account's mentions besides the competitions (the mention responder): the
+    account's mentions are read at least from `since` on, the requests made as `unit`."""
+
+    account_id: str
+    since: datetime
+    unit: str
+
+
+@dataclass
+class _Account:
+    """One tracked account in a cycle: the due competitions listing it and its other readers."""
+
+    user_id: str
+    competitions: list[Competition] = field(default_factory=list)
+    readers: list[MentionsReader] = field(default_factory=list)
 
 
 @dataclass
@@ -92,35 +121,9 @@ class Poller:
         one competition (a rejected query, a forbidden target) are recorded in its report and the
         others go on; failures that would hit every request (rate limit, caps, credentials, outage)
         are recorded and re-raised for the daemon to back off."""
-        started = self.clock.now()
-        report = CycleReport(started_at=started)
-        self.store.sync_competitions(competitions, now=started)
-        due: list[Competition] = []
-        for c in competitions:
-            poll = CompetitionPoll(competition_id=c.id)
-            report.competitions.append(poll)
-            if not should_poll(
-                c.start, c.end, started, self.store.last_poll(c.id), settle=self.overlap
-            ):
-                continue
-            poll.polled = True
-            try:
-                self._ingest(c, poll, report)
-            except (ForbiddenForTarget, InvalidRequest) as exc:
-                poll.error = str(exc)
-                self.store.record_poll(
-                    c.id,
-                    started_at=started,
-                    finished_at=self.clock.now(),
-                    ok=False,
-                    counts=_counts(poll),
-                    error=poll.error,
-                )
-                continue
-            except XApiError as exc:
-                self._fail(report, [c], exc)
-                raise
-            due.append(c)
+        self.store.sync_competitions(competitions, now=self.clock.now())
+        report = self.ingest(competitions)
+        due = [c for c in competitions if _poll_of(report, c.id).polled and _ok(report, c.id)]
         try:
             self.refresh([c.id for c in due], report)
         except XApiError as exc:
@@ -128,11 +131,64 @@ class Poller:
             raise
         finished = self.clock.now()
         for c in due:
-            poll = next(p for p in report.competitions if p.competition_id == c.id)
             self.store.record_poll(
-                c.id, started_at=started, finished_at=finished, ok=True, counts=_counts(poll)
+                c.id,
+                started_at=report.started_at,
+                finished_at=finished,
+                ok=True,
+                counts=_counts(_poll_of(report, c.id)),
             )
         report.finished_at = finished
+        return report
+
+    def ingest(
+        self,
+        competitions: Sequence[Competition],
+        *,
+        readers: Sequence[MentionsReader] = (),
+        acting: Acting | None = None,
+    ) -> CycleReport:
+        """Search and mentions of every due competition, without the metric refresh (the daemon
+        refreshes at its own cadence). Each tracked account's mentions are read once, for every
+        competition listing it and every reader. A competition whose own request is refused (a
+        rejected query, a forbidden account) gets `error` and a failed poll record, the others go
+        on; failures that concern every request are recorded for the competitions concerned and
+        re-raised. Successful polls are NOT recorded here: the caller records them (`run_cycle`
+        after its refresh, the daemon after this call)."""
+        act: Acting = acting or _no_acting
+        report = CycleReport(started_at=self.clock.now())
+        due: list[Competition] = []
+        for c in competitions:
+            poll = CompetitionPoll(competition_id=c.id)
+            report.competitions.append(poll)
+            if not should_poll(
+                c.start, c.end, report.started_at, self.store.last_poll(c.id), settle=self.overlap
+            ):
+                continue
+            poll.polled = True
+            try:
+                with act(c.id):
+                    for index, query in enumerate(build_search_queries(c.hashtags)):
+                        self._search(c, search_stream(index), query, poll, report)
+            except (ForbiddenForTarget, InvalidRequest) as exc:
+                self._reject(report, [c], exc)
+                continue
+            except XApiError as exc:
+                self._fail(report, [c], exc)
+                raise
+            due.append(c)
+        accounts = self._accounts(due, readers, act, report)
+        for account in accounts.values():
+            unit = account.competitions[0].id if account.competitions else account.readers[0].unit
+            try:
+                with act(unit):
+                    self._mentions(account, report)
+            except (ForbiddenForTarget, InvalidRequest) as exc:
+                self._reject(report, account.competitions, exc)
+            except XApiError as exc:
+                self._fail(report, account.competitions, exc)
+                raise
+        report.finished_at = self.clock.now()
         return report
 
     def refresh(self, competition_ids: Sequence[str], report: CycleReport) -> None:
@@ -153,7 +209,7 @@ class Poller:
     def _fail(self, report: CycleReport, comps: Sequence[Competition], exc: Exception) -> None:
         now = self.clock.now()
         for c in comps:
-            poll = next(p for p in report.competitions if p.competition_id == c.id)
+            poll = _poll_of(report, c.id)
             poll.error = str(exc)
             self.store.record_poll(
                 c.id,
@@ -165,17 +221,34 @@ class Poller:
             )
         report.finished_at = now
 
-    def _ingest(self, c: Competition, poll: CompetitionPoll, report: CycleReport) -> None:
-        for index, query in enumerate(build_search_queries(c.hashtags)):
-            self._search(c, search_stream(index), query, poll, report)
-        unknown: list[str] = []
-        for account in c.accounts:
-            user_id = self._user_id(account, report)
-            if user_id is None:
-                unknown.append(account)
-                continue
-            self._mentions(c, user_id, poll, report)
-        poll.unknown_accounts = tuple(unknown)
+    def _reject(self, report: CycleReport, comps: Sequence[Competition], exc: Exception) -> None:
+        for c in comps:
+            if _poll_of(report, c.id).error is None:
+                self._fail(report, [c], exc)
+
+    def _accounts(
+        self,
+        due: Sequence[Competition],
+        readers: Sequence[MentionsReader],
+        act: Acting,
+        report: CycleReport,
+    ) -> dict[str, _Account]:
+        """The accounts to read this cycle, by user id, each with its competitions and readers
+        (handles resolved once per process: the store knows them after the first look-up)."""
+        accounts: dict[str, _Account] = {}
+        for c in due:
+            unknown: list[str] = []
+            with act(c.id):
+                for handle in dict.fromkeys(a.lstrip("@").lower() for a in c.accounts):
+                    user_id = self._user_id(handle, report)
+                    if user_id is None:
+                        unknown.append(handle)
+                        continue
+                    accounts.setdefault(user_id, _Account(user_id)).competitions.append(c)
+            _poll_of(report, c.id).unknown_accounts = tuple(unknown)
+        for r in readers:
+            accounts.setdefault(r.account_id, _Account(r.account_id)).readers.append(r)
+        return accounts
 
     def _search(
         self, c: Competition, stream: str, query: str, poll: CompetitionPoll, report: CycleReport
@@ -196,8 +269,15 @@ class Poller:
                 max_results=MAX_RESULTS,
             )
 
+        def save(page: Page, update: CursorUpdate) -> None:
+            poll.pages += 1
+            poll.tweets += len(page.tweets)
+            poll.new_entries += self.store.save_page(
+                c.id, stream, page, now=self.clock.now(), cursor_update=update
+            )
+
         try:
-            self._paginate(c.id, stream, cursor, fetch(window), poll, report)
+            self._paginate(cursor, fetch(window), save, report)
         except StaleCursor:
             if window.since_id is None:
                 raise
@@ -205,43 +285,68 @@ class Poller:
             # can no longer be read; read everything still readable from the start_time floor.
             self.store.drop_cursor(c.id, stream)
             fallback = stale_fallback_window(window, c.start, self.clock.now())
-            self._paginate(c.id, stream, None, fetch(fallback), poll, report)
+            self._paginate(None, fetch(fallback), save, report)
 
-    def _mentions(
-        self, c: Competition, user_id: str, poll: CompetitionPoll, report: CycleReport
-    ) -> None:
+    def _mentions(self, account: _Account, report: CycleReport) -> None:
+        """One paginated run of the account's mentions for all its competitions and readers. A
+        competition not yet marked as read on this stream (new, or added to the config later)
+        makes the run start from the earliest start instead of the account's cursor."""
         now = self.clock.now()
-        stream = mentions_stream(user_id)
-        cursor = self.store.get_cursor(c.id, stream)
-        window = search_window(c.start, c.end, cursor, now, overlap=self.overlap)
+        stream = mentions_stream(account.user_id)
+        comps = account.competitions
+        start = min([c.start for c in comps] + [r.since for r in account.readers])
+        end = max([c.end for c in comps] + [FAR_FUTURE if account.readers else start])
+        cursor = self.store.get_cursor(ACCOUNTS, stream)
+        fresh = [c.id for c in comps if self.store.get_cursor(c.id, stream) is None]
+        window = search_window(start, end, None if fresh else cursor, now, overlap=self.overlap)
         if window is None:
             return
+        joined = [c.id for c in comps]
 
         def fetch(w: SearchWindow) -> Callable[[str | None], Page]:
             return lambda token: self.client.mentions(
-                user_id,
+                account.user_id,
                 since_id=w.since_id,
                 start_time=w.start_time,
                 pagination_token=token,
                 max_results=MAX_RESULTS,
             )
 
+        def save(page: Page, update: CursorUpdate) -> None:
+            entries: dict[str, list[Tweet]] = {
+                c.id: [t for t in page.tweets if c.start <= t.created_at < c.end] for c in comps
+            }
+            added = self.store.save_mentions(
+                account.user_id,
+                stream,
+                page.tweets,
+                page.users,
+                now=self.clock.now(),
+                entries=entries,
+                cursor_update=update,
+                # Only the run's last page marks the competitions as read from their start.
+                joined=joined if update.pending_next_token is None else (),
+            )
+            for c in comps:
+                poll = _poll_of(report, c.id)
+                poll.pages += 1
+                poll.tweets += len(entries[c.id])
+                poll.new_entries += added.get(c.id, 0)
+
         try:
-            self._paginate(c.id, stream, cursor, fetch(window), poll, report)
+            self._paginate(cursor if not fresh else None, fetch(window), save, report)
         except StaleCursor:
             if window.since_id is None:
                 raise
-            self.store.drop_cursor(c.id, stream)
-            fallback = stale_fallback_window(window, c.start, self.clock.now())
-            self._paginate(c.id, stream, None, fetch(fallback), poll, report)
+            self.store.drop_cursor(ACCOUNTS, stream)
+            fallback = stale_fallback_window(window, start, self.clock.now())
+            self._paginate(None, fetch(fallback), save, report)
 
     def _paginate(
         self,
-        competition_id: str,
-        stream: str,
         cursor: Cursor | None,
         fetch: Callable[[str | None], Page],
-        poll: CompetitionPoll,
+        save: Callable[[Page, CursorUpdate], None],
         report: CycleReport,
     ) -> None:
         """Read every page of one run. Intermediate pages are stored with the OLD cursor (plus
@@ -251,38 +356,45 @@ class Poller:
         while True:
             page = fetch(token)
             report.requests += 1
-            poll.pages += 1
-            poll.tweets += len(page.tweets)
             moved = advance_cursor(progress, page.tweets)
             progress = Cursor(since_id=moved.since_id, newest_created_at=moved.newest_created_at)
             if page.next_token:
-                keep = CursorUpdate(
-                    since_id=cursor.since_id if cursor else None,
-                    newest_created_at=cursor.newest_created_at if cursor else None,
-                    pending_next_token=page.next_token,
-                )
-                poll.new_entries += self.store.save_page(
-                    competition_id, stream, page, now=self.clock.now(), cursor_update=keep
+                save(
+                    page,
+                    CursorUpdate(
+                        since_id=cursor.since_id if cursor else None,
+                        newest_created_at=cursor.newest_created_at if cursor else None,
+                        pending_next_token=page.next_token,
+                    ),
                 )
                 token = page.next_token
                 continue
-            poll.new_entries += self.store.save_page(
-                competition_id, stream, page, now=self.clock.now(), cursor_update=moved
-            )
+            save(page, moved)
             return
 
-    def _user_id(self, account: str, report: CycleReport) -> str | None:
-        handle = account.lstrip("@")
-        if handle.lower() in self._user_ids:
-            return self._user_ids[handle.lower()]
+    def _user_id(self, handle: str, report: CycleReport) -> str | None:
+        if handle in self._user_ids:
+            return self._user_ids[handle]
         user = self.store.user_by_username(handle)
         if user is None:
             user = self.client.get_user(handle)
             report.requests += 1
             if user is not None:
                 self.store.save_users([user], now=self.clock.now())
-        self._user_ids[handle.lower()] = user.id if user else None
+        self._user_ids[handle] = user.id if user else None
         return user.id if user else None
+
+
+def _no_acting(unit: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+def _poll_of(report: CycleReport, competition_id: str) -> CompetitionPoll:
+    return next(p for p in report.competitions if p.competition_id == competition_id)
+
+
+def _ok(report: CycleReport, competition_id: str) -> bool:
+    return _poll_of(report, competition_id).error is None
 
 
 def _counts(poll: CompetitionPoll) -> dict[str, int]:

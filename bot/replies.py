@@ -1,30 +1,44 @@
-"""Shell: fetch the replies of entries through `conversation_id:` search, for categories that count
-distinct repliers (issue 4 item 1), and store them so `Entry.repliers` is filled.
+"""Shell: collect the replies of entries for categories that count distinct repliers (issue 4
+item 1), economically, and store them so `Entry.repliers` is filled.
 
 Only entries that pass the global eligibility rules are worth the requests (an excluded entry never
-ranks); each conversation costs one search request per 100 replies. Replies are read up to the
-competition's end only, so replies arriving after the deadline never count, like late likes.
-`Store.save_replies` keeps them idempotently by reply id. Who counts (not the author, organisers,
-excluded accounts or the bot) is decided later by the pure scoring.
+ranks). Their conversations are searched together: `(conversation_id:1 OR conversation_id:2 ...)
+is:reply`, as many per query as fit X's 512-character limit (about 20), 100 replies per page,
+paginated to exhaustion; each reply is attributed to its entry by `conversation_id`. A cursor per
+competition (the instant the last run read up to, committed after every page of the run is
+stored) makes each run read only new replies; a conversation read for the first time (a new
+entry) is read from its entry's creation, in its own queries. Replies are read up to the
+competition's end only, and a reply created at or after the end is dropped, so replies arriving
+after the deadline never count, like late likes. Who counts (not the author, organisers, excluded
+accounts or the bot) is decided later by the pure scoring. The daemon runs this on a budgeted
+cadence while a competition runs, and the freezer once more at the freeze.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.core.eligibility import entry_exclusions, facts_of, organiser_ids
-from bot.core.models import Competition, Entry
-from bot.core.queries import conversation_query
+from bot.core.models import Competition, Entry, Tweet, User
+from bot.core.polling import (
+    HORIZON_MARGIN,
+    REPLIES_STREAM,
+    SEARCH_HORIZON,
+    CursorUpdate,
+    SearchWindow,
+    conversation_queries,
+    conversation_query,
+    replies_window,
+)
 from bot.store import Store
+from bot.x.errors import StaleCursor
 from bot.x.interface import XClient
 
-SEARCH_HORIZON = timedelta(days=7)
-# X wants start_time well inside the 7-day window and end_time at least 10 s in the past.
-HORIZON_MARGIN = timedelta(minutes=1)
-END_MARGIN = timedelta(seconds=10)
+OVERLAP = timedelta(minutes=2)  # re-read before the last run's bound: late-indexed replies
+MAX_RESULTS = 100
 
 
 @dataclass(frozen=True)
@@ -61,15 +75,8 @@ def reply_targets(
     ]
 
 
-def search_times(
-    competition: Competition, entry: Entry, now: datetime
-) -> tuple[datetime, datetime] | None:
-    """(start_time, end_time) for an entry's conversation search: from the entry's creation (kept
-    inside the 7-day window) up to the competition's end (or 10 s ago, X's limit, if earlier).
-    None when that window is empty."""
-    start = max(entry.tweet.created_at, now - SEARCH_HORIZON + HORIZON_MARGIN)
-    end = min(competition.end, now - END_MARGIN)
-    return (start, end) if start < end else None
+def conversation_of(entry: Entry) -> str:
+    return entry.tweet.conversation_id or entry.key
 
 
 def collect_replies(
@@ -81,27 +88,120 @@ def collect_replies(
     entries: Sequence[Entry] | None = None,
     bot_username: str | None = None,
 ) -> RepliesReport:
-    """Read and store the replies in the conversation of every eligible entry (all of them when
-    `entries` is None). Errors of the X client propagate (the caller retries at its next tick)."""
+    """Read and store the new replies in the conversations of the eligible entries (of all the
+    competition's entries when `entries` is None). Errors of the X client propagate (the caller
+    retries at its next tick; what was stored stays, the cursor has not moved)."""
     if entries is None:
         entries = store.entries(competition.id)
     targets = reply_targets(competition, entries, bot_username=bot_username)
-    requests = new = 0
-    for entry in targets:
-        window = search_times(competition, entry, clock.now())
+    keys: dict[str, list[str]] = {}
+    for e in targets:
+        keys.setdefault(conversation_of(e), []).append(e.key)
+    now = clock.now()
+    cursor = store.get_cursor(competition.id, REPLIES_STREAM)
+    covered = cursor.newest_created_at if cursor else None
+    scanned = store.scanned_conversations(competition.id) if covered else set()
+    old = [c for c in keys if c in scanned]
+    new = [c for c in keys if c not in scanned]
+    first = min((e.tweet.created_at for e in targets if conversation_of(e) in new), default=None)
+    runs: list[tuple[list[str], SearchWindow | None]] = [
+        (
+            old,
+            replies_window(
+                end=competition.end,
+                covered_until=covered,
+                first_created=None,
+                now=now,
+                overlap=OVERLAP,
+            )
+            if old
+            else None,
+        ),
+        (
+            new,
+            replies_window(
+                end=competition.end,
+                covered_until=None,
+                first_created=first,
+                now=now,
+                overlap=OVERLAP,
+            )
+            if new
+            else None,
+        ),
+    ]
+    requests = added = 0
+    bound = None
+    for conversations, window in runs:
         if window is None:
             continue
-        start, end = window
-        query = conversation_query(entry.tweet.conversation_id or entry.key)
-        token: str | None = None
-        while True:
+        bound = window.end_time
+        for group in conversation_queries(conversations):
+            r, a = _read(competition, client, store, clock, group, window, keys)
+            requests += r
+            added += a
+    if bound is not None:
+        store.finish_replies_run(
+            competition.id,
+            REPLIES_STREAM,
+            CursorUpdate(since_id=None, newest_created_at=bound),
+            new,
+            now=clock.now(),
+        )
+    return RepliesReport(len(keys), requests, added)
+
+
+def _read(
+    competition: Competition,
+    client: XClient,
+    store: Store,
+    clock: Clock,
+    group: Sequence[str],
+    window: SearchWindow,
+    keys: dict[str, list[str]],
+) -> tuple[int, int]:
+    """Every page of one combined query; returns (requests, new replies)."""
+    query = conversation_query(group)
+    requests = added = 0
+    token: str | None = None
+    while True:
+        try:
             page = client.search_recent(
-                query, start_time=start, end_time=end, next_token=token, max_results=100
+                query,
+                since_id=window.since_id,
+                start_time=window.start_time,
+                end_time=window.end_time,
+                next_token=token,
+                max_results=MAX_RESULTS,
             )
-            requests += 1
-            replies = [t for t in page.tweets if t.is_reply]
-            new += store.save_replies(entry.key, replies, page.users, now=clock.now())
-            if not page.next_token:
-                break
-            token = page.next_token
-    return RepliesReport(len(targets), requests, new)
+        except StaleCursor:
+            if window.since_id is None or token is not None:
+                raise
+            # Our since_id fell out of the 7-day horizon between computing and sending it.
+            floor = clock.now() - SEARCH_HORIZON + HORIZON_MARGIN
+            window = SearchWindow(None, floor, window.end_time)
+            continue
+        requests += 1
+        added += store.save_conversation_replies(
+            _attributed(competition, page.tweets, keys), _users(page.users), now=clock.now()
+        )
+        if not page.next_token:
+            return requests, added
+        token = page.next_token
+
+
+def _attributed(
+    competition: Competition, tweets: Sequence[Tweet], keys: dict[str, list[str]]
+) -> dict[str, list[Tweet]]:
+    """Replies by entry key: by their conversation, created before the competition's end."""
+    by_key: dict[str, list[Tweet]] = {}
+    for t in tweets:
+        if not t.is_reply or t.created_at >= competition.end or t.conversation_id is None:
+            continue
+        for key in keys.get(t.conversation_id, ()):
+            by_key.setdefault(key, []).append(t)
+    return by_key
+
+
+def _users(users: Sequence[User]) -> list[User]:
+    return list({u.id: u for u in users}.values())

@@ -1,12 +1,14 @@
 """The responder: answers participants who mention the bot with a command word (rank, help, in the
 configured languages) with ONE reply carrying their current standing.
 
-It reads the bot's mentions timeline itself (GET /2/users/:id/mentions, from its own cursor in
-the `mention_cursors` table), because the poller only keeps mentions of running competitions as
-entries. For each new mention, oldest first: a tweet that does not mention the bot, the bot's own
-tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user already answered
-within `[posting].mention_reply_period` gets nothing. The reply is composed by the pure
-`bot.core.mentions` (never echoing the user's words) from the live standings
+It makes no request to read them: the poller reads the bot's mentions timeline once per cycle
+(one mentions stream per account, shared with the competitions that list the bot; the daemon adds
+the bot's account as a `bot.poller.MentionsReader` while it holds the posting lease) and keeps the
+raw mentions in the store. The responder reads them from there, from its own cursor in the
+`mention_cursors` table. For each new mention, oldest first: a tweet that does not mention the
+bot, the bot's own tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user
+already answered within `[posting].mention_reply_period` gets nothing. The reply is composed by
+the pure `bot.core.mentions` (never echoing the user's words) from the live standings
 (`bot.freezer.live_standings`: the frozen ones once the competition is frozen), and is queued in
 the outbox as kind "mention-reply" under a key per mention tweet id, together with the user's
 last-reply time and the cursor, in one transaction; the poster then sends it exactly once, as a
@@ -40,7 +42,6 @@ from bot.store.outbox import OutboxStore, ReplyMark
 from bot.x.interface import XClient
 
 MAX_AGE = timedelta(days=1)  # an older mention (e.g. found on first start) gets no reply
-MAX_PAGES = 10
 
 
 @dataclass
@@ -65,7 +66,7 @@ def current_competition(competitions: tuple[Competition, ...], now: datetime) ->
 class Responder:
     def __init__(
         self,
-        client: XClient,
+        client: XClient,  # kept for the wiring; the responder reads mentions from the store
         store: Store,
         clock: Clock,
         *,
@@ -83,26 +84,15 @@ class Responder:
         self.bot_username = bot_username.lstrip("@")
 
     def poll(self, now: datetime | None = None) -> ResponderReport:
-        """Read new mentions and queue the replies due. One transaction per run, at the end."""
+        """Read the new mentions the poller stored and queue the replies due. One transaction
+        per run, at the end."""
         now = now or self.clock.now()
         report = ResponderReport()
         since = self.outbox.mention_cursor(self.bot_user_id)
-        tweets: dict[str, Tweet] = {}
-        users: dict[str, User] = {}
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            page = self.client.mentions(
-                self.bot_user_id,
-                since_id=since,
-                start_time=None if since else now - MAX_AGE,
-                pagination_token=token,
-            )
-            tweets.update((t.id, t) for t in page.tweets)
-            users.update((u.id, u) for u in page.users)
-            token = page.next_token
-            if not token:
-                break
-        ordered = sorted(tweets.values(), key=lambda t: int(t.id))
+        # Older mentions would be ignored as too old: the store need not return them.
+        ordered, users = self.store.mentions(
+            self.bot_user_id, since_id=since, created_from=now - MAX_AGE
+        )
         report.mentions = len(ordered)
         posts, marks = self._replies(ordered, users, now, report)
         newest = ordered[-1].id if ordered else since

@@ -56,6 +56,9 @@ class Decision:
     persistent: bool
     severity: Severity
     kind: Kind = "unexpected"
+    # What failed and what to do about it, without any retry time: what a one-shot run (which
+    # does not retry) reports. Empty for failures that need no human.
+    cause: str = ""
 
     def wait_seconds(self, now: datetime) -> float:
         """Seconds from `now` until `wait_until` (never negative)."""
@@ -132,6 +135,7 @@ def next_attempt(
             persistent=True,
             severity="error",
             kind="usage-capped",
+            cause=f"X usage cap reached ({what} period) - raise the cap or wait for the new period",
         )
     if isinstance(error, CreditsDepleted):
         until = now + slow
@@ -141,6 +145,7 @@ def next_attempt(
             persistent=True,
             severity="error",
             kind="credits-depleted",
+            cause="X API credits depleted (402) - top up at console.x.com",
         )
     if isinstance(error, AuthError):
         until = now + slow
@@ -151,6 +156,8 @@ def next_attempt(
             persistent=True,
             severity="error",
             kind="auth",
+            cause="X API rejected the credentials or app permissions - check the tokens in .env "
+            "and the app's permissions in the developer console",
         )
     if isinstance(error, Unavailable):
         return Decision(

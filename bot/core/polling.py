@@ -159,3 +159,79 @@ def search_stream(index: int) -> str:
 def mentions_stream(user_id: str) -> str:
     """The cursor stream name of the mentions of account `user_id`."""
     return f"mentions:{user_id}"
+
+
+REPLIES_STREAM = "replies"
+"""The cursor stream of a competition's replies collection (all its conversations together)."""
+MAX_QUERY_LENGTH = 512
+"""X's search query length limit (self-serve), CONTRACT.md §2."""
+
+
+def conversation_queries(
+    conversation_ids: Sequence[str], *, max_length: int = MAX_QUERY_LENGTH
+) -> list[list[str]]:
+    """`conversation_ids` (de-duplicated, order kept) in groups whose combined query
+    (`conversation_query`) fits `max_length` characters: about 20 tweet ids per query."""
+    groups: list[list[str]] = []
+    chunk: list[str] = []
+    for cid in dict.fromkeys(conversation_ids):
+        if not (cid.isascii() and cid.isdigit()):
+            raise ValueError(f"conversation id {cid!r} is not a tweet id (digits only)")
+        if chunk and len(conversation_query([*chunk, cid])) > max_length:
+            groups.append(chunk)
+            chunk = []
+        chunk.append(cid)
+    if chunk:
+        groups.append(chunk)
+    return groups
+
+
+def conversation_query(conversation_ids: Sequence[str]) -> str:
+    """The replies in any of these conversations:
+    `(conversation_id:1 OR conversation_id:2) is:reply` (no parentheses for one)."""
+    terms = [f"conversation_id:{c}" for c in conversation_ids]
+    if not terms:
+        raise ValueError("no conversation to search: pass at least one conversation id")
+    body = terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+    return body + " is:reply"
+
+
+def replies_window(
+    *,
+    end: datetime,
+    covered_until: datetime | None,
+    first_created: datetime | None,
+    now: datetime,
+    overlap: timedelta,
+    end_lag: timedelta = timedelta(seconds=10),
+    horizon_margin: timedelta = HORIZON_MARGIN,
+) -> SearchWindow | None:
+    """The window of a replies run of a competition ending at `end`: up to the end, at most
+    `end_lag` before now (X's limit); from `overlap` before the instant the last run read up to
+    (`covered_until`, as a since_id) for conversations read before, or from the creation of the
+    oldest new entry (`first_created`, as a start_time) when some conversation is read for the
+    first time. Clamped inside the 7-day horizon; None when empty, or when a run after the end
+    already read up to it."""
+    floor = now - SEARCH_HORIZON + horizon_margin
+    end_time = min(end, now - end_lag)
+    if first_created is not None or covered_until is None:
+        begin = max(first_created or floor, floor)
+        return SearchWindow(None, begin, end_time) if begin < end_time else None
+    if covered_until >= end:
+        return None  # a run after the end read up to it: the replies are complete
+    resume = covered_until - overlap
+    if resume >= end_time:
+        return None
+    if resume <= floor:
+        return SearchWindow(None, floor, end_time)
+    return SearchWindow(snowflake_floor(resume), None, end_time)
+
+
+def should_collect_replies(
+    last_run: datetime | None, now: datetime, *, every: timedelta, factor: float = 1.0
+) -> bool:
+    """Whether a running competition's replies are due again: `every`, stretched by a budget
+    factor below 1 (interval / factor), since the last run."""
+    if not 0 < factor <= 1:
+        raise ValueError(f"factor={factor}; the budget factor lies in (0, 1]")
+    return last_run is None or now - last_run >= every / factor

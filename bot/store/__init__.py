@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, delete, event, func, insert, select
+from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -38,13 +38,16 @@ from bot.store.schema import (
     ReplyRow,
     TweetRow,
 )
+from bot.store.streams import ACCOUNTS, StreamsMixin
 from bot.store.writes import (
     add_entries,
     add_snapshots,
     entry_of,
     existing,
+    insert_ignoring,
     key_of,
     mark_problems,
+    migration_lock,
     repliers_of,
     sqlite_pragmas,
     upsert_authors,
@@ -53,12 +56,13 @@ from bot.store.writes import (
 )
 
 DEFAULT_URL = "sqlite:///data/contestbot.db"
+MIGRATION_LOCK = 0x636F6E74  # the advisory lock key migrations hold on PostgreSQL ("cont")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-__all__ = ["DEFAULT_URL", "Store"]
+__all__ = ["ACCOUNTS", "DEFAULT_URL", "Store"]
 
 
-class Store:
+class Store(StreamsMixin):
     """The bot's database. `url` is any SQLAlchemy URL (SQLite files get their folder created)."""
 
     def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
@@ -68,7 +72,9 @@ class Store:
         if is_sqlite and database not in ("", ":memory:") and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed.render_as_string(hide_password=True)
-        self.engine: Engine = create_engine(parsed, echo=echo)
+        # Statement parameters are tweet texts and ids: a database error must not print them into
+        # logs (they may hold anything a participant wrote).
+        self.engine: Engine = create_engine(parsed, echo=echo, hide_parameters=True)
         if is_sqlite:
             event.listen(self.engine, "connect", sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -89,9 +95,15 @@ class Store:
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
-        """Run the Alembic migrations up to `revision` (an empty database gets every table)."""
+        """Run the Alembic migrations up to `revision` (an empty database gets every table).
+
+        Serialised between processes: two instances starting on a fresh database would both see
+        no version table and both create the tables. PostgreSQL: a transaction-level advisory
+        lock (released at commit); SQLite: an exclusive lock on a file next to the database."""
         cfg = self._alembic()
-        with self.engine.begin() as conn:
+        with migration_lock(self.engine), self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 
@@ -112,23 +124,25 @@ class Store:
 
     def sync_competitions(self, comps: Sequence[Competition], *, now: datetime) -> None:
         """Insert declared competitions, and update the stored declaration of those that changed."""
+        # INSERT ... ON CONFLICT DO NOTHING, then a conditional UPDATE: two instances starting
+        # together both succeed (the second insert waits for the first and does nothing).
         with self._sessions.begin() as s:
             for c in comps:
                 config, digest = competition_config(c)
-                row = s.get(CompetitionRow, c.id)
-                if row is None:
-                    s.add(
-                        CompetitionRow(
-                            id=c.id,
-                            title=c.title,
-                            config=config,
-                            digest=digest,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-                elif row.digest != digest:
-                    row.title, row.config, row.digest, row.updated_at = c.title, config, digest, now
+                values = {
+                    "id": c.id,
+                    "title": c.title,
+                    "config": config,
+                    "digest": digest,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                s.execute(insert_ignoring(s, CompetitionRow, ["id"]).values(**values))
+                s.execute(
+                    update(CompetitionRow)
+                    .where(CompetitionRow.id == c.id, CompetitionRow.digest != digest)
+                    .values(title=c.title, config=config, digest=digest, updated_at=now)
+                )
 
     def competition_digest(self, competition_id: str) -> str | None:
         with self._sessions() as s:

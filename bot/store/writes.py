@@ -7,14 +7,18 @@ page of 100 tweets costs a handful of statements whatever the backend. Only `bot
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.core.models import Entry, EntryStatus, Tweet, User
+from bot.core.models import Entry, EntryStatus, Metrics, Reference, Tweet, User
 from bot.core.polling import CursorUpdate
 from bot.store.convert import (
     author_values,
@@ -49,6 +53,67 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive file lock next to a SQLite database file while migrating (another
+    process or thread waits for it). Other backends and in-memory databases need none here."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or "mode=memory" in database:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: SQLite's own write lock is all we have
+        yield
+        return
+    path = Path(database.removeprefix("file:").split("?", 1)[0]).expanduser()
+    lock = path.with_name(path.name + ".migrate.lock")
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def insert_ignoring(s: Session, table: Any, keys: Sequence[str]) -> Insert:
+    """INSERT that does nothing when a row with the same `keys` exists (PostgreSQL and SQLite)."""
+    name = s.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    raise ValueError(f"unsupported database {name!r}: use SQLite or PostgreSQL")
+
+
+def tweet_json(t: Tweet) -> dict[str, Any]:
+    """One tweet version as JSON-ready data (the raw mentions keep it as the API returned it)."""
+    return {
+        "id": t.id,
+        "created_at": t.created_at.isoformat(),
+        **content_values(t),
+        "metrics": metric_values(t.metrics),
+    }
+
+
+def tweet_from_json(data: dict[str, Any]) -> Tweet:
+    return Tweet(
+        id=data["id"],
+        text=data["text"],
+        author_id=data["author_id"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        edit_history_ids=tuple(data["edit_history"]) or (data["id"],),
+        conversation_id=data["conversation_id"],
+        in_reply_to_user_id=data["in_reply_to_user_id"],
+        lang=data["lang"],
+        references=tuple(Reference(type=r["type"], id=r["id"]) for r in data["references"]),
+        hashtags=tuple(data["hashtags"]),
+        mentions=tuple(data["mentions"]),
+        note_text=data["note_text"],
+        metrics=Metrics(**data["metrics"]),
+    )
 
 
 def existing(s: Session, column: Any, values: Sequence[str]) -> set[str]:

@@ -68,8 +68,14 @@ class XClient(Protocol):
         ...
 
     def user_timeline(
-        self, user_id: str, *, since_id: str | None = None, max_results: int = 100
+        self,
+        user_id: str,
+        *,
+        since_id: str | None = None,
+        pagination_token: str | None = None,
+        max_results: int = 100,
     ) -> Page:
         """One page of the account's own recent tweets (GET /2/users/:id/tweets), used to recognise
-        a post that was created but not recorded before a crash."""
+        a post that was created but not recorded before a crash; `Page.next_token` is the
+        `pagination_token` of the next (older) page."""
         ...

@@ -199,10 +199,15 @@ class TweepyXClient:
         return parse_page(body)
 
     def user_timeline(
-        self, user_id: str, *, since_id: str | None = None, max_results: int = 100
+        self,
+        user_id: str,
+        *,
+        since_id: str | None = None,
+        pagination_token: str | None = None,
+        max_results: int = 100,
     ) -> Page:
         params = _fields()
-        params.update(_present(since_id=since_id))
+        params.update(_present(since_id=since_id, pagination_token=pagination_token))
         body = self._call(
             "user timeline",
             self._client.get_users_tweets,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,11 +16,16 @@ from bot.core.polling import (
     Cursor,
     advance_cursor,
     batched,
+    conversation_queries,
+    conversation_query,
+    replies_window,
     search_window,
+    should_collect_replies,
     should_poll,
     stale_fallback_window,
 )
 from bot.core.snowflake import make_snowflake, snowflake_floor, snowflake_time
+from bot.core.timefmt import iso_z
 
 START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 END = START + timedelta(days=3)
@@ -157,3 +163,75 @@ def test_a_cursor_beyond_the_horizon_still_sends_its_since_id_for_the_api_to_jud
     assert w is not None and w.since_id == snowflake_floor(newest - OVERLAP)
     fallback = stale_fallback_window(w, START, now)
     assert fallback.start_time == now - SEARCH_HORIZON + HORIZON_MARGIN
+
+
+def test_conversations_are_combined_up_to_the_query_limit() -> None:
+    ids = [make_snowflake(datetime(2026, 9, 1, tzinfo=UTC), i) for i in range(30)]
+    groups = conversation_queries([*ids, ids[0]])  # a duplicate is read once
+    assert [c for g in groups for c in g] == ids
+    assert all(len(conversation_query(g)) <= 512 for g in groups)
+    assert len(groups) == 3  # 19-digit ids: 13 per query
+    assert conversation_query(["12"]) == "conversation_id:12 is:reply"
+    assert conversation_query(["1", "2"]) == "(conversation_id:1 OR conversation_id:2) is:reply"
+    short = conversation_queries([str(i) for i in range(1, 60)])
+    assert len(short) == 3 and len(short[0]) > 20  # shorter ids: more per query
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**19), max_size=80))
+def test_every_conversation_lands_in_exactly_one_query_within_the_limit(ids: list[int]) -> None:
+    texts = [str(i) for i in ids]
+    groups = conversation_queries(texts)
+    assert [c for g in groups for c in g] == list(dict.fromkeys(texts))
+    assert all(len(conversation_query(g)) <= 512 for g in groups)
+
+
+def test_a_conversation_id_must_be_digits() -> None:
+    with pytest.raises(ValueError, match="not a tweet id"):
+        conversation_queries(["12", "x) OR (lang:en"])
+
+
+def test_the_replies_window_resumes_from_the_cursor_and_stops_at_the_end() -> None:
+    now = datetime(2026, 9, 3, 12, tzinfo=UTC)
+    end = now + timedelta(hours=1)
+    gap = timedelta(minutes=2)
+    resumed = replies_window(
+        end=end, covered_until=now - timedelta(minutes=15), first_created=None, now=now, overlap=gap
+    )
+    assert resumed is not None and resumed.start_time is None
+    assert resumed.since_id == snowflake_floor(now - timedelta(minutes=17))
+    assert resumed.end_time == now - timedelta(seconds=10)
+    fresh = replies_window(
+        end=end, covered_until=now, first_created=now - timedelta(days=1), now=now, overlap=gap
+    )
+    assert fresh is not None and fresh.start_time == now - timedelta(days=1)
+    assert fresh.since_id is None
+    # After the end, once read up to it: nothing more to read.
+    later = end + timedelta(hours=1)
+    done = replies_window(end=end, covered_until=end, first_created=None, now=later, overlap=gap)
+    assert done is None
+    # A cursor past the 7-day horizon: from the horizon, as a start_time.
+    old = replies_window(
+        end=end, covered_until=now - timedelta(days=9), first_created=None, now=now, overlap=gap
+    )
+    assert old is not None and old.since_id is None
+    assert old.start_time == now - timedelta(days=7) + timedelta(minutes=5)
+
+
+def test_replies_are_due_every_interval_stretched_by_the_budget_factor() -> None:
+    now = datetime(2026, 9, 3, 12, tzinfo=UTC)
+    every = timedelta(minutes=15)
+    assert should_collect_replies(None, now, every=every)
+    assert not should_collect_replies(now - timedelta(minutes=14), now, every=every)
+    assert should_collect_replies(now - timedelta(minutes=15), now, every=every)
+    assert not should_collect_replies(now - timedelta(minutes=20), now, every=every, factor=0.5)
+    assert should_collect_replies(now - timedelta(minutes=30), now, every=every, factor=0.5)
+    with pytest.raises(ValueError, match="factor"):
+        should_collect_replies(None, now, every=every, factor=0)
+
+
+def test_times_are_written_to_the_whole_second_with_z() -> None:
+    when = datetime(2026, 9, 3, 12, 0, 5, 987654, tzinfo=UTC)
+    assert iso_z(when) == "2026-09-03T12:00:05Z"
+    assert iso_z(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        iso_z(datetime(2026, 9, 3))

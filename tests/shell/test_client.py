@@ -250,3 +250,27 @@ def test_base_urls_are_https_or_loopback_http() -> None:
         check_base_url("ftp://api.twitter.com")
     with pytest.raises(ValueError, match="plain http"):
         TweepyXClient("b", "k", "s", "t", "ts", base_url="http://example.com")
+
+
+def test_the_user_timeline_pages_with_its_pagination_token(
+    sandbox: Any, clock: ManualClock
+) -> None:
+    world = sandbox.world
+    world.add_user("prolific")
+    posted = [
+        world.post("prolific", f"post {i}", at=clock.now() - timedelta(minutes=300 - i))
+        for i in range(7)
+    ]
+    client = client_for(sandbox)
+    user_id = world.user("prolific").id
+    seen: list[str] = []
+    token: str | None = None
+    pages = 0
+    while True:
+        page = client.user_timeline(user_id, pagination_token=token, max_results=5)
+        pages += 1
+        seen.extend(t.id for t in page.tweets)
+        token = page.next_token
+        if token is None:
+            break
+    assert pages == 2 and sorted(seen) == sorted(posted)

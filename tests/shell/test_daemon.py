@@ -124,6 +124,12 @@ def test_leaders_refresh_often_the_tail_rarely_and_the_end_freezes_everything(
     assert RulesStore(store).is_frozen("spring")
     after_end = [s for i in ids for s in store.snapshots(i) if s.taken_at >= end]
     assert Counter(s.key for s in after_end) == Counter(dict.fromkeys(ids, 1))
+    # The loop wakes at the end: the final snapshot is on time, and the result says so.
+    final = RulesStore(store).final_snapshot("spring")
+    assert final is not None and final.reason == "on-time" and final.delay_seconds <= 30
+    frozen = RulesStore(store).frozen("spring")
+    assert frozen is not None and frozen.result.frozen_at == final.taken_at
+    assert {s.taken_at for s in after_end} == {final.taken_at}
     # Never busy: the loop slept at least a clock second between two looks at the schedule.
     lookups = [r for r in sandbox.requests if r.endpoint == "tweets"]
     assert len(lookups) < (4 * 60 + 20) / 2 + 5
@@ -289,3 +295,74 @@ def test_clock_specs_agree_across_processes_and_bad_ones_are_named() -> None:
     for bad in ("fast", "accelerated:yesterday:2", "accelerated:2026-09-01T12:00:00:0"):
         with pytest.raises(ValueError, match="CONTESTBOT_CLOCK"):
             clock_from_spec(bad)
+
+
+DISTINCT = (
+    '\n[[competition.categories]]\nid = "talk"\nkind = "replies"\nreplies_mode = "distinct"\n'
+)
+
+
+def test_distinct_repliers_are_collected_while_running_on_a_budgeted_cadence(
+    sandbox: Sandbox, clock: ManualClock, db_url: str, tmp_path: Path
+) -> None:
+    """Before: replies only at the freeze (the board empty until the deadline). Now: every 15
+    minutes while running (stretched by the budget factor), each run reading only new replies."""
+    now = clock.now()
+    comp = Comp("spring", "Spring", now - timedelta(hours=1), now + timedelta(days=1))
+    ids = populate(sandbox, "Spring", 30, at=now - timedelta(minutes=30))
+    world = sandbox.world
+    world.add_user("fan")
+    world.reply("fan", ids[0], "great", at=now - timedelta(minutes=5))
+    daemon = daemon_for(
+        sandbox, db_url, clock, config_of([comp], poll=60, extra=DISTINCT), tmp_path
+    )
+
+    def searches() -> int:
+        return sum(1 for r in sandbox.requests if r.endpoint == "search")
+
+    daemon.run_once()
+    first = searches()
+    assert first == 1 + 3  # the hashtag search, then 30 conversations in 3 combined queries
+    entry = next(e for e in daemon.store.entries("spring") if e.key == ids[0])
+    assert entry.repliers == ("fan",)
+
+    clock.advance(minutes=5)
+    daemon.run_once()
+    assert searches() == first + 1  # the poll only: replies are not due yet
+    clock.advance(minutes=11)
+    world.reply("fan", ids[1], "me too", at=clock.now() - timedelta(minutes=1))
+    daemon.run_once()
+    assert searches() == first + 1 + 1 + 3
+    entry = next(e for e in daemon.store.entries("spring") if e.key == ids[1])
+    assert entry.repliers == ("fan",)
+
+    daemon.factor = 0.5  # a budget that projects over: every 30 minutes instead
+    clock.advance(minutes=16)
+    before = searches()
+    daemon.run_once()
+    assert searches() == before + 1
+    clock.advance(minutes=15)
+    daemon.run_once()
+    assert searches() == before + 2 + 3
+
+
+def test_run_once_with_revoked_credentials_says_it_stops_without_promising_a_retry(
+    sandbox: Sandbox, clock: ManualClock, db_url: str, tmp_path: Path, log_lines: list[str]
+) -> None:
+    now = clock.now()
+    comp = Comp("spring", "Spring", now - timedelta(hours=1), now + timedelta(days=1))
+    daemon = daemon_for(sandbox, db_url, clock, config_of([comp]), tmp_path)
+    sandbox.faults.add("unauthorized", "search", count=1)
+    [error] = daemon.run_once()
+    assert type(error).__name__ == "AuthError"
+    persistent = [line for line in log_lines if "PERSISTENT" in line]
+    assert len(persistent) == 1
+    assert "credentials" in persistent[0] and "`run --once` stops" in persistent[0]
+    assert "retrying at" not in " ".join(log_lines) and "probing again" not in " ".join(log_lines)
+    # The long-running daemon, by contrast, says it retries (at least hourly).
+    log_lines.clear()
+    clock.advance(hours=2)
+    sandbox.faults.add("unauthorized", "search", count=1)
+    daemon.gates = {name: type(g)() for name, g in daemon.gates.items()}
+    daemon.scheduler.run_all()
+    assert any("keeps retrying at least hourly" in line for line in log_lines)

@@ -14,7 +14,10 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.core.models import Category, Competition
+from bot.core.polling import conversation_queries
+from bot.core.scoring import compute_standings
 from bot.poller import Poller
+from bot.replies import collect_replies
 from bot.store import Store
 from bot.x.errors import Unavailable
 from bot.x.tweepy_client import TweepyXClient
@@ -331,3 +334,129 @@ def test_a_competition_is_polled_once_after_its_end_then_left_alone(
 
     not_yet = competition(clock, id="summer", start=clock.now() + timedelta(days=1))
     assert poller.run_cycle([not_yet]).requests == 0
+
+
+def test_competitions_sharing_an_account_read_its_mentions_once_per_cycle(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    """Before: one mentions request per competition listing the account, each cycle (N x the
+    pages). Now: one per 100 new mentions, whatever N; each competition gets its own entries."""
+    world = sandbox.world
+    world.add_user("fan")
+    n = 5
+    comps = [
+        competition(clock, id=f"c{i}", hashtags=(f"Tag{i}",), accounts=("contestbot",))
+        for i in range(n)
+    ]
+    late = competition(
+        clock,
+        id="late",
+        hashtags=("Late",),
+        accounts=("contestbot",),
+        start=clock.now() + timedelta(minutes=30),
+    )
+    clock.advance(minutes=1)
+    for i in range(150):
+        world.post("fan", f"@contestbot hello {i}", at=clock.advance(seconds=5))
+    clock.advance(seconds=60)
+
+    report = poller.run_cycle([*comps, late])
+    mentions_requests = sum(1 for r in sandbox.requests if r.path.endswith("/mentions"))
+    assert mentions_requests == counted.by_kind["mentions"] == math.ceil(150 / 100)
+    assert [store.entry_count(c.id) for c in comps] == [150] * n
+    assert store.entry_count("late") == 0  # mentions before its start are not its entries
+    assert all(p.new_entries == 150 for p in report.competitions[:n])
+    stored, _ = store.mentions(
+        sandbox.bot_user_id, since_id=None, created_from=clock.now() - timedelta(days=1)
+    )
+    assert len(stored) == 150  # the raw mentions, for the responder
+
+    # Next cycle: 30 new mentions, one request for all competitions; the late one has started
+    # and is new to the stream, so the run reads from the earliest start, still once.
+    counted.reset()
+    clock.advance(minutes=30)
+    for i in range(30):
+        world.post("fan", f"@contestbot again {i}", at=clock.advance(seconds=5))
+    clock.advance(seconds=60)
+    poller.run_cycle([*comps, late])
+    assert counted.by_kind["mentions"] == math.ceil((150 + 30) / 100)  # the late one's backfill
+    assert store.entry_count("late") == 30
+    counted.reset()
+    clock.advance(minutes=5)
+    world.post("fan", "@contestbot once more", at=clock.advance(seconds=5))
+    clock.advance(seconds=60)
+    poller.run_cycle([*comps, late])
+    assert counted.by_kind["mentions"] == 1
+    assert [store.entry_count(c.id) for c in [*comps, late]] == [181] * n + [31]
+
+
+def test_replies_are_read_in_combined_queries_from_a_cursor_and_only_before_the_end(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    """Distinct repliers, economically. Before: one search per entry per collection (45 here),
+    only at the freeze. Now: one per ~12 conversations (19-digit ids: 13 fit in 512 characters),
+    each run reading only new replies; self-replies and organisers are stored but not counted."""
+    world = sandbox.world
+    for name in ("org", "r0", "r1", "r2", "r3"):
+        world.add_user(name)
+    comp = competition(
+        clock,
+        end=clock.now() + timedelta(hours=6),
+        organisers=("org",),
+        categories=(Category(id="talk", kind="replies", replies_mode="distinct", winners=3),),
+    )
+    clock.advance(minutes=1)
+    entries = []
+    for i in range(45):
+        world.add_user(f"a{i}")
+        entries.append(world.post(f"a{i}", f"entry {i} #Spring", at=clock.advance(seconds=2)))
+    for i, tid in enumerate(entries):
+        for k in range(i % 4):
+            world.reply(f"r{k}", tid, f"nice {k}", at=clock.advance(seconds=1))
+    world.reply("a0", entries[0], "me again", at=clock.advance(seconds=1))  # a self-reply
+    world.reply("org", entries[1], "thanks!", at=clock.advance(seconds=1))  # an organiser
+    clock.advance(minutes=1)
+    poller.run_cycle([comp])
+    groups = conversation_queries(entries)
+    assert len(groups) == math.ceil(45 / 13) and all(len(g) <= 13 for g in groups)
+
+    counted.reset()
+    first = collect_replies(comp, client=poller.client, store=store, clock=clock)
+    assert first.conversations == 45 and first.requests == counted.by_kind["search"] == 4
+    assert first.new_replies == sum(i % 4 for i in range(45)) + 2
+
+    # 15 minutes later: two new replies; the run reads only from the cursor, same query count.
+    clock.advance(minutes=15)
+    world.reply("r3", entries[0], "still here", at=clock.advance(seconds=1))
+    world.reply("r3", entries[44], "me too", at=clock.advance(seconds=1))
+    clock.advance(minutes=1)
+    counted.reset()
+    second = collect_replies(comp, client=poller.client, store=store, clock=clock)
+    assert (second.requests, second.new_replies) == (4, 2)
+
+    # A new entry with a reply older than the cursor: its conversation is read from its start.
+    world.add_user("newcomer")
+    fresh = world.post("newcomer", "late joiner #Spring", at=clock.now() - timedelta(minutes=10))
+    world.reply("r0", fresh, "welcome", at=clock.now() - timedelta(minutes=9))
+    clock.advance(minutes=1)
+    poller.run_cycle([comp])
+    third = collect_replies(comp, client=poller.client, store=store, clock=clock)
+    assert (third.requests, third.new_replies) == (5, 1)  # the 4 groups, and one new group
+
+    # After the end: a reply inside the window is read at the freeze, a late one never counts.
+    clock.set(comp.end - timedelta(minutes=1))
+    world.reply("r1", entries[0], "just in time", at=clock.now())
+    world.reply("r2", entries[0], "too late", at=comp.end + timedelta(seconds=1))
+    clock.set(comp.end + timedelta(minutes=5))
+    final = collect_replies(comp, client=poller.client, store=store, clock=clock)
+    assert final.new_replies == 1
+    standings = compute_standings(comp, store.entries(comp.id), now=clock.now())
+    scores = {r.tweet_id: r.score for r in standings.categories[0].entries}
+    # entry 0: r3 and r1 (not itself, not r2's late reply); entry 1: r0 (not the organiser).
+    assert scores[entries[0]] == 2 and scores[entries[1]] == 1
+    assert scores[entries[3]] == 3 and scores[entries[44]] == 1 and scores[fresh] == 1
+    assert next(e for e in store.entries(comp.id) if e.key == entries[0]).repliers == (
+        "a0",
+        "r1",
+        "r3",
+    )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.poller import Poller
-from bot.responder import Responder
+from bot.poller import MentionsReader, Poller
+from bot.responder import MAX_AGE, Responder, ResponderReport
 from bot.store import Store
 from tests.shell.postingkit import (  # close_stores: autouse
     client_for,
@@ -27,6 +27,22 @@ END = START + timedelta(days=2)
 POSTING = '\n[posting]\nlanguages = ["en", "fr"]\nmention_reply_period = "1h"\n'
 
 
+class PolledResponder:
+    """The daemon's order: the poller reads the bot's mentions once per cycle into the store
+    (the bot's account as a reader, as while holding the posting lease), then the responder
+    answers from the store, making no request of its own."""
+
+    def __init__(self, poller: Poller, responder: Responder, config: Any, clock: ManualClock):
+        self.poller, self.responder, self.config, self.clock = poller, responder, config, clock
+
+    def poll(self) -> ResponderReport:
+        reader = MentionsReader(
+            self.responder.bot_user_id, self.clock.now() - MAX_AGE, "__posting__"
+        )
+        self.poller.ingest(self.config.competitions, readers=[reader])
+        return self.responder.poll()
+
+
 def setup(sandbox: Any, clock: ManualClock, db_url: str) -> tuple[Any, Any, Store]:
     world = sandbox.world
     for name, likes in (("alice", 9), ("bob", 4), ("carol", 1)):
@@ -36,7 +52,8 @@ def setup(sandbox: Any, clock: ManualClock, db_url: str) -> tuple[Any, Any, Stor
     config = config_of(competition_toml("spring", START, END) + POSTING)
     store = open_store(db_url)
     clock.set(START + timedelta(hours=1))
-    Poller(client_for(sandbox), store, clock).run_cycle(config.competitions)
+    poller = Poller(client_for(sandbox), store, clock)
+    poller.run_cycle(config.competitions)
     responder = Responder(
         client_for(sandbox),
         store,
@@ -45,7 +62,8 @@ def setup(sandbox: Any, clock: ManualClock, db_url: str) -> tuple[Any, Any, Stor
         bot_user_id=sandbox.bot_user_id,
         bot_username=sandbox.bot_username,
     )
-    return responder, poster_for(sandbox, store, clock, config), store
+    polled = PolledResponder(poller, responder, config, clock)
+    return polled, poster_for(sandbox, store, clock, config), store
 
 
 def replies(sandbox: Any) -> list[dict[str, Any]]:
@@ -120,3 +138,22 @@ def test_help_and_french_commands(sandbox: Any, clock: ManualClock, db_url: str)
     assert "Mention me with “rank”" in texts["@carol"]
     assert texts["@bob"].startswith("@bob Votre classement dans Spring photos")
     assert "n°2 sur 3" in texts["@bob"]
+
+
+def test_the_responder_reads_mentions_from_the_store_not_the_api(
+    sandbox: Any, clock: ManualClock, db_url: str
+) -> None:
+    polled, _, _ = setup(sandbox, clock, db_url)
+    for i in range(3):
+        sandbox.world.post("carol", f"@contestbot rank {i}")
+        clock.advance(60)
+    before = sum(1 for r in sandbox.requests if r.endpoint == "mentions")
+    polled.poller.ingest(
+        polled.config.competitions,
+        readers=[MentionsReader(sandbox.bot_user_id, clock.now() - MAX_AGE, "__posting__")],
+    )
+    read = sum(1 for r in sandbox.requests if r.endpoint == "mentions")
+    assert read - before == 1  # the competitions listing the bot and the responder: one read
+    report = polled.responder.poll()
+    assert sum(1 for r in sandbox.requests if r.endpoint == "mentions") == read
+    assert report.mentions == 3 and len(report.queued) == 1  # one reply per user per period

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.models import Category, Competition, Lookup, Metrics, Page, Tweet, User
 from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import Store
+from bot.store.schema import CompetitionRow
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 COMP = Competition(
@@ -199,3 +201,71 @@ def test_a_changed_declaration_updates_the_stored_competition(store: Store) -> N
     changed = Competition(**{**COMP.__dict__, "title": "Spring 2026"})
     store.sync_competitions([changed], now=T0)
     assert store.competition_digest(COMP.id) not in (None, before)
+
+
+def test_two_instances_upgrading_and_syncing_a_fresh_database_at_once_both_succeed(
+    each_db_url: str,
+) -> None:
+    """Two daemons starting together on an empty database: migrations are serialised (an
+    advisory lock on PostgreSQL, a file lock on SQLite) and the competition rows are inserted
+    once, neither start failing."""
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    stores = [Store(each_db_url) for _ in range(4)]
+
+    def start(s: Store) -> None:
+        try:
+            barrier.wait(timeout=10)
+            s.upgrade()
+            s.sync_competitions([COMP], now=T0)
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert errors == []
+        assert all(s.is_current() for s in stores)
+        assert stores[0].competition_digest(COMP.id) is not None
+        with stores[0].engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM competitions")).scalar() == 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_database_errors_do_not_show_statement_parameters(store: Store) -> None:
+    """A failed statement's parameters (tweet texts, titles) never reach the error message, and
+    so never the logs: the engine hides them."""
+    secret = "my private words 7f3a"
+    row = {"id": COMP.id, "title": secret, "config": {}, "digest": "d" * 64}
+    with pytest.raises(IntegrityError) as caught, store.engine.begin() as conn:
+        conn.execute(insert(CompetitionRow).values(**row, created_at=T0, updated_at=T0))
+    message = str(caught.value)
+    assert "parameters hidden" in message and secret not in message
+
+
+def test_mentions_are_kept_per_account_and_returned_after_a_cursor(store: Store) -> None:
+    one = tweet(T0 + timedelta(minutes=1))
+    two = tweet(T0 + timedelta(minutes=2), seq=1)
+    for _ in range(2):  # idempotent
+        added = store.save_mentions(
+            "99",
+            "mentions:99",
+            [one, two],
+            [ALICE],
+            now=T0,
+            entries={COMP.id: [two]},
+            cursor_update=CursorUpdate(since_id=two.id, newest_created_at=two.created_at),
+            joined=[COMP.id],
+        )
+    assert added == {COMP.id: 0}
+    assert store.entry_count(COMP.id) == 1
+    got, users = store.mentions("99", since_id=None, created_from=T0)
+    assert got == [one, two] and users[ALICE.id].username == "Alice"
+    assert store.mentions("99", since_id=one.id, created_from=T0)[0] == [two]
+    assert store.mentions("98", since_id=None, created_from=T0)[0] == []
+    assert store.get_cursor(COMP.id, "mentions:99") is not None
