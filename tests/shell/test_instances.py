@@ -73,12 +73,13 @@ def test_instances_split_never_overlap_and_take_over(
     for c in comps:
         populate(sb, c.hashtag, 3, at=now - timedelta(minutes=20))
     config = tmp_path / "contestbot.toml"
-    config.write_text(config_text(comps, poll=10), encoding="utf-8")
+    # posting on (in dry run): the posting lease is split between the instances too
+    config.write_text(config_text(comps, poll=10, extra="\n[posting]\n"), encoding="utf-8")
     store = Store(each_db_url)
-    # Before the processes start: two fresh instances would race to create the tables and to
-    # insert the competitions (Store.upgrade and Store.sync_competitions are not concurrent-safe).
+    # The tables exist before the processes start, so the test times the lease hand-over only
+    # (concurrent first starts are tested in test_store: upgrades are serialised).
     store.upgrade()
-    store.sync_competitions(config_of(comps, poll=10).competitions, now=now)
+    store.sync_competitions(config_of(comps, poll=10, extra="\n[posting]\n").competitions, now=now)
     ops = OpsStore(store)
     spec = accelerated_spec(sb.clock)  # type: ignore[arg-type]
 
