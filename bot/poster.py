@@ -47,6 +47,7 @@ from bot.x.interface import XClient
 
 # How long before its outbox row was created a post could appear on our timeline (clock skew
 # between the bot and X): the timeline search for a lost post starts there.
+MAX_TIMELINE_PAGES = 32  # 3,200 tweets: as far back as X's user timeline reaches
 CLOCK_SKEW = timedelta(minutes=10)
 
 
@@ -314,11 +315,22 @@ class Poster:
         entry = self.outbox.get(post.key)
         created = entry.created_at if entry is not None else post.due_at
         since = created - CLOCK_SKEW
-        page = self.client.user_timeline(
-            self.bot_user_id, since_id=snowflake_floor(since), max_results=100
-        )
         owned = self.outbox.posted_ids_since(since)
-        candidates = [(t.id, t.full_text) for t in page.tweets if t.id not in owned]
+        candidates: list[tuple[str, str]] = []
+        token: str | None = None
+        # Every page since the post entered the outbox: a busy bot may have posted more than a
+        # page of tweets since; the window keeps this to a page or two in practice.
+        for _ in range(MAX_TIMELINE_PAGES):
+            page = self.client.user_timeline(
+                self.bot_user_id,
+                since_id=snowflake_floor(since),
+                max_results=100,
+                pagination_token=token,
+            )
+            candidates += [(t.id, t.full_text) for t in page.tweets if t.id not in owned]
+            token = page.next_token
+            if token is None:
+                break
         return match_own_post(post.parts[post.next_part], candidates)
 
     # ----------------------------------------------------------------------------- winners

@@ -1,6 +1,6 @@
 """Crash safety: kill -9 the daemon at random moments, restart it, and compare with a clean run.
 
-    python scripts/crash_test.py [N=100] [--speed 60] [--seed 1] [--db sqlite|URL URL]
+    python scripts/crash_test.py [N=100] [--speed 60] [--seed 1]
 
 Two sandboxes on 127.0.0.1 play the same scenario (a 40-minute competition: entries, likes,
 replies, an edit, a deletion, a late-indexed entry; posting on, so a launch post and the winners
@@ -293,16 +293,21 @@ def compare(ref_url: str, crash_url: str, crashed: World1, reference: World1) ->
                 (r.stream.split(":")[0], r.since_id, r.pending_next_token)
                 for r in s.scalars(select(CursorRow))
             }
-        # Snapshots: every entry of the frozen result was read at the freeze.
+        # Snapshots: every entry of the frozen result was read by the final snapshot at the
+        # deadline, or, found late by the final poll (late indexing), has the snapshot its frozen
+        # metrics come from.
         got_result = RulesStore(got).frozen("crashcup")
         ref_result = RulesStore(ref).frozen("crashcup")
         if got_result is None:
             t.missing["results"] = 1
         else:
-            at = got_result.result.frozen_at
-            for f in got_result.result.inputs:
+            result = got_result.result
+            for f in result.inputs:
                 key = f.key if f.status != "deleted" else None
-                if key and not any(
+                if key is None:
+                    continue
+                at = f.metrics_at if result.is_late_indexed(f) else result.frozen_at
+                if at is None or not any(
                     abs((sn.taken_at - at).total_seconds()) < 1 for sn in got.snapshots(key)
                 ):
                     t.missing["snapshots"] += 1

@@ -290,6 +290,26 @@ def test_a_crash_after_the_201_before_recording_is_reconciled_from_the_timeline(
     assert entry.post.posted_ids == (tweet_id,) and report.reconciled == [post.key]
 
 
+def test_reconciliation_reads_past_the_first_page_of_the_timeline(
+    sandbox: Any, clock: ManualClock, db_url: str
+) -> None:
+    store = open_store(db_url)
+    outbox = OutboxStore(store)
+    post = scheduled(clock, "Summary of day two")
+    outbox.add([post], now=clock.now())
+    assert outbox.update(transition(post, "sending"), "pending", now=clock.now())
+    tweet_id = sandbox.world.post("contestbot", "Summary of day two")  # X did create it
+    for i in range(130):  # then the bot posted a lot: ours is on the timeline's second page
+        clock.advance(1)
+        sandbox.world.post("contestbot", f"Unrelated update number {i}")
+    before = creates(sandbox)
+    report = poster_for(sandbox, store, clock, config_of("")).run_due()
+    assert creates(sandbox) == before
+    entry = outbox.get(post.key)
+    assert entry is not None and entry.post.posted_ids == (tweet_id,)
+    assert report.reconciled == [post.key]
+
+
 def test_a_connection_dropped_after_the_post_was_applied_is_not_posted_twice(
     sandbox: Any, clock: ManualClock, db_url: str
 ) -> None:
