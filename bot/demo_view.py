@@ -434,7 +434,5 @@ def next_steps(
     ):
         if name in commands:
             out.append(f"   {line}")
-    out.append(
-        "   contestbot sandbox --port 8000   (serve the demo scenario yourself)"
-    )
+    out.append("   contestbot sandbox --port 8000   (serve the demo scenario yourself)")
     return out
