@@ -89,6 +89,7 @@ def open_rules(ctx: Context) -> tuple[Competition, Store, RulesStore]:
 
     competition = find_competition(ctx, ctx.args.competition)
     store = existing_store(ctx.settings())
+    ctx.on_exit(store.close)
     return competition, store, RulesStore(store)
 
 

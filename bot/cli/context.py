@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
@@ -39,6 +39,15 @@ class Context:
     mask: Masker = field(default_factory=lambda: Masker(()))
     _settings: Settings | None = None
     _config: Config | None = None
+    _cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_exit(self, cleanup: Callable[[], None]) -> None:
+        """Run `cleanup` when the command ends, however it ends (e.g. closing a store)."""
+        self._cleanups.append(cleanup)
+
+    def close(self) -> None:
+        while self._cleanups:
+            self._cleanups.pop()()
 
     @property
     def out(self) -> IO[str]:

@@ -130,7 +130,14 @@ def main(
         environ = os.environ
     ctx = Context(args=args, clock=clock or SystemClock(), environ=environ)
     try:
-        code: int = args.func(ctx)
+        return _run(ctx)
+    finally:
+        ctx.close()
+
+
+def _run(ctx: Context) -> int:
+    try:
+        code: int = ctx.args.func(ctx)
         return code
     except ConfigError as exc:
         return _fail(ctx, exc.lines(), 2)

@@ -5,7 +5,6 @@ see, exit codes, the exported certificate checked by the independent script, tam
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.clock import ManualClock
 from bot.config import load_config
@@ -91,7 +91,7 @@ def story(cli: Cli, sandbox: Any, clock: ManualClock) -> Iterator[World]:
     for tid, likes in ((ids.alice, 4), (ids.bob, 4), (ids.orga, 30), (ids.carol, 1)):
         world.like(tid, likes)
     clock.advance(minutes=5)
-    store = Store(f"sqlite:///{cli.db}")
+    store = Store(cli.db_url)
     store.upgrade()
     client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
     Poller(client, store, clock).run_cycle([comp])
@@ -102,7 +102,7 @@ def story(cli: Cli, sandbox: Any, clock: ManualClock) -> Iterator[World]:
 def freeze(
     cli: Cli, sandbox: Any, clock: ManualClock, story: World, late: timedelta = timedelta(0)
 ) -> None:
-    store = Store(f"sqlite:///{cli.db}")
+    store = Store(cli.db_url)
     client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
     clock.set(story.comp.end + late)
     assert freeze_if_due(
@@ -114,6 +114,17 @@ def freeze(
         settle=timedelta(0),  # no poller here: the final snapshot and the freeze at once
     )
     store.close()
+
+
+def tamper(cli: Cli, statement: str, **params: Any) -> None:
+    """Change the bot's database behind its back, as someone with SQL access could, on SQLite or
+    PostgreSQL alike."""
+    engine = create_engine(cli.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement), params)
+    finally:
+        engine.dispose()
 
 
 def test_results_before_the_freeze_show_live_standings_with_a_note(cli: Cli, story: World) -> None:
@@ -169,20 +180,21 @@ def test_verify_exits_1_on_a_tampered_metric_row(
     cli: Cli, sandbox: Any, clock: ManualClock, story: World
 ) -> None:
     freeze(cli, sandbox, clock, story)
-    with sqlite3.connect(cli.db) as db:
-        db.execute(
-            "UPDATE metric_snapshots SET likes = 99 WHERE key = ? AND taken_at = "
-            "(SELECT max(taken_at) FROM metric_snapshots WHERE key = ?)",
-            (story.bob, story.bob),
-        )
+    tamper(
+        cli,
+        "UPDATE metric_snapshots SET likes = 99 WHERE key = :k AND taken_at = "
+        "(SELECT max(taken_at) FROM metric_snapshots WHERE key = :k)",
+        k=story.bob,
+    )
     code, out, _ = cli("verify", "spring")
     assert code == 1 and "MISMATCH" in out and f"metrics of entry {story.bob}" in out
-    with sqlite3.connect(cli.db) as db:
-        db.execute("UPDATE metric_snapshots SET likes = 4 WHERE key = ?", (story.bob,))
-        db.execute(
-            "UPDATE frozen_results SET canonical = replace(canonical, ?, ?)",
-            (f'"key":"{story.bob}"', f'"key":"{story.bob}","x":1'),
-        )
+    tamper(cli, "UPDATE metric_snapshots SET likes = 4 WHERE key = :k", k=story.bob)
+    tamper(
+        cli,
+        "UPDATE frozen_results SET canonical = replace(canonical, :old, :new)",
+        old=f'"key":"{story.bob}"',
+        new=f'"key":"{story.bob}","x":1',
+    )
     code, out, _ = cli("verify", "spring")
     assert code == 1 and "was changed after it was written" in out
 
@@ -234,11 +246,12 @@ def test_verify_names_the_first_exclusion_that_differs(
     cli: Cli, sandbox: Any, clock: ManualClock, story: World
 ) -> None:
     freeze(cli, sandbox, clock, story)
-    with sqlite3.connect(cli.db) as db:
-        db.execute(
-            "UPDATE frozen_results SET canonical = replace(canonical, ?, ?)",
-            ("@orga is an organiser", "@orga looked suspicious"),
-        )
+    tamper(
+        cli,
+        "UPDATE frozen_results SET canonical = replace(canonical, :old, :new)",
+        old="@orga is an organiser",
+        new="@orga looked suspicious",
+    )
     code, out, _ = cli("verify", "spring")
     assert code == 1
     assert (
@@ -368,7 +381,7 @@ def test_jury_ranks_stay_within_the_shortlist_and_a_taken_rank_needs_replace(
 ) -> None:
     sandbox.world.add_user("dave", followers=20)
     dave = sandbox.world.post("dave", "Why spring? #Spring", at=clock.advance(seconds=1))
-    store = Store(f"sqlite:///{cli.db}")
+    store = Store(cli.db_url)
     client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
     Poller(client, store, clock).run_cycle([story.comp])
     store.close()

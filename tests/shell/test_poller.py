@@ -7,7 +7,6 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,8 +52,8 @@ class Counted:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path}/bot.db")
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
     s.upgrade()
     yield s
     s.close()
