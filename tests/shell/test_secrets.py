@@ -162,6 +162,8 @@ def test_a_crashing_daemon_process_masks_its_traceback(tmp_path: Path) -> None:
         "X_API_SECRET": CANARY,
         "X_ACCESS_TOKEN": "1-" + CANARY,
         "X_ACCESS_TOKEN_SECRET": CANARY,
+        # Never the real X API, whatever fails first: a closed port on loopback.
+        "X_API_BASE_URL": "http://127.0.0.1:1",
     }
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--debug", "run", "--once"],
