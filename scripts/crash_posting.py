@@ -3,15 +3,15 @@
     python scripts/crash_posting.py [N=50] [--db-url URL] [--seed S] [--json]
 
 The sandbox runs in this process (a thread, real HTTP on 127.0.0.1, system clock) with a "slow"
-fault on POST /2/tweets: a third of the posts are applied at once but answered 20-80 ms later,
-which widens the window between X's 201 and our record. The outbox holds scheduled posts (some
-are threads of 2-3 parts). N times, a worker process (`--worker`: TweepyXClient + Store + Poster,
-sending until the outbox is empty) is started, waits until it is ready to post, and is killed with
-SIGKILL after a random 0-300 ms: before the sending marker, after it, during the call, after the
-201 and before the record. More posts are added whenever the outbox runs dry. Then a last worker
-runs to the end. The tally counts every part texts expected against what the sandbox received:
-posted, duplicates, missing (target: 0 and 0), plus posts reconciled from the timeline. Exits 1
-when there is a duplicate or a missing post.
+fault on POST /2/tweets: each post, with probability 0.35, is applied at once but answered 50 ms
+later, which widens the window between X's 201 and our record. The outbox holds scheduled posts
+(some are threads of 2-3 parts). N times, a worker process (`--worker`: TweepyXClient + Store +
+Poster, sending until the outbox is empty) is started, waits until it is ready to post, and is
+killed with SIGKILL after a random 0-300 ms: before the sending marker, after it, during the call,
+after the 201 and before the record. More posts are added whenever the outbox runs dry. Then a last
+worker runs to the end. The tally counts every part texts expected against what the sandbox
+received: posted, duplicates, missing (target: 0 and 0), plus posts reconciled from the timeline.
+Exits 1 when there is a duplicate or a missing post.
 """
 
 from __future__ import annotations

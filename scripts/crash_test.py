@@ -7,10 +7,13 @@ replies, an edit, a deletion, a late-indexed entry; posting on, so a launch post
 post go out) in accelerated time. In one, `python -m bot run` runs undisturbed: the reference. In
 the other, the daemon is SIGKILLed N times at random moments (while polling, refreshing, freezing
 or posting: the phase of the step it was in is counted from the unfinished `job_runs` row) and
-restarted at once. When both have frozen and announced the winners, the script prints, per kind
-of record, how many are lost (in the reference, not after the crashes), doubled (written twice)
-and missing (in the sandbox's truth, not in the database): tweets, snapshots, cursors, results,
-posts. Exit 0 when every count is 0. `run` is also what tests/shell/test_crash.py calls.
+restarted at once. When both have frozen and sent the winners post, the script prints a table of,
+per kind of record (tweets, snapshots, cursors, results, posts), how many are lost,
+doubled and missing, and how many reference records were checked; `crash_compare.py` says how
+each cell is measured.
+
+Exits 1 with a message when the reference run did not finish (no freeze or no winners post sent
+in time); otherwise 0 when every count is 0. `run` is also what tests/shell/test_crash.py calls.
 """
 
 from __future__ import annotations
@@ -30,18 +33,20 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))  # crash_compare, also when loaded by path in tests
+
+from crash_compare import HASHTAG, KINDS, Tally, compare  # noqa: E402
 
 from bot.clock import AcceleratedClock  # noqa: E402
 from bot.sandbox import Sandbox, ScenarioBuilder, ScenarioPlayer, World  # noqa: E402
 from bot.scheduling import accelerated_spec  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.ops import OpsStore  # noqa: E402
+from bot.store.outbox import OutboxStore  # noqa: E402
 from bot.store.rules import RulesStore  # noqa: E402
 
 START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 LENGTH = timedelta(minutes=40)
-HASHTAG = "CrashCup"
-KINDS = ("tweets", "snapshots", "cursors", "results", "posts")
 
 
 def scenario() -> Any:
@@ -144,46 +149,50 @@ def spawn(w: World1, db_url: str, config: Path, data: Path) -> subprocess.Popen[
         )
 
 
-def finished(w: World1, db_url: str) -> bool:
-    """Frozen, and the winners announced."""
+def finished(db_url: str) -> bool:
+    """Frozen, and the winners post sent."""
     store = Store(db_url)
     try:
-        # The launch post and the winners' announcement.
-        return RulesStore(store).is_frozen("crashcup") and len(w.sandbox.posted) >= 2
-    except Exception:
+        return RulesStore(store).is_frozen("crashcup") and bool(
+            OutboxStore(store).entries(states=("sent",), kinds=("winners",))
+        )
+    except Exception:  # the database is busy or not migrated yet
         return False
     finally:
         store.close()
 
 
-@dataclass
-class Tally:
-    lost: Counter[str] = field(default_factory=Counter)
-    doubled: Counter[str] = field(default_factory=Counter)
-    missing: Counter[str] = field(default_factory=Counter)
-    kills: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def clean(self) -> bool:
-        return not (+self.lost or +self.doubled or +self.missing)
+class ReferenceUnfinished(RuntimeError):
+    """The undisturbed run did not freeze and announce in time: nothing to compare against."""
 
 
-def run_reference(w: World1, db_url: str, config: Path, data: Path, limit: float) -> None:
+def run_reference(w: World1, db_url: str, config: Path, data: Path, limit: float) -> bool:
+    """Run undisturbed until finished or `limit` seconds; returns whether it finished."""
     proc = spawn(w, db_url, config, data)
     try:
         deadline = time.monotonic() + limit
-        while time.monotonic() < deadline and not finished(w, db_url):
+        while time.monotonic() < deadline and not finished(db_url):
             time.sleep(0.3)
+        return finished(db_url)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
+@dataclass
+class Crashes:
+    """What the crashed run observed: the phase of each kill, and every snapshot moment the
+    database held right after some kill (committed, so a restart must keep it)."""
+
+    phases: Counter[str] = field(default_factory=Counter)
+    committed_snapshots: set[tuple[str, datetime]] = field(default_factory=set)
+
+
 def run_crashes(
     w: World1, db_url: str, config: Path, data: Path, kills: int, limit: float, rng: random.Random
-) -> Counter[str]:
+) -> Crashes:
     """Restart after each SIGKILL; kills are spread over the scenario, then it runs to the end."""
-    phases: Counter[str] = Counter()
+    seen = Crashes()
     span = (LENGTH + timedelta(minutes=6)).total_seconds() / w.speed
     gaps = [rng.uniform(0.4, max(0.5, 2 * span / max(1, kills))) for _ in range(kills)]
     deadline = time.monotonic() + limit
@@ -200,172 +209,32 @@ def run_crashes(
                 _wait_for_open_step(ops, gap + 2.0, targets[(n // 2) % len(targets)])
             proc.kill()
             proc.wait()
-            open_runs = [r for r in ops.job_runs() if r.finished_at is None]
-            phases[open_runs[-1].job if open_runs else "between steps"] += 1
-            for r in open_runs:  # close them, so the next kill's phase is its own
-                ops.finish_job(_run_id(ops, r), now=r.lease_expires_at, ok=False, detail="killed")
+            open_runs = ops.open_job_runs()
+            seen.phases[open_runs[-1][1].job if open_runs else "between steps"] += 1
+            seen.committed_snapshots.update(store.snapshot_moments())
+            for run_id, r in open_runs:  # close them, so the next kill's phase is its own
+                ops.finish_job(run_id, now=r.lease_expires_at, ok=False, detail="killed")
         proc = spawn(w, db_url, config, data)
         try:
-            while time.monotonic() < deadline and not finished(w, db_url):
+            while time.monotonic() < deadline and not finished(db_url):
                 time.sleep(0.3)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     finally:
         store.close()
-    return phases
+    return seen
 
 
 def _wait_for_open_step(ops: OpsStore, timeout: float, job: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if any(r.finished_at is None and r.job == job for r in ops.job_runs()):
+            if any(r.job == job for _, r in ops.open_job_runs()):
                 return
         except Exception:  # the database is busy or not there yet
             pass
         time.sleep(0.005)
-
-
-def _run_id(ops: OpsStore, run: Any) -> int:
-    from sqlalchemy import select
-
-    from bot.store.schema_ops import JobRunRow
-
-    with ops._sessions() as s:
-        return int(
-            s.scalar(
-                select(JobRunRow.id).where(
-                    JobRunRow.instance_id == run.instance_id,
-                    JobRunRow.started_at == run.started_at,
-                    JobRunRow.job == run.job,
-                )
-            )
-            or 0
-        )
-
-
-def compare(ref_url: str, crash_url: str, crashed: World1, reference: World1) -> Tally:
-    from sqlalchemy import func, select
-
-    from bot.store.schema import CursorRow, MetricSnapshotRow, TweetRow
-
-    t = Tally()
-    ref, got = Store(ref_url), Store(crash_url)
-    try:
-        # Tweets: entries by key; an edit chain stored under two keys counts as doubled.
-        # The bot's own posts carry the hashtag and are stored too; they are compared as posts.
-        # The two sandboxes mint different ids for the same scenario post (the bot's own posts
-        # go out at different moments and shift the sequence), so entries compare by who
-        # posted when; the truth check uses this world's ids.
-        ref_keys = set(_entrants(ref, reference).values())
-        got_entrants = _entrants(got, crashed)
-        got_keys = set(got_entrants)
-        t.lost["tweets"] = len(ref_keys - set(got_entrants.values()))
-        truth = {
-            tid
-            for tid, rec in (
-                (str(n), crashed.sandbox.world.tweets[n]) for n in crashed.sandbox.world.order
-            )
-            if f"#{HASHTAG}".lower() in rec.full_text.lower()
-            and rec.chain[0] == rec.id
-            and not rec.deleted
-            and rec.author_id != crashed.sandbox.bot_user_id
-        }
-        t.missing["tweets"] = len({k for k in truth} - got_keys)
-        with got._sessions() as s:
-            histories = [h for (h,) in s.execute(select(TweetRow.edit_history))]
-            seen: Counter[str] = Counter(i for h in histories for i in h)
-            t.doubled["tweets"] = sum(1 for n in seen.values() if n > 1)
-            dup_snaps = s.execute(
-                select(func.count())
-                .select_from(MetricSnapshotRow)
-                .group_by(MetricSnapshotRow.key, MetricSnapshotRow.taken_at)
-                .having(func.count() > 1)
-            ).all()
-            t.doubled["snapshots"] = len(dup_snaps)
-            got_cursors = {
-                (r.stream.split(":")[0], r.since_id, r.pending_next_token)
-                for r in s.scalars(select(CursorRow))
-            }
-        with ref._sessions() as s:
-            ref_cursors = {
-                (r.stream.split(":")[0], r.since_id, r.pending_next_token)
-                for r in s.scalars(select(CursorRow))
-            }
-        # Snapshots: every entry of the frozen result was read by the final snapshot at the
-        # deadline, or, found late by the final poll (late indexing), has the snapshot its frozen
-        # metrics come from.
-        got_result = RulesStore(got).frozen("crashcup")
-        ref_result = RulesStore(ref).frozen("crashcup")
-        if got_result is None:
-            t.missing["results"] = 1
-        else:
-            result = got_result.result
-            for f in result.inputs:
-                key = f.key if f.status != "deleted" else None
-                if key is None:
-                    continue
-                at = f.metrics_at if result.is_late_indexed(f) else result.frozen_at
-                if at is None or not any(
-                    abs((sn.taken_at - at).total_seconds()) < 1 for sn in got.snapshots(key)
-                ):
-                    t.missing["snapshots"] += 1
-        # Cursors: the final cursors point at the same newest tweets, nothing left half-paged.
-        t.lost["cursors"] = len(ref_cursors - got_cursors)
-        t.missing["cursors"] = sum(1 for c in got_cursors if c[2] is not None)
-        # Results: the same standings, one freeze.
-        if got_result is not None and ref_result is not None:
-
-            def rows(r: Any) -> set[tuple[str, int, str, float]]:
-                return {
-                    (c.category.id, e.rank, e.username, e.score)
-                    for c in r.result.standings.categories
-                    for e in c.entries
-                }
-
-            t.lost["results"] = len(rows(ref_result) - rows(got_result))
-            t.doubled["results"] = len(rows(got_result) - rows(ref_result))
-        with got._sessions() as s:
-            from bot.store.schema_rules import FrozenResultRow
-
-            versions = (
-                s.execute(
-                    select(func.count())
-                    .select_from(FrozenResultRow)
-                    .where(FrozenResultRow.competition_id == "crashcup")
-                ).scalar()
-                or 0
-            )
-            t.doubled["results"] += max(0, int(versions) - 1)
-        # Posts: as many went out as in the reference (texts differ only by the result digest,
-        # which covers the freeze time), each once.
-        ref_posts = [_normalised(p["text"]) for p in reference.sandbox.posted]
-        got_posts = Counter(_normalised(p["text"]) for p in crashed.sandbox.posted)
-        t.lost["posts"] = sum((Counter(ref_posts) - got_posts).values())
-        t.doubled["posts"] = sum(n - 1 for n in got_posts.values() if n > 1)
-        t.missing["posts"] = 0 if got_posts else 1
-    finally:
-        ref.close()
-        got.close()
-    return t
-
-
-def _normalised(text: str) -> str:
-    import re
-
-    return re.sub(r"[0-9a-f]{12,64}", "<digest>", text)
-
-
-def _entrants(store: Store, w: World1) -> dict[str, tuple[str, str]]:
-    """Entry key -> (author, creation time of the first version), the bot's own posts left out
-    (they carry the hashtag too; they are compared as posts)."""
-    bot = w.sandbox.bot_user_id
-    return {
-        e.key: (e.author.username, w.sandbox.world.get(e.key).created_at.isoformat())  # type: ignore[union-attr]
-        for e in store.entries("crashcup")
-        if e.tweet.author_id != bot
-    }
 
 
 def run(
@@ -388,14 +257,25 @@ def run(
     limit = scenario_real + 60 + kills * 1.5
     reference, crashed = World1(speed), World1(speed)
     try:
+        ref_done: list[bool] = []
         ref_thread = threading.Thread(
-            target=run_reference, args=(reference, ref_url, config, workdir / "ref", limit)
+            target=lambda: ref_done.append(
+                run_reference(reference, ref_url, config, workdir / "ref", limit)
+            )
         )
         ref_thread.start()
-        phases = run_crashes(crashed, crash_url, config, workdir / "crash", kills, limit, rng)
+        seen = run_crashes(crashed, crash_url, config, workdir / "crash", kills, limit, rng)
         ref_thread.join()
-        tally = compare(ref_url, crash_url, crashed, reference)
-        tally.kills = phases
+        if ref_done != [True]:
+            raise ReferenceUnfinished(
+                f"the reference run did not freeze and send its winners post within {limit:.0f}s "
+                f"(log: {workdir / 'ref' / 'bot.log'}); nothing to compare against - read the log, "
+                "or give it more time with a lower --speed"
+            )
+        tally = compare(
+            ref_url, crash_url, crashed.sandbox, reference.sandbox, seen.committed_snapshots
+        )
+        tally.kills = seen.phases
     finally:
         reference.close()
         crashed.close()
@@ -410,17 +290,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="contestbot-crash-") as tmp:
-        tally = run(args.kills, speed=args.speed, seed=args.seed, workdir=Path(tmp))
+        try:
+            tally = run(args.kills, speed=args.speed, seed=args.seed, workdir=Path(tmp))
+        except ReferenceUnfinished as exc:
+            log = Path(tmp) / "ref" / "bot.log"
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            print("\n".join([f"crash_test: {exc}", *tail]), file=sys.stderr)
+            return 1
     print(
         f"{args.kills} kills in {time.monotonic() - started:.0f}s; killed during: "
         + ", ".join(f"{k} {n}" for k, n in sorted(tally.kills.items()))
     )
-    print(f"{'':10} {'lost':>5} {'doubled':>8} {'missing':>8}")
+    print(f"{'':10} {'lost':>5} {'doubled':>8} {'missing':>8} {'checked':>8}")
     for kind in KINDS:
-        print(f"{kind:10} {tally.lost[kind]:>5} {tally.doubled[kind]:>8} {tally.missing[kind]:>8}")
+        print(
+            f"{kind:10} {tally.lost[kind]:>5} {tally.doubled[kind]:>8} {tally.missing[kind]:>8} "
+            f"{tally.checked[kind]:>8}"
+        )
     print(
         "total      " + f"{sum(tally.lost.values()):>5} {sum(tally.doubled.values()):>8} "
-        f"{sum(tally.missing.values()):>8}"
+        f"{sum(tally.missing.values()):>8} {sum(tally.checked.values()):>8}"
     )
     return 0 if tally.clean else 1
 

@@ -403,6 +403,29 @@ class OpsStore:
                 for r in s.scalars(q).all()
             ]
 
+    def open_job_runs(self) -> list[tuple[int, JobRun]]:
+        """Unfinished job runs with their row ids (for `finish_job`), oldest first: what a killed
+        process left open."""
+        with self._sessions() as s:
+            q = select(JobRunRow).where(JobRunRow.finished_at.is_(None))
+            rows = s.scalars(q.order_by(JobRunRow.started_at, JobRunRow.id)).all()
+            return [
+                (
+                    int(r.id),
+                    JobRun(
+                        r.instance_id,
+                        r.competition_id,
+                        r.job,
+                        r.started_at,
+                        r.lease_expires_at,
+                        r.finished_at,
+                        r.ok,
+                        r.detail,
+                    ),
+                )
+                for r in rows
+            ]
+
     def last_job(self, competition_id: str, job: str, *, ok: bool = True) -> datetime | None:
         with self._sessions() as s:
             return _aware(

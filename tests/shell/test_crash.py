@@ -18,6 +18,11 @@ def test_five_kills_lose_double_and_miss_nothing(tmp_path: Path) -> None:
     crash_test: Any = load_script("crash_test")
     tally = crash_test.run(5, speed=120, seed=5, workdir=tmp_path)
     assert sum(tally.kills.values()) == 5
+    # The comparison had something to compare: entries, snapshots, cursors, standings, and the
+    # launch and winners posts of the reference.
+    assert tally.checked["tweets"] >= 10 and tally.checked["snapshots"] >= 10
+    assert tally.checked["cursors"] >= 1 and tally.checked["results"] >= 3
+    assert tally.checked["posts"] >= 2
     assert dict(+tally.lost) == {}
     assert dict(+tally.doubled) == {}
     assert dict(+tally.missing) == {}
