@@ -10,11 +10,12 @@ ended and its final poll is done, `bot.freezer.freeze_if_due` takes the full fre
 `post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`) and
 `housekeeping`. An instance only acts on competitions whose lease it holds, renewed before every
 API request of a step and recorded as an acting interval (`job_runs`). Every failure is caught per
-job, logged, recorded for `contestbot status`, and delays that job as `bot.core.backoff` decides:
-until the reset of a rate limit, exponentially with jitter for outages, slowly for persistent
-failures (credits, credentials, usage caps: those pause every API job). The loop sleeps until the
-next job, capped, on the injected clock. SIGTERM/SIGINT finish the current step and exit; a second
-signal forces the exit.
+job, logged, recorded for `contestbot status`, and delays that job as `bot.core.backoff` decides
+(`bot.failures`): until the reset of a rate limit, exponentially with jitter for outages, slowly
+for persistent failures (credits, credentials, usage caps: those pause every API job). Job bodies
+live in `bot.jobs`, options in `bot.daemon_options`. The loop sleeps until the next job, capped,
+on the injected clock. SIGTERM/SIGINT finish the current step and exit; a second signal forces
+the exit.
 """
 
 from __future__ import annotations
@@ -25,38 +26,33 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import replace
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
 from loguru import logger
 
-from bot import jobs
+from bot import failures, jobs
 from bot.clock import Clock
 from bot.config import Config
-from bot.core.backoff import Decision, next_attempt
 from bot.core.lease import Lease, assign, should_renew
 from bot.core.models import Competition
-from bot.jobs import (
-    POSTING,
+from bot.daemon_options import (
     BadOption,
     DaemonOptions,
-    Gate,
-    PostingStopped,
     build_options,
     data_dir,
     default_instance_id,
     heartbeat_path,
-    iso,
 )
+from bot.failures import API_JOBS, LeaseLost
+from bot.jobs import POSTING, Gate
 from bot.metering import MeteredClient
 from bot.poller import Poller
 from bot.scheduling import ClockedJob, ClockedScheduler, capped_sleep
 from bot.store import Store
-from bot.store.ops import ApiCall, OpsError, OpsStore
-from bot.x.errors import RateLimited, XApiError
+from bot.store.ops import ApiCall, OpsStore
 from bot.x.interface import XClient
 
 __all__ = [
@@ -69,12 +65,6 @@ __all__ = [
     "data_dir",
     "heartbeat_path",
 ]
-
-API_JOBS = ("poll", "refresh", "post")
-
-
-class LeaseLost(Exception):
-    """Another instance holds the lease now: stop acting on that competition at once."""
 
 
 class Daemon:
@@ -261,92 +251,11 @@ class Daemon:
         return result
 
     def _failed(self, name: str, exc: Exception) -> datetime:
-        self.cycle_errors.append(exc)
-        gate = self.gates[name]
-        gate.failures += 1
-        now = self.clock.now()
-        decision = next_attempt(exc, attempt=gate.failures, now=now, rand=self.rand.random())
-        if decision.persistent:
-            probe = now + self.options.persistent_probe
-            if probe < decision.wait_until:
-                decision = replace(
-                    decision,
-                    wait_until=probe,
-                    reason=f"{decision.reason} (probing again at {iso(probe)})",
-                )
-        gate.until, gate.decision = decision.wait_until, decision
         competition = self._acting[0] if self._acting else None
-        if isinstance(exc, LeaseLost):
-            logger.warning("{}: {}", name, exc)
-            self.gates[name] = Gate()  # nothing to wait for; the lease job sorts it out
-            return now + timedelta(seconds=1)
-        if isinstance(exc, PostingStopped):
-            # The poster met a failure that needs a human; only posting waits for it.
-            decision = Decision(
-                now + timedelta(minutes=15),
-                f"posting stopped: {exc} - fix it, the bot retries every 15 minutes",
-                persistent=True,
-                severity="error",
-            )
-            gate.until, gate.decision = decision.wait_until, decision
-        endpoint = self.client.last_endpoint if isinstance(exc, XApiError) else None
-        reset = exc.reset_at if isinstance(exc, RateLimited) else None
-        # Database errors quote their statement: keep the line readable.
-        reason = decision.reason
-        if self.once and decision.persistent:
-            # A one-shot run retries nothing: say why it stops, promise no retry.
-            reason = f"{decision.cause or decision.reason}; `run --once` stops here"
-        message = f"{_one_line(exc)[:600]} - {reason}"
-        log = logger.error if decision.severity == "error" else logger.warning
-        if isinstance(exc, XApiError):
-            log("{} failed{}: {}", name, f" ({competition})" if competition else "", message)
-        else:
-            # A bug or a database failure: keep the traceback (masked by the log sinks).
-            logger.opt(exception=exc).error("{} failed: {}", name, message)
-        if decision.persistent and not isinstance(exc, PostingStopped):
-            if self.once:
-                logger.error(
-                    "PERSISTENT: {} - `run --once` stops without retrying; fix it and run again",
-                    decision.cause or decision.reason,
-                )
-            else:
-                logger.error(
-                    "PERSISTENT: {} - the bot keeps retrying at least hourly; status shows this",
-                    decision.reason,
-                )
-            for other in API_JOBS:  # credits, credentials, caps concern every request
-                g = self.gates[other]
-                g.until = max(g.until or now, decision.wait_until)
-                g.decision = decision
-        try:
-            self.ops.record_error(
-                self.me,
-                OpsError(
-                    at=now,
-                    instance_id=self.me,
-                    job=name,
-                    competition_id=competition,
-                    kind=decision.kind,
-                    persistent=decision.persistent,
-                    message=message[:2000],
-                    retry_at=decision.wait_until,
-                    endpoint=endpoint,
-                    reset_at=reset,
-                ),
-            )
-        except Exception as db_exc:
-            logger.warning("could not record the error: {}", _one_line(db_exc))
-        return decision.wait_until
+        return failures.fail(self, name, exc, competition=competition)
 
     def _catch_up(self, *, except_job: str) -> None:
-        for name in API_JOBS:
-            if name == except_job:
-                continue
-            gate = self.gates[name]
-            if gate.decision is not None and gate.decision.persistent:
-                self.gates[name] = Gate()
-            with suppress(KeyError):  # "post" only exists when posting is enabled
-                self.job(name).run_now()
+        failures.catch_up(self, except_job=except_job)
 
     # ------------------------------------------------------------------------------------------
     # Leases and acting

@@ -1,4 +1,4 @@
-"""What the daemon does, job by job, and how it is configured.
+"""What the daemon does, job by job.
 
 The job bodies take the `bot.daemon.Daemon` whose leases, store, metered client and clock they
 use: `poll` (search and mentions of each held competition), `refresh` (the adaptive cadence of
@@ -6,32 +6,26 @@ use: `poll` (search and mentions of each held competition), `refresh` (the adapt
 final poll is done, which takes the full freeze snapshot through `bot.freezer`), `post` (the
 poster and the mention responder), and the heartbeat (`state`, `write_heartbeat`). Each step runs
 inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in `job_runs`.
-`DaemonOptions` and `build_options` turn the config and the operations variables into settings.
+The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon_options`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from bot.config import Config
 from bot.core.backoff import Decision
-from bot.core.budget import Budget, Usage, budget_factor, projection, warning
-from bot.core.cadence import DEFAULT_POLICY, CadencePolicy, Tracked, plan_refresh
-from bot.core.lease import DEFAULT_TTL
+from bot.core.budget import Usage, budget_factor, projection, warning
+from bot.core.cadence import Tracked, plan_refresh
 from bot.core.models import Competition
 from bot.core.polling import REPLIES_STREAM, should_collect_replies, should_poll
 from bot.core.scoring import compute_standings
 from bot.core.timefmt import iso_z
-from bot.metering import Pricing
 from bot.poller import CycleReport, MentionsReader
 from bot.scheduling import ClockedJob
 from bot.store.ops import OpsError
@@ -43,27 +37,6 @@ if TYPE_CHECKING:
 POSTING = "__posting__"  # the lease under which one instance posts and answers mentions
 
 
-@dataclass(frozen=True)
-class DaemonOptions:
-    poll_interval: timedelta = timedelta(minutes=5)
-    lease_ttl: timedelta = DEFAULT_TTL
-    max_sleep: float = 30.0  # clock seconds between two looks at the scheduler
-    sleep_slice: float = 1.0  # clock seconds per sleep call, so a stop request is seen promptly
-    # The longest pause after a persistent failure: a usage cap says "next month", but the
-    # organiser may raise it today, and one probe an hour costs one request.
-    persistent_probe: timedelta = timedelta(hours=1)
-    settle: timedelta = timedelta(minutes=2)  # the poller's overlap; the last poll waits this long
-    posting_interval: timedelta = timedelta(minutes=1)
-    # Distinct-repliers categories: how often a running competition's new replies are read
-    # (before stretching by the budget factor); the freeze reads the rest.
-    replies_every: timedelta = timedelta(minutes=15)
-    policy: CadencePolicy = DEFAULT_POLICY
-    budget: Budget = field(default_factory=Budget)
-    pricing: Pricing = field(default_factory=Pricing)
-    heartbeat_file: Path | None = None
-    seed: int | None = None
-
-
 @dataclass
 class Gate:
     """Backoff state of one job: consecutive failures and when it may call the API again."""
@@ -71,14 +44,6 @@ class Gate:
     failures: int = 0
     until: datetime | None = None
     decision: Decision | None = None
-
-
-def default_instance_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def heartbeat_path(data_dir: Path) -> Path:
-    return data_dir / f"heartbeat-{socket.gethostname()}.json"
 
 
 class PostingStopped(XApiError):
@@ -412,63 +377,3 @@ def iso(when: datetime | None) -> str | None:
 
 def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-# ----------------------------------------------------------------------------------------------
-# Wiring from settings and the environment
-# ----------------------------------------------------------------------------------------------
-
-ENV_LEASE_TTL = "CONTESTBOT_LEASE_TTL"  # seconds (default 60)
-ENV_INSTANCE_ID = "CONTESTBOT_INSTANCE_ID"  # default: host name and process id
-ENV_DATA_DIR = "CONTESTBOT_DATA_DIR"  # heartbeat files (default: the SQLite file's folder, data/)
-
-
-class BadOption(ValueError):
-    """An operations variable has a bad value (exit 2)."""
-
-
-def data_dir(database_url: str, environ: Mapping[str, str]) -> Path:
-    """Where heartbeats go: $CONTESTBOT_DATA_DIR, else the SQLite file's folder, else data/."""
-    explicit = environ.get(ENV_DATA_DIR, "").strip()
-    if explicit:
-        return Path(explicit)
-    if database_url.startswith("sqlite:///"):
-        rest = database_url[len("sqlite:///") :].split("?", 1)[0]
-        if rest and rest != ":memory:":
-            return Path(rest).parent
-    return Path("data")
-
-
-def build_options(
-    config: Config, database_url: str, environ: Mapping[str, str]
-) -> tuple[DaemonOptions, str]:
-    """Daemon options from the config (`[bot]`, `[budget]`, `[posting.prices]`) and the operations
-    variables; returns them with the instance id. Raises `BadOption` naming the variable."""
-    from bot.config.budget import BudgetConfig
-    from bot.planner import posting_of
-
-    ttl_text = environ.get(ENV_LEASE_TTL, "").strip()
-    ttl = DEFAULT_TTL
-    if ttl_text:
-        try:
-            ttl = timedelta(seconds=float(ttl_text))
-        except ValueError:
-            ttl = timedelta(0)
-        if ttl <= timedelta(0) or ttl_text.lower() in ("nan", "inf"):
-            raise BadOption(
-                f"{ENV_LEASE_TTL}={ttl_text!r} is not a positive number of seconds - "
-                "use e.g. 60, or leave it unset"
-            )
-    instance = environ.get(ENV_INSTANCE_ID, "").strip() or default_instance_id()
-    if len(instance) > 200:
-        raise BadOption(f"{ENV_INSTANCE_ID} is {len(instance)} characters - use at most 200")
-    section = config.sections.get("budget")
-    budget = section if isinstance(section, BudgetConfig) else BudgetConfig()
-    options = DaemonOptions(
-        poll_interval=timedelta(seconds=config.bot.poll_interval_seconds),
-        lease_ttl=ttl,
-        budget=Budget(month_reads=budget.monthly_reads, month_spend=budget.monthly_usd),
-        pricing=Pricing.from_table(posting_of(config).prices),
-        heartbeat_file=heartbeat_path(data_dir(database_url, environ)),
-    )
-    return options, instance
