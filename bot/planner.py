@@ -5,9 +5,11 @@ mention replies from `bot.responder`; they are inserted directly.
 
 `Planner.drafts(now)` composes them (the pure `bot.core.composing` does the texts; this shell reads
 standings and frozen results from the store); `Planner.plan(now)` inserts those whose key is new,
-so planning every cycle is idempotent. `ResultsSource` is the seam to the competition rules'
-frozen results: `StoredResults` reads them through `bot.store.rules.RulesStore` and re-checks
-them with `bot.freezer`.
+so planning every cycle is idempotent. `Planner.upcoming(now)` is the preview: those drafts plus
+what is not due yet (future leaderboard slots with today's standings, the winners announcement
+before the freeze with a placeholder digest), each labelled, never stored. `ResultsSource` is
+the seam to the competition rules' frozen results: `StoredResults` reads them through
+`bot.store.rules.RulesStore` and re-checks them with `bot.freezer`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,26 @@ class Announcement:
 
     standings: Standings
     digest: str
+
+
+# As wide as the real digest's shown prefix (16 hex characters), so lengths and costs match.
+PLACEHOLDER_DIGEST = "[digest-pending]"
+NOTE_LEADERBOARD_AHEAD = "as the standings are now; the real post uses the standings at its time"
+NOTE_WINNERS_FROZEN = "the frozen result and its digest, as the announcement will carry them"
+NOTE_WINNERS_AHEAD = (
+    "preview: final winners and digest are known after the freeze "
+    "(digest: computed at the freeze; standings as they are now)"
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A post to come, for `outbox preview --upcoming`: the composed post (not stored), the zone
+    its due time is shown in besides UTC, and what about its text is not final yet."""
+
+    post: OutboxPost
+    zone: str = "UTC"
+    note: str | None = None
 
 
 class ResultsSource(Protocol):
@@ -131,6 +153,60 @@ class Planner:
             out += self._competition(c, now, skip_known)
         return out
 
+    def upcoming(self, now: datetime) -> list[Preview]:
+        """Every post the config will add to the outbox from `now` on and that is not there yet,
+        by due time: what `drafts(now, skip_known=True)` holds, plus the leaderboard slots still
+        ahead and, before the freeze, the winners announcement, composed with the standings as
+        they are now (and a placeholder digest). Nothing is stored."""
+        out = [
+            Preview(p, self.zone_of(p.key), NOTE_WINNERS_FROZEN if p.kind == "winners" else None)
+            for p in self.drafts(now, skip_known=True)
+        ]
+        for c in self.config.competitions:
+            out += self._ahead(c, now)
+        return sorted(out, key=lambda v: (v.post.due_at, v.post.key))
+
+    def zone_of(self, key: str) -> str:
+        """The zone organisers think in for the post with `key`: its event's or competition's."""
+        scope, _, rest = key.partition(":")
+        ident = rest.split(":", 1)[0]
+        if scope == "event":
+            return next((e.zone for e in self.events if e.id == ident), "UTC")
+        if scope == "competition":
+            return next((c.timezone for c in self.config.competitions if c.id == ident), "UTC")
+        return "UTC"
+
+    def _ahead(self, c: Competition, now: datetime) -> list[Preview]:
+        p = self.posting
+        slots = leaderboard_slots(
+            c.start, c.end, times=p.leaderboard_updates, interval=p.leaderboard_interval
+        )
+        ahead = [s for s in slots if s > now]
+        winners = {lang: competition_key(c.id, "winners", "final", lang) for lang in p.languages}
+        new_winners = self._new(list(winners.values()), True)
+        frozen = self.results.frozen(c) if self.results is not None else None
+        posts = self._leaderboard_posts(c, ahead, now, True)
+        out = [Preview(post, c.timezone, NOTE_LEADERBOARD_AHEAD) for post in posts]
+        if frozen is not None or not new_winners:
+            return out  # frozen: `drafts` composed the real announcement
+        from bot.freezer import live_standings
+
+        standings = live_standings(self.store, c, now, bot_username=self.bot_username)
+        for lang, key in winners.items():
+            if key in new_winners:
+                draft = compose_winners(c, standings, PLACEHOLDER_DIGEST, lang, p.templates)
+                post = OutboxPost(
+                    key,
+                    "winners",
+                    lang,
+                    draft.parts,
+                    max(c.end, now),
+                    needs_approval=self._gate("winners"),
+                    has_media=p.chart,
+                )
+                out.append(Preview(post, c.timezone, NOTE_WINNERS_AHEAD))
+        return out
+
     def _gate(self, kind: str) -> bool:
         return needs_approval(kind, self.posting.approval)
 
@@ -211,6 +287,13 @@ class Planner:
             )
             if s <= now <= s + p.grace
         ]
+        return self._leaderboard_posts(c, slots, now, skip_known)
+
+    def _leaderboard_posts(
+        self, c: Competition, slots: Sequence[datetime], now: datetime, skip_known: bool
+    ) -> list[OutboxPost]:
+        """The updates for `slots`, composed with the standings at `now`."""
+        p = self.posting
         keys = {(s, lang): leaderboard_key(c.id, s, lang) for s in slots for lang in p.languages}
         new = self._new(list(keys.values()), skip_known)
         if not new:

@@ -4,7 +4,10 @@ gate (e.g. the winners announcement); `outbox preview [ID|--upcoming]` prints th
 posts to come, part by part, with their weighted lengths (twitter-text v3, out of 280).
 
 `--upcoming` also composes what the config will add to the outbox but the bot has not planned yet
-(e.g. reminders, before the first `contestbot run`), without storing it.
+(reminders before the first `contestbot run`, the launch post, every leaderboard slot still ahead
+and the winners announcement), without storing it. Posts not due yet are composed with the
+standings as they are now and say so; before the freeze the winners preview carries a placeholder
+digest. Each post shows its due time in UTC and in its event's or competition's zone.
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.context import Context, UsageError
 from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
 from bot.core.outbox import OutboxPost
 from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
+from bot.core.timing import zone
 
 if TYPE_CHECKING:
+    from bot.planner import Preview
     from bot.store.outbox import OutboxEntry, OutboxStore
 
 STATES = ("pending", "approved", "sending", "sent", "skipped", "failed", "cancelled")
@@ -177,28 +183,48 @@ def approve(ctx: Context) -> int:
     return 0
 
 
+def local_time(when: datetime, zone_name: str) -> str | None:
+    """`when` on the wall clock of `zone_name` ("2026-10-25 15:00 CET"); None for UTC."""
+    if zone_name == "UTC":
+        return None
+    return when.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def preview(ctx: Context) -> int:
     with open_outbox(ctx) as outbox:
         items = _preview_items(ctx, outbox)
     if ctx.args.format == "json":
         docs = [
             {
-                "id": p.id,
-                "key": p.key,
+                "id": v.post.id,
+                "key": v.post.key,
+                "kind": v.post.kind,
+                "lang": v.post.lang,
                 "state": state,
-                "due_at": iso_z(p.due_at),
+                "due_at": iso_z(v.post.due_at),
+                "zone": v.zone,
+                "due_local": local_time(v.post.due_at, v.zone),
                 "cost_usd": cost,
-                "parts": [{"text": t, "weighted_length": weighted_length(t)} for t in p.parts],
+                "note": v.note,
+                "parts": [{"text": t, "weighted_length": weighted_length(t)} for t in v.post.parts],
             }
-            for p, cost, state in items
+            for v, cost, state in items
         ]
         ctx.out.write(to_json({"schema": "contestbot.preview/1", "posts": docs}))
         return 0
     if not items:
         ctx.out.write("nothing upcoming\n")
-    for p, cost, state in items:
+    for v, cost, state in items:
+        p = v.post
         ident = f"#{p.id}" if p.id is not None else "(new)"
-        ctx.out.write(f"{ident} {p.key} [{state}] due {iso_z(p.due_at)}, est. ${cost}\n")
+        local = local_time(p.due_at, v.zone)
+        where = f" ({local}, {v.zone})" if local else ""
+        ctx.out.write(
+            f"{ident} {p.key} [{state}] due {iso_z(p.due_at)}{where} · {p.kind} · {p.lang} · "
+            f"est. ${cost}\n"
+        )
+        if v.note:
+            ctx.out.write(f"note: {v.note}\n")
         for i, text in enumerate(p.parts, 1):
             ctx.out.write(
                 f"--- part {i}/{len(p.parts)}: {weighted_length(text)}/{MAX_WEIGHTED_LENGTH}\n"
@@ -208,22 +234,35 @@ def preview(ctx: Context) -> int:
     return 0
 
 
-def _preview_items(ctx: Context, outbox: OutboxStore) -> list[tuple[OutboxPost, str, str]]:
-    """(post, estimated cost, state) of post ID, or of every upcoming post by due time."""
+def _preview_items(ctx: Context, outbox: OutboxStore) -> list[tuple[Preview, str, str]]:
+    """(preview, estimated cost, state) of post ID, or of every upcoming post by due time: those
+    in the outbox still to go out, then what the config will plan (read-only: nothing stored)."""
+    from bot.planner import Planner, Preview, StoredResults
+
+    config = ctx.config()
+    planner = Planner(
+        outbox.store,
+        config=config,
+        results=StoredResults(outbox.store),
+        bot_username=config.bot.username,
+    )
     if ctx.args.id is not None:
         entry = outbox.get(ctx.args.id)
         if entry is None:
             raise UsageError(
                 f"no post {ctx.args.id} in the outbox; list them with `contestbot outbox`"
             )
-        return [(entry.post, str(entry.cost), entry.post.state)]
-    from bot.planner import Planner
-
+        return [
+            (
+                Preview(entry.post, planner.zone_of(entry.post.key)),
+                str(entry.cost),
+                entry.post.state,
+            )
+        ]
     items = [
-        (e.post, str(e.cost), str(e.post.state))
+        (Preview(e.post, planner.zone_of(e.post.key)), str(e.cost), str(e.post.state))
         for e in outbox.entries(states=("pending", "approved", "sending"))
     ]
-    planner = Planner(outbox.store, config=ctx.config())
-    for post in planner.drafts(ctx.clock.now(), skip_known=True):
-        items.append((post, str(post.cost(planner.posting.prices)), "not planned yet"))
-    return sorted(items, key=lambda item: item[0].due_at)
+    for v in planner.upcoming(ctx.clock.now()):
+        items.append((v, str(v.post.cost(planner.posting.prices)), "not planned yet"))
+    return sorted(items, key=lambda item: (item[0].post.due_at, item[0].post.key))

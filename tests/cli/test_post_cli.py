@@ -7,11 +7,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import MetaData, func, select
 
+from bot.clock import ManualClock
+from bot.config import parse_config
+from bot.core.results import freeze
+from bot.poller import Poller
+from bot.store import Store
+from bot.store.rules import RulesStore
+from bot.x.tweepy_client import TweepyXClient
 from tests.cli.conftest import Cli
 
 EVENT = """
@@ -127,3 +137,130 @@ def test_listing_before_any_database_says_what_to_do(cli: Cli) -> None:
     cli.write_config("")
     code, _, err = cli("outbox")
     assert code == 1 and "no database" in err
+
+
+# ------------------------------------------------------------ previewing competition posts ahead
+
+RUN_START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+RUN_END = RUN_START + timedelta(hours=24)
+RUNNING = f"""
+[[competition]]
+id = "spring"
+title = "Spring photos"
+hashtags = ["Spring"]
+start = "{RUN_START.isoformat()}"
+end = "{RUN_END.isoformat()}"
+timezone = "Europe/Paris"
+accounts = ["contestbot"]
+
+[[competition.categories]]
+id = "most-liked"
+kind = "likes"
+title = "Most liked"
+
+[posting]
+approval = ["winners"]
+leaderboard_updates = "6h"
+languages = ["en", "fr"]
+"""
+
+
+def row_counts(store: Store) -> dict[str, int]:
+    """Rows in every table of the database, reflected (so tables added later count too)."""
+    meta = MetaData()
+    with store.engine.connect() as conn:
+        meta.reflect(conn)
+        return {
+            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in meta.tables.items()
+        }
+
+
+@pytest.fixture
+def running(post_cli: Cli, sandbox: Any, clock: ManualClock, db_url: str) -> Iterator[Store]:
+    """The competition two hours in, polled once from the sandbox: alice leads bob."""
+    post_cli.write_config(RUNNING)
+    for name, likes in (("alice", 7), ("bob", 3)):
+        sandbox.world.add_user(name)
+        tid = sandbox.world.post(
+            name, f"My photo #Spring by {name}", at=RUN_START + timedelta(hours=1)
+        )
+        sandbox.world.like(tid, likes)
+    store = Store(db_url)
+    store.upgrade()
+    clock.set(RUN_START + timedelta(hours=2))
+    client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url, timeout=5.0)
+    Poller(client, store, clock).run_cycle(parse_config(RUNNING, source="t.toml").competitions)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def test_preview_upcoming_shows_leaderboard_slots_and_the_winners_ahead(
+    post_cli: Cli, running: Store
+) -> None:
+    before = row_counts(running)
+    assert before["outbox"] == 0 and sum(before.values()) > 0  # polled entries, no post yet
+    code, out, err = post_cli("outbox", "preview", "--upcoming")
+    assert code == 0, err
+    slot = "competition:spring:leaderboard:2026-09-01T1800Z:fr [not planned yet]"
+    assert f"{slot} due 2026-09-01T18:00:00Z (2026-09-01 20:00 CEST, Europe/Paris)" in out
+    assert "· leaderboard · fr ·" in out
+    assert "note: as the standings are now; the real post uses the standings at its time" in out
+    assert "competition:spring:winners:final:en [not planned yet] due 2026-09-02T12:00:00Z" in out
+    assert "note: preview: final winners and digest are known after the freeze" in out
+    assert "digest: computed at the freeze" in out
+
+    code, out, _ = post_cli("outbox", "preview", "--upcoming", "--format", "json")
+    posts = json.loads(out)["posts"]
+    dues = [p["due_at"] for p in posts]
+    assert dues == sorted(dues)
+    boards = [p for p in posts if p["kind"] == "leaderboard"]
+    assert {p["due_at"] for p in boards} == {
+        "2026-09-01T18:00:00Z",
+        "2026-09-02T00:00:00Z",
+        "2026-09-02T06:00:00Z",
+    }
+    assert len(boards) == 6 and all(p["zone"] == "Europe/Paris" for p in boards)
+    for p in boards:
+        text = "\n".join(part["text"] for part in p["parts"])
+        assert text.index("@alice") < text.index("@bob")  # today's standings: alice leads
+    winners = [p for p in posts if p["kind"] == "winners"]
+    assert [p["lang"] for p in winners] == ["en", "fr"]
+    for p in winners:
+        assert "@alice" in p["parts"][0]["text"] and "[digest-pending]" in p["parts"][-1]["text"]
+        assert "known after the freeze" in p["note"]
+    assert any(p["kind"] == "launch" for p in posts)
+    assert all(part["weighted_length"] <= 280 for p in posts for part in p["parts"])
+    assert all(Decimal(p["cost_usd"]) > 0 for p in posts)
+    assert row_counts(running) == before  # a preview writes nothing
+
+
+def test_after_the_freeze_the_winners_preview_shows_the_real_digest(
+    post_cli: Cli, running: Store, sandbox: Any, clock: ManualClock
+) -> None:
+    config = parse_config(RUNNING, source="t.toml")
+    comp = config.competitions[0]
+    clock.set(RUN_END + timedelta(minutes=5))
+    client = TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url, timeout=5.0)
+    Poller(client, running, clock).run_cycle(config.competitions)
+    result = freeze(
+        comp, running.entries(comp.id), frozen_at=clock.now(), bot_username="contestbot"
+    )
+    RulesStore(running).save_frozen(result, created_at=clock.now())
+    stored = RulesStore(running).current("spring")
+    assert stored is not None
+    before = row_counts(running)
+
+    code, out, err = post_cli("outbox", "preview", "--upcoming", "--format", "json")
+    assert code == 0, err
+    posts = json.loads(out)["posts"]
+    assert not [p for p in posts if p["kind"] == "leaderboard" and p["due_at"] > "2026-09-02"]
+    winners = [p for p in posts if p["kind"] == "winners"]
+    assert [p["lang"] for p in winners] == ["en", "fr"]
+    for p in winners:
+        text = "\n".join(part["text"] for part in p["parts"])
+        assert stored.digest[:16] in text and "[digest-pending]" not in text
+        assert "@alice" in text and p["note"].startswith("the frozen result")
+    assert row_counts(running) == before
