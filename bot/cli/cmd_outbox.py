@@ -13,7 +13,7 @@ digest. Each post shows its due time in UTC and in its event's or competition's 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -136,6 +136,13 @@ def _note(p: OutboxPost) -> str | None:
 def list_outbox(ctx: Context) -> int:
     with open_outbox(ctx) as outbox:
         entries = outbox.entries(states=[ctx.args.state] if ctx.args.state else [])
+    empty = "the outbox is empty" + (f" (state {ctx.args.state})" if ctx.args.state else "")
+    return write_entries(ctx, entries, empty=empty)
+
+
+def write_entries(ctx: Context, entries: Sequence[Any], *, empty: str) -> int:
+    """The outbox listing shared by `outbox` and `post list`: a table, CSV, or the
+    `contestbot.outbox/1` JSON document; `empty` is what the table form says when there is none."""
     fmt = ctx.args.format
     if fmt == "json":
         docs = [entry_document(e) for e in entries]
@@ -159,9 +166,7 @@ def list_outbox(ctx: Context) -> int:
     if fmt == "csv":
         write_csv(ctx.out, COLUMNS, rows)
     elif not rows:
-        ctx.out.write(
-            "the outbox is empty" + (f" (state {ctx.args.state})" if ctx.args.state else "") + "\n"
-        )
+        ctx.out.write(empty + "\n")
     else:
         ctx.out.write(render_table(COLUMNS, rows))
     return 0

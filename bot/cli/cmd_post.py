@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.context import Context, UsageError
-from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
+from bot.cli.output import add_format_option, iso_z
 
 TIME_EXAMPLE = "2026-11-02T09:00+01:00"
 
@@ -132,36 +132,13 @@ def schedule(ctx: Context) -> int:
 
 
 def list_posts(ctx: Context) -> int:
-    from bot.cli.cmd_outbox import COLUMNS, entry_document, one_line, open_outbox
+    from bot.cli.cmd_outbox import open_outbox, write_entries
 
     with open_outbox(ctx) as outbox:
         entries = outbox.entries(kinds=("scheduled",))
-    if ctx.args.format == "json":
-        docs = [entry_document(e) for e in entries]
-        ctx.out.write(to_json({"schema": "contestbot.outbox/1", "posts": docs}))
-        return 0
-    rows = [
-        [
-            e.post.id,
-            e.post.state,
-            e.post.kind,
-            e.post.lang,
-            iso_z(e.post.due_at),
-            len(e.post.parts),
-            str(e.cost),
-            e.post.parts[0] if ctx.args.format == "csv" else one_line(e.post.parts[0]),
-            e.post.last_error,
-            e.post.key,
-        ]
-        for e in entries
-    ]
-    if ctx.args.format == "csv":
-        write_csv(ctx.out, COLUMNS, rows)
-    elif not rows:
-        ctx.out.write("no scheduled posts; add one with `contestbot post schedule`\n")
-    else:
-        ctx.out.write(render_table(COLUMNS, rows))
-    return 0
+    return write_entries(
+        ctx, entries, empty="no scheduled posts; add one with `contestbot post schedule`"
+    )
 
 
 def cancel(ctx: Context) -> int:
