@@ -20,8 +20,8 @@ from pathlib import Path
 from bot.config import Config
 from bot.core.budget import Budget
 from bot.core.cadence import DEFAULT_POLICY, CadencePolicy
+from bot.core.cost import PriceTable
 from bot.core.lease import DEFAULT_TTL
-from bot.metering import Pricing
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class DaemonOptions:
     replies_every: timedelta = timedelta(minutes=15)
     policy: CadencePolicy = DEFAULT_POLICY
     budget: Budget = field(default_factory=Budget)
-    pricing: Pricing = field(default_factory=Pricing)
+    pricing: PriceTable = field(default_factory=PriceTable)
     heartbeat_file: Path | None = None
     seed: int | None = None
 
@@ -107,7 +107,7 @@ def build_options(
         poll_interval=timedelta(seconds=config.bot.poll_interval_seconds),
         lease_ttl=ttl,
         budget=Budget(month_reads=budget.monthly_reads, month_spend=budget.monthly_usd),
-        pricing=Pricing.from_table(posting_of(config).prices),
+        pricing=posting_of(config).prices,
         heartbeat_file=heartbeat_path(data_dir(database_url, environ)),
     )
     return options, instance

@@ -1,53 +1,27 @@
 """Cost accounting at the X API boundary: `MeteredClient` wraps an `XClient`, recording each call.
 
 Each `XClient` call is one HTTP request; the wrapper records it (endpoint, status, the billable
-resources it returned - posts and users - and its estimated cost at `Pricing`, CONTRACT.md §7.3
-by default) through a callback, remembers the last endpoint (for rate-limit reports), and can run
-a hook before each request (the daemon renews its lease there). NUL characters in what comes back
-become U+FFFD: PostgreSQL text cannot hold NUL, and a poison tweet must not block a stream.
+resources it returned - posts and users - and its estimated cost at the `PriceTable`, CONTRACT.md
+§7.3 by default) through a callback, remembers the last endpoint (for rate-limit reports), and can
+run a hook before each request (the daemon renews its lease there). NUL characters in what comes
+back become U+FFFD: PostgreSQL text cannot hold NUL, and a poison tweet must not block a stream.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from loguru import logger
 
 from bot.clock import Clock
-from bot.core.budget import DEFAULT_PRICES
+from bot.core.budget import read_cost
+from bot.core.cost import DEFAULT_PRICES, PriceTable, estimate_post_cost
 from bot.core.models import Lookup, Page, PostedTweet, Tweet, User
 from bot.store.ops import ApiCall
 from bot.x.errors import XApiError
 from bot.x.interface import XClient
-
-
-@dataclass(frozen=True)
-class Pricing:
-    """Dollar prices the ledger uses (defaults: CONTRACT.md §7.3)."""
-
-    post_read: Decimal = DEFAULT_PRICES.post_read
-    user_read: Decimal = DEFAULT_PRICES.user_read
-    post_create: Decimal = DEFAULT_PRICES.post_create
-    post_create_with_url: Decimal = DEFAULT_PRICES.post_create_with_url
-    delete: Decimal = DEFAULT_PRICES.delete
-
-    @classmethod
-    def from_table(cls, table: object | None) -> Pricing:
-        """From any price table with these attribute names (e.g. `[posting.prices]`)."""
-        if table is None:
-            return cls()
-        d = cls()
-        return cls(
-            **{
-                name: Decimal(str(getattr(table, name, getattr(d, name))))
-                for name in ("post_read", "user_read", "post_create", "post_create_with_url")
-            },
-            delete=Decimal(str(getattr(table, "delete", d.delete))),
-        )
-
 
 Recorder = Callable[[ApiCall], None]
 
@@ -61,7 +35,7 @@ class MeteredClient:
         inner: XClient,
         clock: Clock,
         record: Recorder,
-        pricing: Pricing | None = None,
+        pricing: PriceTable = DEFAULT_PRICES,
         *,
         before: Callable[[], None] | None = None,
     ) -> None:
@@ -69,7 +43,7 @@ class MeteredClient:
         self.before = before
         self.clock = clock
         self.record = record
-        self.pricing = pricing or Pricing()
+        self.pricing = pricing
         self.last_endpoint: str | None = None
         self.calls = 0
 
@@ -91,17 +65,11 @@ class MeteredClient:
             raise
         result = without_nul(result)
         posts, users = _resources(result)
-        p = self.pricing
-        cost = posts * p.post_read + users * p.user_read
+        cost = read_cost(posts, users, prices=self.pricing)
         if endpoint == "create":
-            text = getattr(result, "text", "")
-            cost = (
-                p.post_create_with_url
-                if ("http://" in text or "https://" in text)
-                else p.post_create
-            )
+            cost = estimate_post_cost(getattr(result, "text", ""), prices=self.pricing)
         elif endpoint == "delete":
-            cost = p.delete
+            cost = self.pricing.delete
         self._note(ApiCall(self.clock.now(), method, endpoint, 200, posts, users, cost))
         return result
 

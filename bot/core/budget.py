@@ -14,34 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from bot.core.cost import DEFAULT_PRICES, PriceTable
+
 MONTHLY_POST_READ_CAP = 3_000_000  # X's pay-per-use cap per billing cycle (CONTRACT.md §7.3)
 DEFAULT_FLOOR = 0.05
 # Today's rate only counts once the day is old enough for it to mean something.
 MIN_DAY_WINDOW = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class Prices:
-    """US dollars per billable resource (reads) or per request (writes)."""
-
-    post_read: Decimal = Decimal("0.005")
-    user_read: Decimal = Decimal("0.010")
-    owned_read: Decimal = Decimal("0.001")
-    post_create: Decimal = Decimal("0.015")
-    post_create_with_url: Decimal = Decimal("0.200")
-    summoned_reply: Decimal = Decimal("0.010")
-    delete: Decimal = Decimal("0.010")
-    counts_recent: Decimal = Decimal("0.005")
-
-
-DEFAULT_PRICES = Prices()
-
-
 def read_cost(
     post_reads: int = 0,
     user_reads: int = 0,
     owned_reads: int = 0,
-    prices: Prices = DEFAULT_PRICES,
+    prices: PriceTable = DEFAULT_PRICES,
 ) -> Decimal:
     """The cost of billable reads (resources returned, after X's per-day de-duplication)."""
     for name, n in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -109,12 +110,12 @@ class _Tweet:
 
 
 @dataclass(frozen=True)
-class _Node:
+class _Node(ABC):
     # Conjunction-required operators (is:, has:, lang:) and negations do not anchor a query.
     anchors: bool
 
-    def evaluate(self, tweet: _Tweet) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def evaluate(self, tweet: _Tweet) -> bool: ...
 
     def required_hashtags(self) -> frozenset[str] | None:
         return None
