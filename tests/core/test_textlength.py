@@ -1,4 +1,4 @@
-"""twitter-text v3 weighted length: every conformance case in ../shared/x-api, URL extraction
+"""twitter-text v3 weighted length: every conformance case in tests/data/x-api, URL extraction
 cases from twitter-text's conformance/extract.yml, and properties of the counter."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.core.textlength import (
 )
 
 CONFORMANCE_FILE = (
-    Path(__file__).resolve().parents[2].parent / "shared/x-api/twitter-text-validate.yml"
+    Path(__file__).resolve().parents[1] / "data/x-api/twitter-text-validate.yml"
 )
 
 # Which config each section is run with (the file's header, after rb/test/conformance_test.rb).
@@ -39,10 +39,10 @@ SECTION_CONFIGS: dict[str, TextConfig] = {
 
 def _conformance_cases() -> list[Any]:
     if not CONFORMANCE_FILE.is_file():
-        # Collection must fail, not skip: CI always has shared/ beside the clone.
+        # Collection must fail, not skip: the data ships with the tests.
         raise FileNotFoundError(
             f"twitter-text conformance data not found at {CONFORMANCE_FILE}; "
-            "check out the shared/ directory beside the repository"
+            "restore tests/data/ from the repository"
         )
     data = yaml.safe_load(CONFORMANCE_FILE.read_text(encoding="utf-8"))
     cases = []

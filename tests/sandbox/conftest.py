@@ -14,7 +14,7 @@ import tweepy
 from bot.sandbox import Sandbox
 from tests.conftest import redirect_client
 
-SAMPLES = Path("/work/shared/x-api/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "x-api" / "samples"
 
 
 def make_client(

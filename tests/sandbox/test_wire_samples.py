@@ -1,5 +1,5 @@
 """The same requests as tweepy's recorded cassettes give the same key structure (and the same
-response header names) as the real X API did. See /work/shared/x-api/samples/."""
+response header names) as the real X API did. See tests/data/x-api/samples/."""
 
 from __future__ import annotations
 
