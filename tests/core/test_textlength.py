@@ -25,9 +25,7 @@ from bot.core.textlength import (
     weighted_length,
 )
 
-CONFORMANCE_FILE = (
-    Path(__file__).resolve().parents[1] / "data/x-api/twitter-text-validate.yml"
-)
+CONFORMANCE_FILE = Path(__file__).resolve().parents[1] / "data/x-api/twitter-text-validate.yml"
 
 # Which config each section is run with (the file's header, after rb/test/conformance_test.rb).
 SECTION_CONFIGS: dict[str, TextConfig] = {
