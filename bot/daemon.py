@@ -3,10 +3,12 @@
 `Daemon(config, client, store, clock, instance_id=...)` owns one `ClockedScheduler` (never
 `schedule`'s module default) with these jobs: `leases` (heartbeat, then acquire, renew or release
 the competition leases `bot.core.lease.assign` gives this instance), `poll` (search and mentions of
-each held competition into the store), `refresh` (re-read entries at the adaptive cadence of
-`bot.core.cadence`, stretched by the budget factor of `bot.core.budget`, and collect the replies
-of distinct-repliers competitions every `REPLIES_EVERY`, stretched likewise; once a competition has
-ended and its final poll is done, `bot.freezer.freeze_if_due` takes the full freeze snapshot),
+each held competition into the store, with the re-scans for late-indexed posts of
+`bot.core.rescans`, until the final re-scan `late_grace` after the end), `refresh` (re-read
+entries at the adaptive cadence of `bot.core.cadence`, stretched by the budget factor of
+`bot.core.budget`, and collect the replies of distinct-repliers competitions every
+`REPLIES_EVERY`, stretched likewise; after the end: the final snapshot, first readings of posts
+found late, and once the final re-scan is done `bot.freezer.freeze_if_due` freezes),
 `post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`) and
 `housekeeping`. An instance only acts on competitions whose lease it holds, renewed before every
 API request of a step and recorded as an acting interval (`job_runs`). Every failure is caught per
@@ -92,7 +94,7 @@ class Daemon:
             client, clock, self._record_call, self.options.pricing, before=self._before_request
         )
         self._lost_at: datetime | None = None
-        self.poller = Poller(self.client, store, clock, overlap=self.options.settle)
+        self.poller = Poller(self.client, store, clock, rescans=self.options.rescans)
         self.competitions = {c.id: c for c in config.competitions}
         self.held: dict[str, datetime] = {}  # competition id -> lease expiry
         self.replies_at: dict[str, datetime] = {}  # competition id -> last replies collection

@@ -1,11 +1,11 @@
 """The daemon's options and where they come from: the config file and the operations variables.
 
 `DaemonOptions` holds every setting of `bot.daemon.Daemon` (intervals, lease TTL, sleeps, the
-cadence policy, budget and prices, the heartbeat file); `build_options` builds them from the config
-(`[bot]`, `[budget]`, `[posting.prices]`) and `CONTESTBOT_LEASE_TTL`, `CONTESTBOT_INSTANCE_ID`
-and `CONTESTBOT_DATA_DIR`, raising `BadOption` (exit 2) with the variable, the value and the fix.
-`default_instance_id`, `data_dir` and `heartbeat_path` say who this instance is and where its
-heartbeat file goes (the `health` command reads it).
+cadence and re-scan policies, budget and prices, the heartbeat file); `build_options` builds them
+from the config (`[bot]`, `[budget]`, `[posting.prices]`) and `CONTESTBOT_LEASE_TTL`,
+`CONTESTBOT_INSTANCE_ID` and `CONTESTBOT_DATA_DIR`, raising `BadOption` (exit 2) with the
+variable, the value and the fix. `default_instance_id`, `data_dir` and `heartbeat_path` say who
+this instance is and where its heartbeat file goes (the `health` command reads it).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.core.budget import Budget
 from bot.core.cadence import DEFAULT_POLICY, CadencePolicy
 from bot.core.cost import PriceTable
 from bot.core.lease import DEFAULT_TTL
+from bot.core.rescans import DEFAULT_RESCANS, RescanPolicy
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class DaemonOptions:
     # The longest pause after a persistent failure: a usage cap says "next month", but the
     # organiser may raise it today, and one probe an hour costs one request.
     persistent_probe: timedelta = timedelta(hours=1)
-    settle: timedelta = timedelta(minutes=2)  # the poller's overlap; the last poll waits this long
+    # The re-scans for late-indexed posts (recent, wide, final; the final waits for each
+    # competition's `late_grace` after its end, then the freeze).
+    rescans: RescanPolicy = DEFAULT_RESCANS
     posting_interval: timedelta = timedelta(minutes=1)
     # Distinct-repliers categories: how often a running competition's new replies are read
     # (before stretching by the budget factor); the freeze reads the rest.

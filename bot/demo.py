@@ -5,10 +5,11 @@ Owns the demo's wiring. It starts the sandbox in-process on 127.0.0.1 with the s
 the scenario player and the bot; writes the demo competition's config (built here, checked by the
 real config parser, saved next to the database so later commands can read it); and runs the real
 bot against it: settings with `X_API_BASE_URL` = the sandbox -> `TweepyXClient` over HTTP ->
-SQLite (fresh each run, migrated with Alembic) -> `bot.daemon.Daemon` (poll, refresh, freeze,
-planner and poster), one full cycle every two simulated minutes. The winners announcement waits
-for approval, which the demo gives. `bot.demo_show` plays the timeline and checks the outcome;
-`bot.demo_view` renders the text.
+SQLite (fresh each run, migrated with Alembic) -> `bot.daemon.Daemon` (poll with its re-scans for
+late-indexed posts, replies, refresh, the freeze after the competition's short late grace,
+planner, poster and mention responder), one full cycle every two simulated minutes. The winners
+announcement waits for approval, which the demo gives. `bot.demo_show` plays the timeline and
+checks the outcome; `bot.demo_view` renders the text.
 """
 
 from __future__ import annotations
@@ -30,13 +31,11 @@ from bot.daemon import Daemon, DaemonOptions
 from bot.freezer import live_standings
 from bot.logs import configure_logging
 from bot.poller import Poller
-from bot.replies import collect_replies, needs_repliers
 from bot.sandbox import DEMO_SCENARIO, Sandbox, ScenarioPlayer, World, load_scenario
 from bot.sandbox.scenario import Scenario
 from bot.settings import load_settings
 from bot.store import Store
 from bot.store.outbox import OutboxStore
-from bot.x.errors import XApiError
 
 COMPETITION_ID = "igf-demo"
 BOT = "contestbot"
@@ -45,6 +44,11 @@ WEBINAR_AFTER_END = timedelta(minutes=30)  # its "1h" reminder falls at +1h30m, 
 POLL_EVERY = timedelta(minutes=2)  # simulated time between two bot cycles
 BOARD_EVERY = timedelta(minutes=15)  # simulated time between two leaderboard prints
 REPLIES_EVERY = timedelta(minutes=10)  # simulated time between two reads of the entries' replies
+# How long after the end the freeze waits for posts X indexes late (`late_posts_grace`; 6 h by
+# default, which the accelerated demo would spend waiting); the scenario's late likes come after.
+LATE_GRACE = timedelta(minutes=10)
+# Entrants' minimum account age, which repliers must pass too: spam_sam's 1-day account does not.
+MIN_ACCOUNT_AGE_DAYS = 2
 TAIL = timedelta(minutes=1)  # played after the scenario's last event, so the bot sees it
 ZONES = ("UTC", "Europe/Paris", "America/Sao_Paulo", "Asia/Singapore", "Africa/Nairobi")
 
@@ -75,11 +79,12 @@ timezone = "UTC"
 organisers = ["igf_org"]
 tie_rule = "earliest"
 leaderboard_top = 10
+late_posts_grace = "{int(LATE_GRACE.total_seconds()) // 60}m"
 
 [competition.eligibility]
 allow_replies = false
 allow_quotes = true
-min_account_age_days = 0
+min_account_age_days = {MIN_ACCOUNT_AGE_DAYS}
 
 [[competition.categories]]
 id = "most-liked"
@@ -203,7 +208,9 @@ def _run(speed: float | None, seconds: float | None, db: Path, say: Callable[[st
             store,
             clock,
             instance_id="contestbot-demo",
-            options=DaemonOptions(poll_interval=POLL_EVERY, posting_interval=POLL_EVERY),
+            options=DaemonOptions(
+                poll_interval=POLL_EVERY, posting_interval=POLL_EVERY, replies_every=REPLIES_EVERY
+            ),
         )
         bot = DemoBot(competition, store, clock, daemon)
         timeline = Timeline(start, start + span, rate)
@@ -257,40 +264,22 @@ def _fresh_database(db: Path) -> None:
 
 @dataclass
 class DemoBot:
-    """The bot as `contestbot run` runs it: the daemon, one full cycle (leases, poll, refresh
-    and the freeze at the deadline, posts and mention replies) per `cycle()`."""
+    """The bot as `contestbot run` runs it: the daemon, one full cycle (leases, poll with its
+    re-scans, replies every `REPLIES_EVERY`, refresh and the freeze, posts and mention replies)
+    per `cycle()`."""
 
     competition: Competition
     store: Store
     clock: AcceleratedClock
     daemon: Daemon
     warnings: list[str] = field(default_factory=list)
-    replies_read: datetime | None = None
 
     @property
     def poller(self) -> Poller:
         return self.daemon.poller
 
     def cycle(self) -> None:
-        c = self.competition
         errors = self.daemon.run_once()
-        now = self.clock.now()
-        due = self.replies_read is None or now >= self.replies_read + REPLIES_EVERY
-        if needs_repliers(c) and now < c.end and due and not errors:
-            self.replies_read = now
-            # The daemon reads the replies of distinct-repliers categories at the freeze only;
-            # reading them every few minutes too makes the live "most comments" board mean
-            # something before the deadline.
-            try:
-                collect_replies(
-                    c,
-                    client=self.daemon.client,
-                    store=self.store,
-                    clock=self.clock,
-                    bot_username=BOT,
-                )
-            except XApiError as exc:
-                errors.append(exc)
         # As in `contestbot run`: logged, and the next cycle tries again. The demo shows them.
         self.warnings += [f"{type(e).__name__}: {one_line(e)}; retried next cycle" for e in errors]
 

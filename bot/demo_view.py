@@ -2,21 +2,24 @@
 
 Owns the demo's look: the opening summary, the leaderboard as two side-by-side compact tables
 (most liked, most comments) with the score change since the previous print and a line per change
-(new entries, a deletion leaving, an edit staying one entry, a late-indexed entry), the posts as
-they reach the sandbox with their weighted length, the freeze with its digest and verification,
-the rules at work, and the final standings. Fits 80 columns. `BoardMemory` is the only state: what
-the previous print showed. No I/O; `bot.demo` does the printing.
+(new entries, a late-indexed one with when it became searchable and where it ranks, a command to
+the bot, a deletion leaving, an edit staying one entry), the posts as they reach the sandbox with
+their weighted length, the freeze with its digest and verification, the rules at work (exclusions,
+replies that do not count, entries under a category's minimum, the tie rule), and the final
+standings (a jury's rows show its pick, not a score). Fits 80 columns. `BoardMemory` is the only
+state: what the previous print showed. No I/O; `bot.demo_show` does the printing.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+from bot.core.eligibility import reply_exclusion
 from bot.core.models import (
     Category,
     CategoryStanding,
@@ -25,6 +28,7 @@ from bot.core.models import (
     Ranked,
     Standings,
 )
+from bot.core.results import FrozenResult
 from bot.store.outbox import OutboxEntry
 
 WIDTH = 78
@@ -82,8 +86,10 @@ def intro(
             f"            {hhmm(competition.start)}-{hhmm(competition.end)} UTC, organisers {orgs},"
             f" tie rule {competition.tie_rule}",
             f"  prizes    {cats}",
-            "  posts     launch, webinar reminder (en + fr), winners (waits for approval: the"
-            " demo gives it)",
+            f"  late      the freeze waits {duration(competition.late_grace)} after the end for"
+            " posts X indexes late, then re-scans",
+            '  posts     launch, reminder of the webinar (en + fr), an answer to "rank",',
+            "            winners (waits for approval: the demo gives it)",
             "  path      tweepy over HTTP -> poller -> SQLite -> scoring -> freeze -> poster",
             "",
             "  +h:mm is simulated time since the start; [12.3s] is real time; = marks a tie.",
@@ -103,7 +109,39 @@ class BoardMemory:
     deleted: set[str] = field(default_factory=set)
     edited: set[str] = field(default_factory=set)
     excluded: set[str] = field(default_factory=set)
-    printed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BoardContext:
+    """What a board print says changes against: the competition's start and end, the bot's
+    handle, and how long after its creation the sandbox made each late-indexed post searchable
+    (by tweet id), to tell a late-indexed entry from a new one."""
+
+    start: datetime
+    end: datetime
+    bot: str
+    index_delays: Mapping[str, timedelta] = field(default_factory=dict)
+
+    def describe(self, e: Entry, standings: Standings) -> str:
+        """A new entry's name; for a late-indexed one, when it became searchable and where it
+        ranks (the board's table may show only the top)."""
+        delay = self.index_delays.get(e.key)
+        if delay is None:
+            return "@" + e.author.username
+        searchable = e.tweet.created_at + delay
+        found = "in the late grace" if searchable >= self.end else "by a re-scan"
+        ranks = [
+            f"#{r.rank} in {cs.category.title} ({r.score:g})"
+            for cs in standings.categories
+            if cs.category.kind != "jury"
+            for r in cs.entries
+            if r.key == e.key
+        ]
+        return (
+            f"@{e.author.username} (posted {offset(e.tweet.created_at, self.start)}, searchable "
+            f"{duration(delay)} later{', after the end' if searchable >= self.end else ''}: "
+            f"indexed late, found {found}{': ' + ', '.join(ranks) if ranks else ''})"
+        )
 
 
 def _row(r: Ranked | None, before: float | None) -> str:
@@ -129,13 +167,10 @@ def _column_title(cs: CategoryStanding) -> str:
 def tables(
     standings: Standings, memory: BoardMemory | None, *, top: int, side_by_side: Sequence[str]
 ) -> list[str]:
-    """The categories named in `side_by_side` as two columns of their top `top` rows that
-    scored (a live board of zeros says nothing)."""
-    cats = [
-        replace(cs, entries=tuple(r for r in cs.entries if r.score > 0))
-        for cs in standings.categories
-        if cs.category.id in side_by_side
-    ]
+    """The categories named in `side_by_side` as two columns of their top `top` rows. Every row
+    shown is ranked by the core: an entry under a category's minimum score (0 likes) never ranks,
+    so no row reads 0 (the demo's self-check holds the core to it)."""
+    cats = [cs for cs in standings.categories if cs.category.id in side_by_side]
     lines = ["   " + "".join(f"{_column_title(cs):<32}" for cs in cats).rstrip()]
     for i in range(top):
         cells = []
@@ -158,6 +193,7 @@ def board(
     standings: Standings,
     entries: Sequence[Entry],
     memory: BoardMemory,
+    context: BoardContext,
 ) -> list[str]:
     """A leaderboard print: the two metric categories side by side, the jury shortlist, and a
     line per change since the previous print."""
@@ -171,21 +207,28 @@ def board(
             else:
                 picked = ", ".join("@" + r.username for r in cs.entries if r.key in cs.winners)
                 out.append(f"   {cs.category.title} (jury): {picked} picked, from {names}")
-    out += [f"   • {c}" for c in changes(standings, entries, memory)]
+    out += [line for c in changes(standings, entries, memory, context) for line in para(f"• {c}")]
     remember(memory, standings, entries)
     return out
 
 
-def changes(standings: Standings, entries: Sequence[Entry], memory: BoardMemory) -> list[str]:
+def changes(
+    standings: Standings, entries: Sequence[Entry], memory: BoardMemory, context: BoardContext
+) -> list[str]:
     lines: list[str] = []
     global_x = {x.key: x for x in standings.exclusions if x.category is None}
     fresh = [e for e in entries if e.key not in memory.seen and e.key not in global_x]
     if fresh:
-        names = ", ".join("@" + e.author.username for e in fresh)
+        names = ", ".join(context.describe(e, standings) for e in fresh)
         lines.append(f"new {'entry' if len(fresh) == 1 else 'entries'}: {names}")
     for e in entries:
         x = global_x.get(e.key)
-        if x is not None and e.key not in memory.excluded and x.rule != "deleted":
+        if x is not None and e.key not in memory.excluded and x.rule == "bot-command":
+            lines.append(
+                f"@{e.author.username} sent @{context.bot} a command: answered, never an "
+                "entry (bot-command)"
+            )
+        elif x is not None and e.key not in memory.excluded and x.rule != "deleted":
             lines.append(f"@{e.author.username} posted with the hashtag: never ranks ({x.rule})")
         if e.status == "deleted" and e.key not in memory.deleted:
             lines.append(f"@{e.author.username}'s entry was deleted: it leaves the leaderboard")
@@ -234,17 +277,21 @@ def para(text: str, indent: str = "   ", hang: str = "      ") -> list[str]:
 
 def freeze(
     *,
-    frozen_at: datetime,
+    result: FrozenResult,
     start: datetime,
-    entries: int,
     digest: str,
     verified: bool,
     problems: Iterable[str],
 ) -> list[str]:
+    late = sum(1 for f in result.inputs if result.is_late_indexed(f))
+    found = f", {late} of them found in the late grace, at its first reading" if late else ""
     out = [
-        f"   final snapshot of {entries} entries at {offset(frozen_at, start)}: the standings above"
-        " are frozen,",
-        "   stored with every input they follow from (rules, metrics, statuses).",
+        *para(
+            f"{len(result.inputs)} entries frozen with the metrics of the final snapshot at "
+            f"{offset(result.frozen_at, start)}{found}: the standings above are stored with every "
+            "input they follow from (rules, metrics, statuses, replies).",
+            hang="   ",
+        ),
         f"   digest   {digest}",
         "            (SHA-256 of the canonical result)",
     ]
@@ -258,17 +305,24 @@ def freeze(
 
 def rules_at_work(
     competition: Competition,
-    standings: Standings,
+    result: FrozenResult,
     entries: Sequence[Entry],
     *,
     retweets: Sequence[tuple[str, str]],
     query: str,
+    nested_replies: Sequence[tuple[str, str, str]],
 ) -> list[str]:
-    """The rules that shaped these standings, entry by entry (the core's exclusions and
-    explanations, as `contestbot explain` gives them)."""
+    """The rules that shaped the frozen standings, entry by entry (the core's exclusions and
+    explanations, as `contestbot explain` gives them). `nested_replies` are (replier, the reply's
+    author, the entry's author) of replies to a reply under an entry."""
+    standings = result.standings
     out: list[str] = []
+    texts = {e.key: e.tweet.full_text for e in entries}
     for x in standings.exclusions:
-        if x.category is None:
+        if x.category is None and x.rule == "bot-command":
+            said = f'"{texts.get(x.key, "")}"'
+            out += para(f"@{x.username}'s {said}: never an entry, rule {x.rule}: {x.reason}")
+        elif x.category is None:
             out += para(f"@{x.username}: never ranks, rule {x.rule}: {x.reason}")
     for who, whose in retweets:
         out += para(
@@ -284,19 +338,61 @@ def rules_at_work(
                 f"@{e.author.username} edited the entry: still one entry (its first id, "
                 f"{e.key}), scored on the latest version{likes}"
             )
-    comments = by_cat.get("most-comments")
-    score = {r.key: r.score for r in comments.entries} if comments else {}
-    for e in entries:
-        if e.key in score and e.tweet.metrics.replies > 1 and score[e.key] == 0:
+    for f in result.inputs:
+        if result.is_late_indexed(f) and f.metrics_at is not None:
+            likes = f": {liked[f.key]:g} likes" if f.key in liked else ""
             out += para(
-                f"@{e.author.username}: {e.tweet.metrics.replies} replies reported by X, all by"
-                " the author (a self-reply farm): 0 distinct repliers, so 0 in most comments"
+                f"@{f.username}: posted {offset(f.created_at, competition.start)}, searchable "
+                "only after the end; found in the late grace and frozen with its first reading "
+                f"({offset(f.metrics_at, competition.start)}, late_indexed){likes}"
             )
+    out += _below_minimum(competition, result)
+    for who, under, whose in nested_replies:
+        out += para(
+            f"@{who} answered @{under}'s reply under @{whose}'s entry: a reply to a reply is "
+            f"nobody's comment on the entry, so @{who} is no replier of @{whose}"
+        )
     for cs in standings.categories:
         row = first_tie(cs)
         if row is not None and cs.category.kind != "jury":
             line = tie_line(competition, standings, entries, cs, row)
             out += para(f"@{row.username}, {cs.category.title}: {line}")
+    return out
+
+
+def _below_minimum(competition: Competition, result: FrozenResult) -> list[str]:
+    """Entries a category leaves out for scoring under its minimum, where there is a story: a
+    scored metric at 0, or replies that do not count (a self-reply farm, a replier failing the
+    rules). Entries nobody replied to are left out silently."""
+    facts = {f.key: f for f in result.inputs}
+    cats = {c.id: c for c in competition.categories}
+    bot = result.rules.get("bot_username")
+    out: list[str] = []
+    for x in result.standings.exclusions:
+        category = cats.get(x.category or "")
+        f = facts.get(x.key)
+        if x.rule != "below-minimum" or category is None or f is None:
+            continue
+        title = category.title or category.id
+        if category.kind != "replies" or category.replies_mode != "distinct":
+            out += para(f"@{x.username}, {title}: {x.reason} (rule below-minimum)")
+            continue
+        why = [
+            (r, found)
+            for r in f.repliers
+            if (found := reply_exclusion(competition, category, f, r, bot_username=bot))
+        ]
+        if why and all(code == "self-reply" for _, (code, _) in why):
+            out += para(
+                f"@{x.username}: {len(why)} replies, all by the author (a self-reply farm): 0 "
+                f"distinct repliers, below the minimum, so no rank in {title}"
+            )
+        for r, (code, reason) in why:
+            if code != "self-reply":
+                out += para(
+                    f"@{r.username}'s reply to @{x.username} does not count in {title}: "
+                    f"{reason} (rule {code}); repliers pass the entrant rules"
+                )
     return out
 
 
@@ -337,8 +433,9 @@ def late_likes(
     unchanged: bool,
     verified: bool,
 ) -> list[str]:
+    """The likes that came after the final snapshot: in the store now, not in the frozen result."""
     if not late:
-        return ["   no late likes arrived after the freeze"]
+        return ["   no late likes arrived after the final snapshot"]
 
     def likes(s: Standings) -> dict[str, float]:
         cs = next(c for c in s.categories if c.category.id == "most-liked")
@@ -352,7 +449,7 @@ def late_likes(
         else "STANDINGS CHANGED: the freeze did not hold"
     )
     out = [
-        f"   {total} late likes arrived after the freeze; {verdict}.",
+        f"   {total} late likes arrived after the final snapshot; {verdict}.",
         "   The bot re-read the metrics anyway. Likes now in the store, and in the frozen result:",
     ]
     for who in dict.fromkeys(w for w, _ in late):
@@ -370,7 +467,7 @@ def posts_summary(
         seen = sum(1 for i in p.posted_ids if i in ids)
         approval = f", approved by {entry.approved_by}" if entry.approved_by else ""
         out.append(
-            f"   {p.kind:<9} {p.lang:<3} {p.state:<8} {seen}/{len(p.parts)} part(s) in the sandbox"
+            f"   {p.kind:<13} {p.lang:<3} {p.state:<5} {seen}/{len(p.parts)} part(s) in the sandbox"
             f", est. ${entry.cost}{approval}"
         )
     texts = [str(p["text"]) for p in posted]
@@ -397,22 +494,14 @@ def standings_block(standings: Standings, *, tops: Mapping[str, int]) -> list[st
         for r in cs.entries[:top]:
             won = "★" if r.key in cs.winners else " "
             tie = "=" if r.tie else " "
-            out.append(f"    {won}{r.rank:>2}{tie} @{r.username:<15}{r.score:>5g}   {r.url}")
+            # A jury judges content: its rows show the pick, not the engagement ordering them.
+            score = (
+                f"{r.score:>5g}" if c.kind != "jury" else ("picked" if r.jury_rank else "listed")
+            )
+            out.append(f"    {won}{r.rank:>2}{tie} @{r.username:<15}{score:>6}   {r.url}")
         if len(cs.entries) > top:
             out.append(f"          ... {len(cs.entries) - top} more")
     return out
-
-
-def checks(problems: Sequence[str], *, real: float) -> list[str]:
-    if problems:
-        return [f"   ✗ {p}" for p in problems]
-    return [
-        "   ✓ the deleted tweet, the retweet and the organiser never rank; the edited entry"
-        " ranks once",
-        "   ✓ frozen at the deadline; digest verified; the late likes changed nothing",
-        "   ✓ a tie ordered by the declared rule; reminders in en and fr; winners posted once",
-        f"   all good, in {real:.0f} s",
-    ]
 
 
 def next_steps(

@@ -1,19 +1,23 @@
 """Shell: the deadline freeze, re-issues after it, the pre-announcement re-check, verification.
 
 The freeze has two phases. Phase one (`take_final_snapshot`) runs at the first chance at or after
-the competition's end: it looks every entry not already known deleted up (`lookup_tweets`, 100 ids
-a request, following edits to their newest version; deleted and protected posts are marked), stores
-one snapshot row each, all stamped with the same whole-second time, and records that time with the
-delay after the deadline and its reason ("on-time" within `ON_TIME_TOLERANCE`, else
-"bot-not-running": the bot missed the deadline and took it at its first chance). Phase two
-(`freeze_if_due`, from `settle` after the end, once the final poll for late-indexed posts is done)
+the competition's end: it looks every entry not already known deleted up (100 ids a request,
+following edits to their newest version, `bot.lookups`; deleted and protected posts are marked),
+stores one snapshot row each, all stamped with the same whole-second time, and records that time
+with the delay after the deadline and its reason ("on-time" within `ON_TIME_TOLERANCE`, else
+"bot-not-running": the bot missed the deadline and took it at its first chance). During the
+competition's late grace (`Competition.late_grace`, `late_posts_grace`) the poller keeps searching
+for posts created before the end and indexed late; each one it finds gets its first snapshot at
+once (`snapshot_late_entries`): the earliest reading is the closest to the deadline. Phase two
+(`freeze_if_due`, from the end of the grace, once the final re-scan of the whole window is done)
 reads the replies when a category counts distinct repliers (only replies created before the end,
-`bot.replies`), takes a first snapshot of the entries the final poll found after phase one, and
-freezes the standings from the metrics of the final snapshot rows: likes the poller or anyone read
-after that time never enter. Late-indexed entries carry their first snapshot (a later `metrics_at`,
-`late_indexed` in the result), which may include a little engagement after the deadline. The
-result's `frozen_at` is the final snapshot's time. From then on the leaderboard shows the frozen
-standings (`live_standings`).
+`bot.replies`), and freezes the standings from the metrics of the final snapshot rows: likes the
+poller or anyone read after that time never enter. Late-indexed entries carry their first
+snapshot after it (a later `metrics_at`, `late_indexed` in the result), which may include a little
+engagement after the deadline. The result's `frozen_at` is the final snapshot's time, and it
+records the parts of the window the 7-day search horizon kept out of reach (`uncollected`). Until
+the freeze the standings after the end are provisional, computed exactly as the freeze will;
+from then on the leaderboard shows the frozen standings (`live_standings`).
 
 After the freeze only organisers' decisions (jury picks, disqualifications, re-qualifications) and
 the re-check's statuses can change the result; each change re-issues it as a new version whose
@@ -28,8 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.core.models import Competition, EntryStatus, Lookup, Metrics, Standings
-from bot.core.polling import batched
+from bot.core.models import Competition, EntryStatus, Metrics, Standings
+from bot.core.polling import batched, uncollected_spans
 from bot.core.results import (
     ON_TIME_TOLERANCE,
     FinalSnapshot,
@@ -44,13 +48,11 @@ from bot.core.results import (
 )
 from bot.core.revisions import Cause, revise, revision_problems, snapshot_problems
 from bot.core.scoring import compute_standings
+from bot.lookups import lookup_newest
 from bot.replies import collect_replies, needs_repliers
 from bot.store import Store
 from bot.store.rules import RulesStore, StoredResult
 from bot.x.interface import XClient
-
-# How long after the end the final poll waits for late-indexed posts (the daemon's `settle`).
-SETTLE = timedelta(minutes=2)
 
 _STATUS_OF_PROBLEM: dict[str, EntryStatus] = {
     "deleted": "deleted",
@@ -79,10 +81,11 @@ def is_due(competition: Competition, now: datetime) -> bool:
     return now >= competition.end
 
 
-def is_settled(competition: Competition, now: datetime, *, settle: timedelta = SETTLE) -> bool:
-    """Whether the standings may freeze: `settle` after the end, when the final poll has had its
-    chance to find posts indexed late."""
-    return now >= competition.end + settle
+def is_settled(competition: Competition, now: datetime, *, settle: timedelta | None = None) -> bool:
+    """Whether the standings may freeze: the competition's late grace (or `settle`) after the end,
+    when the search for posts indexed late has had its chance."""
+    grace = competition.late_grace if settle is None else settle
+    return now >= competition.end + grace
 
 
 def take_final_snapshot(
@@ -105,7 +108,7 @@ def take_final_snapshot(
     taken_at = now.replace(microsecond=0)
     ids = [e.tweet.id for e in store.entries(competition.id) if e.status != "deleted"]
     for batch in batched(ids):
-        store.save_lookup(_lookup_newest(client, batch), taken_at)
+        store.save_lookup(lookup_newest(client, batch).lookup, taken_at)
     deadline = competition.end.replace(microsecond=0)
     delay = max(0, int((taken_at - deadline).total_seconds()))
     return rules.record_final_snapshot(
@@ -127,13 +130,14 @@ def freeze_if_due(
     store: Store,
     clock: Clock,
     bot_username: str | None = None,
-    settle: timedelta = SETTLE,
+    settle: timedelta | None = None,
     final_poll_done: bool = True,
 ) -> StoredResult | None:
     """Take the final snapshot if the end has passed and it is not taken yet (phase one); freeze
-    if `settle` has passed since the end and `final_poll_done` (phase two). Returns the stored
-    result (version 1) when it froze now, None otherwise (not ended, waiting for the final poll,
-    or already frozen). `settle=timedelta(0)` freezes in one call, for a bot without a poller."""
+    if the late grace (`settle` when given) has passed since the end and `final_poll_done` (the
+    final re-scan, phase two). Returns the stored result (version 1) when it froze now, None
+    otherwise (not ended, waiting for the final re-scan, or already frozen).
+    `settle=timedelta(0)` freezes in one call, for a bot without a poller."""
     rules = RulesStore(store)
     now = clock.now()
     if not is_due(competition, now) or rules.is_frozen(competition.id):
@@ -158,49 +162,66 @@ def freeze_if_due(
         jury_picks=rules.picks(competition.id),
         bot_username=bot_username,
         reason=final.reason,
+        uncollected=uncollected_spans(
+            competition.start, competition.end, store.search_times(competition.id)
+        ),
     )
     return rules.save_frozen(result, created_at=clock.now())
+
+
+def late_entries(competition: Competition, *, store: Store) -> list[str]:
+    """Ids of the active entries found after the final snapshot that have no reading since it
+    (none before the final snapshot is taken)."""
+    final = RulesStore(store).final_snapshot(competition.id)
+    if final is None:
+        return []
+    read = store.first_snapshots_since(competition.id, final.taken_at)
+    return [
+        e.tweet.id
+        for e in store.entries(competition.id)
+        if e.status == "active" and e.key not in read
+    ]
+
+
+def snapshot_late_entries(
+    competition: Competition, ids: Sequence[str], *, client: XClient, store: Store, clock: Clock
+) -> int:
+    """The first reading of late-indexed entries (`late_entries`), at a whole second: the metrics
+    the freeze will score them with. Returns the snapshots written."""
+    if not ids:
+        return 0
+    final = RulesStore(store).final_snapshot(competition.id)
+    taken_at = clock.now().replace(microsecond=0)
+    if final is not None:
+        taken_at = max(taken_at, final.taken_at)
+    return sum(
+        store.save_lookup(lookup_newest(client, batch).lookup, taken_at) for batch in batched(ids)
+    )
+
+
+def deadline_metrics(
+    competition: Competition, final: FinalSnapshot, *, store: Store
+) -> dict[str, tuple[Metrics, datetime]]:
+    """key -> (metrics, time) the freeze scores: each entry's earliest reading at or after the
+    final snapshot (its final snapshot row; for an entry found later, its first reading)."""
+    times = store.first_snapshots_since(competition.id, final.taken_at)
+    found = RulesStore(store).snapshot_metrics(times)
+    return {k: (m, times[k]) for k, m in found.items()}
 
 
 def _frozen_metrics(
     competition: Competition, final: FinalSnapshot, *, client: XClient, store: Store, clock: Clock
 ) -> dict[str, tuple[Metrics, datetime]]:
-    """key -> (metrics, time) the freeze scores: each entry's row of the final snapshot; an active
-    entry without one (found by the final poll after it) gets its first snapshot now."""
-    rules = RulesStore(store)
-    entries = store.entries(competition.id)
-    at_final = rules.snapshot_metrics({e.key: final.taken_at for e in entries})
-    out = {k: (m, final.taken_at) for k, m in at_final.items()}
-    late = [e for e in entries if e.key not in at_final and e.status == "active"]
-    if late:
-        late_at = max(clock.now().replace(microsecond=0), final.taken_at)
-        for batch in batched([e.tweet.id for e in late]):
-            store.save_lookup(_lookup_newest(client, batch), late_at)
-        found = rules.snapshot_metrics({e.key: late_at for e in late})
-        out.update((k, (m, late_at)) for k, m in found.items())
-    return out
-
-
-def _lookup_newest(client: XClient, ids: Sequence[str]) -> Lookup:
-    """Look `ids` up; a post edited since we last saw it comes back as its old version, so its
-    newest version is looked up too and replaces it (the entry is scored on what it says now)."""
-    first = client.lookup_tweets(ids)
-    stale = [t for t in first.tweets if t.edit_history_ids and t.edit_history_ids[-1] != t.id]
-    if not stale:
-        return first
-    newer = client.lookup_tweets([t.edit_history_ids[-1] for t in stale])
-    stale_ids = {t.id for t in stale}
-    found_keys = {t.key for t in newer.tweets}
-    return Lookup(
-        tweets=(
-            *(t for t in first.tweets if t.id not in stale_ids),
-            *newer.tweets,
-            # An edit chain whose newest version could not be read keeps its old version.
-            *(t for t in stale if t.key not in found_keys),
-        ),
-        users=(*first.users, *newer.users),
-        problems=first.problems,
+    """`deadline_metrics`, after giving an active entry without a reading since the final
+    snapshot (found by the final re-scan) its first reading now."""
+    snapshot_late_entries(
+        competition,
+        late_entries(competition, store=store),
+        client=client,
+        store=store,
+        clock=clock,
     )
+    return deadline_metrics(competition, final, store=store)
 
 
 def live_standings(
@@ -208,8 +229,9 @@ def live_standings(
 ) -> Standings:
     """What the leaderboard shows: the current frozen standings once frozen, else the standings of
     the stored entries at `now` with the stored disqualifications, re-qualifications and picks
-    (between the final snapshot and the freeze: with the final snapshot's metrics, so likes after
-    the deadline never show)."""
+    (between the final snapshot and the freeze, provisional: with the metrics the freeze will
+    use, the final snapshot's and late entries' first readings, so likes after the deadline never
+    show)."""
     rules = RulesStore(store)
     current = rules.current(competition.id)
     if current is not None:
@@ -217,8 +239,8 @@ def live_standings(
     entries = store.entries(competition.id)
     final = rules.final_snapshot(competition.id)
     if final is not None:
-        at_final = rules.snapshot_metrics({e.key: final.taken_at for e in entries})
-        entries = as_of_snapshots(entries, {k: (m, final.taken_at) for k, m in at_final.items()})
+        # Provisional until the freeze, and computed as the freeze will compute it.
+        entries = as_of_snapshots(entries, deadline_metrics(competition, final, store=store))
     disqualified, requalified = rules.decision_state(competition.id)
     return compute_standings(
         competition,
@@ -276,11 +298,11 @@ def recheck_before_announcement(
             break
         checked.update(winners)
         for batch in batched([tweet_of[k] for k in dict.fromkeys(winners)]):
-            lookup = client.lookup_tweets(batch)
+            lookup = lookup_newest(client, batch).lookup
             protected = {u.id for u in lookup.users if u.protected}
             for t in lookup.tweets:
-                if t.id in key_of:
-                    statuses[key_of[t.id]] = "protected" if t.author_id in protected else "active"
+                if t.key in tweet_of:  # by entry key: the newest version has a new id
+                    statuses[t.key] = "protected" if t.author_id in protected else "active"
             for tweet_id, problem in lookup.problems:
                 if tweet_id in key_of and problem in _STATUS_OF_PROBLEM:
                     statuses[key_of[tweet_id]] = _STATUS_OF_PROBLEM[problem]

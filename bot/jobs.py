@@ -1,10 +1,12 @@
 """What the daemon does, job by job.
 
 The job bodies take the `bot.daemon.Daemon` whose leases, store, metered client and clock they
-use: `poll` (search and mentions of each held competition), `refresh` (the adaptive cadence of
-`bot.core.cadence`, stretched by the budget factor; ended competitions go to `freeze` once their
-final poll is done, which takes the full freeze snapshot through `bot.freezer`), `post` (the
-poster and the mention responder), and the heartbeat (`state`, `write_heartbeat`). Each step runs
+use: `poll` (search and mentions of each held competition, with the re-scans for late-indexed
+posts), `refresh` (the adaptive cadence of `bot.core.cadence`, stretched by the budget factor,
+every look-up following edits to the newest version; ended competitions go to `freeze`: the final
+snapshot at the end, a first reading of each post found late during the late grace, and the
+freeze through `bot.freezer` once the final re-scan is done), `post` (the poster and the mention
+responder), and the heartbeat (`state`, `write_heartbeat`). Each step runs
 inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in `job_runs`.
 The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon_options`.
 """
@@ -19,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from bot.core.audience import account_mismatch
 from bot.core.backoff import Decision
 from bot.core.budget import Usage, budget_factor, projection, warning
 from bot.core.cadence import Tracked, plan_refresh
 from bot.core.models import Competition
-from bot.core.polling import REPLIES_STREAM, should_collect_replies, should_poll
+from bot.core.polling import REPLIES_STREAM, should_collect_replies
 from bot.core.scoring import compute_standings
 from bot.core.timefmt import iso_z
+from bot.lookups import lookup_newest
 from bot.poller import CycleReport, MentionsReader
 from bot.scheduling import ClockedJob
 from bot.store.ops import OpsError
@@ -52,14 +56,16 @@ class PostingStopped(XApiError):
 
 def describe_poll(report: CycleReport) -> str:
     polled = [c for c in report.competitions if c.polled]
-    return ", ".join(
-        [
-            f"{len(polled)} competition(s) polled",
-            f"{sum(c.tweets for c in polled)} tweets",
-            f"{sum(c.new_entries for c in polled)} new entries",
-            f"{report.requests} requests",
-        ]
-    )
+    parts = [
+        f"{len(polled)} competition(s) polled",
+        f"{sum(c.tweets for c in polled)} tweets",
+        f"{sum(c.new_entries for c in polled)} new entries",
+        f"{report.requests} requests",
+    ]
+    rescans = [f"{c.competition_id} {kind}" for c in polled for kind in c.rescans]
+    if rescans:
+        parts.append("re-scans for late-indexed posts: " + ", ".join(rescans))
+    return ", ".join(parts)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -104,7 +110,10 @@ def mention_readers(d: Daemon) -> list[MentionsReader]:
         return []
     from bot.responder import MAX_AGE
 
-    _, responder = posting(d)
+    try:
+        _, responder = posting(d)
+    except PostingStopped:
+        return []  # posting cannot start (the post job says why); the competitions still poll
     return [MentionsReader(responder.bot_user_id, d.clock.now() - MAX_AGE, POSTING)]
 
 
@@ -154,7 +163,7 @@ def refresh(d: Daemon) -> datetime | None:
         if plan.batches:
             with d.acting(c.id, "refresh"):
                 for batch in plan.batches:
-                    lookup = d.client.lookup_tweets(list(batch))
+                    lookup = lookup_newest(d.client, batch).lookup
                     d.store.save_lookup(lookup, now)
                     refreshed += len(lookup.tweets)
         if plan.next_due is not None:
@@ -201,10 +210,11 @@ def collect_replies_if_due(d: Daemon, c: Competition, now: datetime) -> None:
 
 def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
     """The two-phase freeze of an ended competition, on every tick after its end: the final
-    snapshot at the first chance (its time recorded), then, once the final poll for late-indexed
-    posts is done, the standings frozen from that snapshot's metrics. Returns when to look again
-    (the end of the settle period), or None."""
-    from bot.freezer import freeze_if_due, take_final_snapshot
+    snapshot at the first chance (its time recorded); during the late grace, a first reading of
+    every post found since (the poll job keeps searching for late-indexed ones); then, once the
+    final re-scan is done, the standings frozen from those readings. Returns when to look again
+    (the end of the grace), or None."""
+    from bot.freezer import freeze_if_due, late_entries, snapshot_late_entries, take_final_snapshot
     from bot.store.rules import RulesStore
 
     rules = RulesStore(d.store)
@@ -222,9 +232,14 @@ def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
                 snap.delay_seconds,
                 snap.reason,
             )
-    settled = c.end + d.options.settle
-    if should_poll(c.start, c.end, now, d.store.last_poll(c.id), settle=d.options.settle):
-        return settled if now < settled else None  # the final poll (late-indexed) comes first
+    late = late_entries(c, store=d.store)
+    if late:
+        with d.acting(c.id, "late-snapshot"):
+            written = snapshot_late_entries(c, late, client=d.client, store=d.store, clock=d.clock)
+        logger.info("{}: first reading of {} entr(ies) indexed late", c.id, written)
+    settled = c.end + c.late_grace
+    if not d.poller.is_complete(c, now):
+        return settled if now < settled else None  # the final re-scan (late-indexed) comes first
     with d.acting(c.id, "freeze"):
         stored = freeze_if_due(
             c,
@@ -232,7 +247,6 @@ def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
             store=d.store,
             clock=d.clock,
             bot_username=d.config.bot.username,
-            settle=d.options.settle,
         )
     if stored is not None:
         logger.info("{} frozen: digest {}", c.id, stored.digest)
@@ -302,6 +316,9 @@ def posting(d: Daemon) -> tuple[Any, Any]:
         from bot.responder import Responder
 
         me = d.client.get_me()
+        mismatch = account_mismatch(d.config.bot.username, me.username)
+        if mismatch is not None:
+            raise PostingStopped(mismatch)
         d.poster = Poster(
             d.client,
             d.store,

@@ -1,16 +1,20 @@
 """The poller: search + mentions + metric refresh -> store, losing nothing and wasting no request.
 
-One cycle (`ingest`, then `refresh`): for each competition that still needs polling
-(`bot.core.polling.should_poll`), search its hashtag queries (`bot.core.queries`),
-`max_results=100`, paginating to exhaustion; then read the mentions of each tracked account ONCE,
-whatever the number of competitions listing it (one cursor per account, not per competition):
-the raw mentions are kept in the store (the mention responder reads the bot's from there) and
-each becomes an entry of every listing competition whose window holds it. Then `refresh` re-reads
-the metrics of every tracked entry through `lookup_tweets`, 100 ids per request, storing one
-snapshot per entry. Each page is stored as it arrives; a stream's cursor only moves in the
-transaction of the run's last page, so a crash mid-pagination re-reads from the committed window.
-Windows, cursor moves and fallbacks are decided by the pure functions of `bot.core.polling`; this
-module fetches, calls them, and writes.
+One cycle (`ingest`, then `refresh`): for each competition that still needs polling (started, and
+its collection not complete: `bot.core.polling.should_poll`), search its hashtag queries
+(`bot.core.queries`), `max_results=100`, paginating to exhaustion; then read the mentions of each
+tracked account ONCE, whatever the number of competitions listing it (one cursor per account, not
+per competition): the raw mentions are kept in the store (the mention responder reads the bot's
+from there) and each becomes an entry of every listing competition whose window holds it. Each
+stream makes one run per cycle: its regular window, widened by start_time when a re-scan for
+late-indexed posts is due (`bot.core.rescans`: recent every 15 minutes, wide once per UTC day,
+final `late_grace` after the end); the re-scans a run covers are stamped done with its last page.
+Then `refresh` re-reads the metrics of every tracked entry, 100 ids per request, following edits
+to the newest version (`bot.lookups`), storing one snapshot per entry. Each page is stored as it
+arrives; a stream's cursor (and its re-scan stamps) only move in the transaction of the run's last
+page, so a crash mid-pagination re-reads from the committed window. Windows, re-scans, cursor
+moves and fallbacks are decided by the pure functions of `bot.core.polling` and
+`bot.core.rescans`; this module fetches, calls them, and writes.
 """
 
 from __future__ import annotations
@@ -33,8 +37,26 @@ from bot.core.polling import (
     search_window,
     should_poll,
     stale_fallback_window,
+    window_from,
 )
 from bot.core.queries import build_search_queries
+from bot.core.rescans import (
+    DEFAULT_RESCANS,
+    RESCAN_KINDS,
+    Rescan,
+    RescanPolicy,
+    SearchRun,
+    covered,
+    final_rescan,
+    is_collection_complete,
+    is_wide_pending,
+    plan_run,
+    recent_rescan,
+    rescan_stream,
+    search_rescans,
+    wide_rescan,
+)
+from bot.lookups import lookup_newest
 from bot.store import ACCOUNTS, Store
 from bot.x.errors import ForbiddenForTarget, InvalidRequest, StaleCursor, XApiError
 from bot.x.interface import XClient
@@ -78,6 +100,7 @@ class CompetitionPoll:
     new_entries: int = 0
     unknown_accounts: tuple[str, ...] = ()
     error: str | None = None
+    rescans: list[str] = field(default_factory=list)  # the widened runs: "recent", "wide", "final"
 
 
 @dataclass
@@ -100,7 +123,7 @@ class CycleReport:
 
 class Poller:
     """Polls competitions into the store. `overlap` is how far before the newest tweet seen each
-    search re-reads (late indexing), and how long after a competition's end the last poll waits."""
+    regular search re-reads; `rescans` how the re-scans for late-indexed posts are planned."""
 
     def __init__(
         self,
@@ -109,12 +132,26 @@ class Poller:
         clock: Clock,
         *,
         overlap: timedelta = timedelta(minutes=2),
+        rescans: RescanPolicy = DEFAULT_RESCANS,
     ) -> None:
         self.client = client
         self.store = store
         self.clock = clock
         self.overlap = overlap
+        self.rescans = rescans
         self._user_ids: dict[str, str | None] = {}
+
+    def is_complete(self, c: Competition, now: datetime | None = None) -> bool:
+        """Whether the competition's collection is complete, so it may freeze and polling stops:
+        its late grace has passed and every stream (each search query, each listed account's
+        mentions) has run its final re-scan since (`bot.core.rescans.is_collection_complete`)."""
+        at = now or self.clock.now()
+        if at < c.end + c.late_grace:
+            return False  # no need to ask the store
+        streams = [search_stream(i) for i, _ in enumerate(build_search_queries(c.hashtags))]
+        streams += [mentions_stream(uid) for uid in self._known_accounts(c)]
+        finals = [self.store.done_at(c.id, rescan_stream("final", st)) for st in streams]
+        return is_collection_complete(c.end, c.late_grace, at, finals)
 
     def run_cycle(self, competitions: Sequence[Competition]) -> CycleReport:
         """Poll every due competition, then refresh their entries' metrics. Failures that concern
@@ -161,9 +198,8 @@ class Poller:
         for c in competitions:
             poll = CompetitionPoll(competition_id=c.id)
             report.competitions.append(poll)
-            if not should_poll(
-                c.start, c.end, report.started_at, self.store.last_poll(c.id), settle=self.overlap
-            ):
+            now = report.started_at
+            if not should_poll(c.start, now, complete=self.is_complete(c, now)):
                 continue
             poll.polled = True
             try:
@@ -192,14 +228,16 @@ class Poller:
         return report
 
     def refresh(self, competition_ids: Sequence[str], report: CycleReport) -> None:
-        """Re-read the latest version of every tracked, not-deleted entry, 100 per request, and
-        store a snapshot per entry (all with one `taken_at`) plus deleted/protected marks."""
+        """Re-read the latest version of every tracked, not-deleted entry, 100 per request (plus
+        one per batch holding posts edited since: their newest versions), and store a snapshot
+        per entry (all with one `taken_at`) plus deleted/protected marks."""
         targets = self.store.refresh_targets(competition_ids)
         taken_at = self.clock.now()
         for ids in batched(targets):
-            lookup = self.client.lookup_tweets(ids)
-            report.requests += 1
-            report.lookups += 1
+            looked = lookup_newest(self.client, ids)
+            lookup = looked.lookup
+            report.requests += looked.requests
+            report.lookups += looked.requests
             report.refreshed += len(lookup.tweets)
             report.problems += len(lookup.problems)
             report.snapshots += self.store.save_lookup(lookup, taken_at)
@@ -250,14 +288,42 @@ class Poller:
             accounts.setdefault(r.account_id, _Account(r.account_id)).readers.append(r)
         return accounts
 
+    def _known_accounts(self, c: Competition) -> list[str]:
+        """User ids of the competition's accounts the bot has resolved (an unknown handle has no
+        mentions stream)."""
+        ids: list[str] = []
+        for handle in dict.fromkeys(a.lstrip("@").lower() for a in c.accounts):
+            user_id = self._user_ids.get(handle)
+            if user_id is None:
+                user = self.store.user_by_username(handle)
+                user_id = user.id if user else None
+            if user_id is not None:
+                ids.append(user_id)
+        return ids
+
     def _search(
         self, c: Competition, stream: str, query: str, poll: CompetitionPoll, report: CycleReport
     ) -> None:
         now = self.clock.now()
         cursor = self.store.get_cursor(c.id, stream)
-        window = search_window(c.start, c.end, cursor, now, overlap=self.overlap)
-        if window is None:
+        regular = search_window(c.start, c.end, cursor, now, overlap=self.overlap)
+        if regular is None:
             return
+        marks = {k: self.store.done_at(c.id, rescan_stream(k, stream)) for k in RESCAN_KINDS}
+        stalest = self.store.stalest_read(c.id) if is_wide_pending(marks["wide"], now) else None
+        rescans = search_rescans(
+            c.start,
+            c.end,
+            now,
+            marks,
+            late_grace=c.late_grace,
+            stalest_read=stalest,
+            policy=self.rescans,
+        )
+        run = plan_run(regular, rescans)
+        if run.widened:
+            poll.rescans.append(run.label)
+        done: list[SearchRun] = [run]  # the run whose last page stamps its re-scans
 
         def fetch(w: SearchWindow) -> Callable[[str | None], Page]:
             return lambda token: self.client.search_recent(
@@ -270,22 +336,28 @@ class Poller:
             )
 
         def save(page: Page, update: CursorUpdate) -> None:
+            last = update.pending_next_token is None
             poll.pages += 1
             poll.tweets += len(page.tweets)
             poll.new_entries += self.store.save_page(
-                c.id, stream, page, now=self.clock.now(), cursor_update=update
+                c.id,
+                stream,
+                page,
+                now=self.clock.now(),
+                cursor_update=update,
+                marks=[rescan_stream(r.kind, stream) for r in done[0].covers] if last else (),
             )
 
         try:
-            self._paginate(cursor, fetch(window), save, report)
+            self._paginate(cursor, fetch(run.window), save, report)
         except StaleCursor:
-            if window.since_id is None:
+            if run.window.since_id is None:
                 raise
             # The 7-day horizon passed our since_id (e.g. a week offline): what lies beyond it
             # can no longer be read; read everything still readable from the start_time floor.
             self.store.drop_cursor(c.id, stream)
-            fallback = stale_fallback_window(window, c.start, self.clock.now())
-            self._paginate(None, fetch(fallback), save, report)
+            done[0] = _fallback(run, c.start, now, rescans)
+            self._paginate(None, fetch(done[0].window), save, report)
 
     def _mentions(self, account: _Account, report: CycleReport) -> None:
         """One paginated run of the account's mentions for all its competitions and readers. A
@@ -298,9 +370,14 @@ class Poller:
         end = max([c.end for c in comps] + [FAR_FUTURE if account.readers else start])
         cursor = self.store.get_cursor(ACCOUNTS, stream)
         fresh = [c.id for c in comps if self.store.get_cursor(c.id, stream) is None]
-        window = search_window(start, end, None if fresh else cursor, now, overlap=self.overlap)
-        if window is None:
+        regular = search_window(start, end, None if fresh else cursor, now, overlap=self.overlap)
+        if regular is None:
             return
+        rescans = self._mention_rescans(account, stream, now)
+        run = plan_run(regular, rescans)
+        for c in comps if run.widened else ():
+            _poll_of(report, c.id).rescans.append(f"mentions {run.label}")
+        done: list[SearchRun] = [run]
         joined = [c.id for c in comps]
 
         def fetch(w: SearchWindow) -> Callable[[str | None], Page]:
@@ -313,9 +390,11 @@ class Poller:
             )
 
         def save(page: Page, update: CursorUpdate) -> None:
+            last = update.pending_next_token is None
             entries: dict[str, list[Tweet]] = {
                 c.id: [t for t in page.tweets if c.start <= t.created_at < c.end] for c in comps
             }
+            marks = [(r.owner or ACCOUNTS, rescan_stream(r.kind, stream)) for r in done[0].covers]
             added = self.store.save_mentions(
                 account.user_id,
                 stream,
@@ -325,7 +404,8 @@ class Poller:
                 entries=entries,
                 cursor_update=update,
                 # Only the run's last page marks the competitions as read from their start.
-                joined=joined if update.pending_next_token is None else (),
+                joined=joined if last else (),
+                marks=marks if last else (),
             )
             for c in comps:
                 poll = _poll_of(report, c.id)
@@ -334,13 +414,49 @@ class Poller:
                 poll.new_entries += added.get(c.id, 0)
 
         try:
-            self._paginate(cursor if not fresh else None, fetch(window), save, report)
+            self._paginate(cursor if not fresh else None, fetch(run.window), save, report)
         except StaleCursor:
-            if window.since_id is None:
+            if run.window.since_id is None:
                 raise
             self.store.drop_cursor(ACCOUNTS, stream)
-            fallback = stale_fallback_window(window, start, self.clock.now())
-            self._paginate(None, fetch(fallback), save, report)
+            done[0] = _fallback(run, start, now, rescans)
+            self._paginate(None, fetch(done[0].window), save, report)
+
+    def _mention_rescans(self, account: _Account, stream: str, now: datetime) -> list[Rescan]:
+        """The re-scans an account's mentions stream owes its competitions: recent and wide over
+        their combined window (stamped under `ACCOUNTS`), and each competition's final re-scan
+        (stamped under the competition). The responder's reading needs none."""
+        comps = account.competitions
+        if not comps:
+            return []
+        start, end = min(c.start for c in comps), max(c.end for c in comps)
+        last_wide = self.store.done_at(ACCOUNTS, rescan_stream("wide", stream))
+        stalest: datetime | None = None
+        if is_wide_pending(last_wide, now):
+            reads = [r for r in (self.store.stalest_read(c.id) for c in comps) if r is not None]
+            stalest = min(reads, default=None)
+        found = [
+            recent_rescan(
+                start,
+                end,
+                now,
+                self.store.done_at(ACCOUNTS, rescan_stream("recent", stream)),
+                policy=self.rescans,
+            ),
+            wide_rescan(start, end, now, last_wide, stalest_read=stalest, policy=self.rescans),
+        ]
+        found += [
+            final_rescan(
+                c.start,
+                c.end,
+                now,
+                self.store.done_at(c.id, rescan_stream("final", stream)),
+                late_grace=c.late_grace,
+                owner=c.id,
+            )
+            for c in comps
+        ]
+        return [r for r in found if r is not None]
 
     def _paginate(
         self,
@@ -383,6 +499,16 @@ class Poller:
                 self.store.save_users([user], now=self.clock.now())
         self._user_ids[handle] = user.id if user else None
         return user.id if user else None
+
+
+def _fallback(
+    run: SearchRun, start: datetime, now: datetime, rescans: Sequence[Rescan]
+) -> SearchRun:
+    """The run to retry with after the API called `run`'s since_id stale: from the start_time
+    floor (as of the planning instant, so it covers the re-scans planned from that floor)."""
+    window = stale_fallback_window(run.window, start, now)
+    read_from = window_from(window)
+    return SearchRun(window, read_from, covered(read_from, rescans), widened=True)
 
 
 def _no_acting(unit: str) -> AbstractContextManager[object]:

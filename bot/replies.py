@@ -4,13 +4,16 @@ item 1), economically, and store them so `Entry.repliers` is filled.
 Only entries that pass the global eligibility rules are worth the requests (an excluded entry never
 ranks). Their conversations are searched together: `(conversation_id:1 OR conversation_id:2 ...)
 is:reply`, as many per query as fit X's 512-character limit (about 20), 100 replies per page,
-paginated to exhaustion; each reply is attributed to its entry by `conversation_id`. A cursor per
+paginated to exhaustion; each reply is credited to the post it replies to (`replied_to` among an
+entry's version ids): an entry that is itself a reply in somebody's thread gets its own replies,
+never the thread's, and a reply to a reply is nobody's comment on the entry. A cursor per
 competition (the instant the last run read up to, committed after every page of the run is
 stored) makes each run read only new replies; a conversation read for the first time (a new
 entry) is read from its entry's creation, in its own queries. Replies are read up to the
 competition's end only, and a reply created at or after the end is dropped, so replies arriving
 after the deadline never count, like late likes. Who counts (not the author, organisers, excluded
-accounts or the bot) is decided later by the pure scoring. The daemon runs this on a budgeted
+accounts or the bot; repliers passing the category's replier rules) is decided later by the pure
+scoring (`bot.core.eligibility.reply_exclusion`). The daemon runs this on a budgeted
 cadence while a competition runs, and the freezer once more at the freeze.
 """
 
@@ -97,6 +100,7 @@ def collect_replies(
     keys: dict[str, list[str]] = {}
     for e in targets:
         keys.setdefault(conversation_of(e), []).append(e.key)
+    parents = {v: e.key for e in targets for v in (*e.tweet.edit_history_ids, e.tweet.id)}
     now = clock.now()
     cursor = store.get_cursor(competition.id, REPLIES_STREAM)
     covered = cursor.newest_created_at if cursor else None
@@ -137,7 +141,7 @@ def collect_replies(
             continue
         bound = window.end_time
         for group in conversation_queries(conversations):
-            r, a = _read(competition, client, store, clock, group, window, keys)
+            r, a = _read(competition, client, store, clock, group, window, parents)
             requests += r
             added += a
     if bound is not None:
@@ -158,7 +162,7 @@ def _read(
     clock: Clock,
     group: Sequence[str],
     window: SearchWindow,
-    keys: dict[str, list[str]],
+    parents: dict[str, str],
 ) -> tuple[int, int]:
     """Every page of one combined query; returns (requests, new replies)."""
     query = conversation_query(group)
@@ -183,7 +187,7 @@ def _read(
             continue
         requests += 1
         added += store.save_conversation_replies(
-            _attributed(competition, page.tweets, keys), _users(page.users), now=clock.now()
+            _attributed(competition, page.tweets, parents), _users(page.users), now=clock.now()
         )
         if not page.next_token:
             return requests, added
@@ -191,14 +195,17 @@ def _read(
 
 
 def _attributed(
-    competition: Competition, tweets: Sequence[Tweet], keys: dict[str, list[str]]
+    competition: Competition, tweets: Sequence[Tweet], parents: dict[str, str]
 ) -> dict[str, list[Tweet]]:
-    """Replies by entry key: by their conversation, created before the competition's end."""
+    """Replies by the key of the entry they reply to (`parents`: every version id of every
+    target entry -> its key), created before the competition's end; replies to other posts of
+    the thread are nobody's."""
     by_key: dict[str, list[Tweet]] = {}
     for t in tweets:
-        if not t.is_reply or t.created_at >= competition.end or t.conversation_id is None:
+        if not t.is_reply or t.created_at >= competition.end:
             continue
-        for key in keys.get(t.conversation_id, ()):
+        key = parents.get(t.replied_to_id or "")
+        if key is not None:
             by_key.setdefault(key, []).append(t)
     return by_key
 

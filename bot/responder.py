@@ -24,11 +24,11 @@ from loguru import logger
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.core.commands import parse_command
 from bot.core.mentions import (
     compose_help_reply,
     compose_standing_reply,
     may_reply,
-    parse_command,
     standing_of,
 )
 from bot.core.models import Competition, Tweet, User

@@ -1,13 +1,17 @@
 """Benchmark: the poller ingests and refreshes a sandbox holding N competition tweets.
 
     python scripts/bench_poll.py [--tweets 100000] [--mentions 0] [--db URL] [--tracemalloc]
+                                 [--cycles 1] [--every 5]
 
 The sandbox runs in a child process (its own core, and its memory kept out of the bot's figures)
 with a fixed clock and rate limits lifted; the bot (TweepyXClient + Store + Poller) runs one full
 cycle against it over real HTTP through tweepy. Prints tweets ingested per second, requests made
 against the theoretical minimum (ceil(N/100) search pages + ceil(N/100) lookups, plus
 ceil(M/100) mentions pages and one user look-up when --mentions M > 0), and peak memory. Exits 1
-when the ratio is not 1.00 or tweets were missed.
+when the ratio is not 1.00 or tweets were missed (the cold cycle's first search reads the whole
+window by start_time, so no re-scan for late-indexed posts may add a request to it). With
+`--cycles N`, N-1 steady-state cycles follow, the bot's clock `--every` minutes further each time
+(the sandbox's world stays as built): each prints its requests by kind and the re-scans it ran.
 """
 
 from __future__ import annotations
@@ -81,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         help="mentions of the bot account without the hashtag (M)",
     )
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--cycles", type=int, default=1, help="cycles to run (the first cold)")
+    parser.add_argument(
+        "--every", type=float, default=5.0, help="minutes between two cycles (default 5)"
+    )
     parser.add_argument(
         "--tracemalloc",
         action="store_true",
@@ -131,6 +139,19 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     traced_peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
     entries = store.entry_count(comp.id)
+    cold = Counter(requests)
+    steady: list[str] = []
+    for i in range(1, args.cycles):
+        requests.clear()
+        clock.advance(minutes=args.every)
+        again = poller.run_cycle([comp])
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
+        rescans = ", ".join(p for c in again.competitions for p in c.rescans) or "none"
+        steady.append(
+            f"cycle {i + 1} (+{args.every * i:g} min): {sum(requests.values())} requests "
+            f"({kinds}); re-scans: {rescans}"
+        )
+    requests = cold
     parent.send("done")
     sandbox_rss = parent.recv()
     proc.join(timeout=30)
@@ -156,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     detail = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
     ratio = made / minimum
     print(f"requests: {made} made ({detail}); theoretical minimum {minimum} -> ratio {ratio:.2f}")
+    for line in steady:
+        print(line)
     bot_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"peak memory: bot process {bot_rss:.0f} MB (ru_maxrss)"

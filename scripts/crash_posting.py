@@ -33,7 +33,7 @@ from loguru import logger
 
 from bot.store import Store
 
-CONFIG = '[posting]\ngrace = "1d"\n'
+CONFIG = '[bot]\nusername = "contestbot"\n[posting]\ngrace = "1d"\n'
 BATCH = 12  # posts added each time the outbox runs dry
 
 

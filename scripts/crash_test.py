@@ -80,6 +80,7 @@ title = "Crash cup"
 hashtags = ["{HASHTAG}"]
 start = "{(START + timedelta(minutes=2)).isoformat()}"
 end = "{(START + timedelta(minutes=2) + LENGTH).isoformat()}"
+late_posts_grace = "2m"  # the final re-scan for late-indexed posts, then the freeze
 
 [[competition.categories]]
 id = "most-liked"

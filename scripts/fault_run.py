@@ -82,6 +82,7 @@ title = "Ops cup"
 hashtags = ["{HASHTAG}"]
 start = "{start.isoformat()}"
 end = "{end.isoformat()}"
+late_posts_grace = "10m"  # re-scans for late-indexed posts over a few polls, then the freeze
 
 [[competition.categories]]
 id = "most-liked"

@@ -4,9 +4,11 @@
 An independent reader: it does not import the bot. It checks that the certificate's digest is the
 SHA-256 of the canonical serialisation of its "result" object (docs/RESULTS.md), that the tie seed
 matches its published commitment, and recomputes, from the certificate's inputs and rules alone,
-every category's ranking (eligibility rules, scores, tie rule, one entry per author, one prize per
-author, audiences, jury picks), its winners and the excluded entries, and compares them with what
-the certificate publishes.
+every category's ranking (eligibility rules, the repliers' rules of distinct-repliers scores,
+minimum scores, tie rule, one entry per author, one prize per author, audiences, jury picks), its
+winners and the excluded entries, and compares them with what the certificate publishes. It reads
+both result versions: contestbot.result/2 and the earlier contestbot.result/1 (no minimum scores,
+no replier rules, repliers as bare usernames).
 
     python scripts/verify_certificate.py certificate.json
 
@@ -24,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 SCHEMA = "contestbot.certificate/1"
-RESULT_SCHEMA = "contestbot.result/1"
+RESULT_SCHEMAS = ("contestbot.result/2", "contestbot.result/1")
 LIFTABLE = {"disqualified", "account-too-new", "too-few-followers", "language"}
 NEUTRAL_LANGS = {"und", "zxx", "qme", "qht", "qam", "qct", "qst"}
 
@@ -88,6 +90,8 @@ def failed_rules(
         out.append("organiser")
     if rules["bot_username"] is not None and user == handle(rules["bot_username"]):
         out.append("bot-account")
+    if e.get("bot_command"):
+        out.append("bot-command")
     if el["min_account_age_days"] > 0 and (
         e["author_created_at"] is None
         or when(rules["start"]) - when(e["author_created_at"])
@@ -111,18 +115,45 @@ def failed_rules(
     return out
 
 
-def score(rules: dict[str, Any], cat: dict[str, Any], e: dict[str, Any]) -> float:
+def counts(
+    rules: dict[str, Any], cat: dict[str, Any], e: dict[str, Any], r: Any, outside_only: bool
+) -> bool:
+    """Whether reply `r` to entry `e` counts among the category's distinct repliers."""
     community = {handle(h) for h in rules["community"] + rules["organisers"]}
+    skip = {handle(h) for h in rules["organisers"] + rules["excluded_accounts"]}
+    if rules["bot_username"] is not None:
+        skip.add(handle(rules["bot_username"]))
+    if outside_only:
+        skip |= community
+    if isinstance(r, str):  # contestbot.result/1: a bare username
+        return handle(r) not in skip and handle(r) != handle(e["username"])
+    who = handle(r["username"])
+    if r["created_at"] >= rules["end"]:
+        return False
+    if (r["author_id"] and r["author_id"] == e["author_id"]) or who == handle(e["username"]):
+        return False
+    if who in skip:
+        return False
+    need = cat.get("repliers", {"min_account_age_days": 0, "min_followers": 0})
+    if need["min_account_age_days"] > 0 and (
+        r["author_created_at"] is None
+        or when(rules["start"]) - when(r["author_created_at"])
+        < timedelta(days=need["min_account_age_days"])
+    ):
+        return False
+    return bool(r["followers"] >= need["min_followers"])
 
+
+def score(rules: dict[str, Any], cat: dict[str, Any], e: dict[str, Any]) -> float:
     def metric(name: str, outside_only: bool = False) -> int:
         if name == "replies" and cat["replies_mode"] == "distinct":
-            skip = {handle(h) for h in rules["organisers"] + rules["excluded_accounts"]}
-            skip.add(handle(e["username"]))
-            if rules["bot_username"] is not None:
-                skip.add(handle(rules["bot_username"]))
-            if outside_only:
-                skip |= community
-            return len({handle(r) for r in e["repliers"]} - skip)
+            who = {}
+            for r in e["repliers"]:
+                if counts(rules, cat, e, r, outside_only):
+                    name_of = handle(r if isinstance(r, str) else r["username"])
+                    ident = name_of if isinstance(r, str) else (r["author_id"] or name_of)
+                    who[ident] = name_of
+            return len(set(who.values()))
         return int(e["metrics"][name])
 
     if cat["kind"] in ("likes", "replies", "quotes", "reposts"):
@@ -148,9 +179,9 @@ def rank_category(
     picks: list[dict[str, Any]],
     won: set[str],
     excluded: set[tuple[str, str | None, str]],
-) -> tuple[list[Line], list[str], bool]:
-    """One category's lines (LINE_KEYS of each published line), winners and awaiting-jury flag;
-    adds the category's exclusions to `excluded`."""
+) -> tuple[list[Line], list[str], bool, int]:
+    """One category's lines (LINE_KEYS of each published line), winners, awaiting-jury flag and
+    how many candidates scored under the minimum; adds the category's exclusions to `excluded`."""
     community = {handle(h) for h in rules["community"] + rules["organisers"]}
     side = {
         e["key"]: "community" if handle(e["username"]) in community else "outside" for e in eligible
@@ -175,6 +206,10 @@ def rank_category(
         for p in sorted(picks, key=lambda p: (p["picked_at"], p["judge"], p["rank"])):
             if p["category_id"] == cat["id"]:
                 latest[p["key"]] = p["rank"]
+    minimum = float(cat.get("min_score", 0))  # version 1 rules had no minimum
+    below = [e for e in candidates if scores[e["key"]] < minimum and e["key"] not in latest]
+    excluded.update((e["key"], cat["id"], "below-minimum") for e in below)
+    candidates = [e for e in candidates if e not in below]
 
     def group(e: dict[str, Any]) -> tuple[int, float]:
         k = e["key"]
@@ -232,7 +267,7 @@ def rank_category(
         if x["rank"] <= cat["winners"] and (not jury or x["jury_rank"] is not None)
     ]
     awaiting = jury and not any(x["jury_rank"] is not None for x in lines)
-    return lines, winners, awaiting
+    return lines, winners, awaiting, len(below)
 
 
 def check(cert: dict[str, Any]) -> list[str]:
@@ -243,8 +278,9 @@ def check(cert: dict[str, Any]) -> list[str]:
         problems.append(
             f"digest: the certificate says {cert['digest']} but its result hashes to {computed}"
         )
-    if result.get("schema") != RESULT_SCHEMA:
-        problems.append(f"result schema {result.get('schema')!r}, expected {RESULT_SCHEMA!r}")
+    if result.get("schema") not in RESULT_SCHEMAS:
+        expected = " or ".join(RESULT_SCHEMAS)
+        problems.append(f"result schema {result.get('schema')!r}, expected {expected}")
     rules, inputs, published = result["rules"], result["inputs"], result["standings"]
     seed = rules["tie_seed"]
     if (
@@ -276,11 +312,14 @@ def check(cert: dict[str, Any]) -> list[str]:
     pub_cats = {c["id"]: c for c in published["categories"]}
     won: set[str] = set()
     authors = {e["key"]: e["author_id"] for e in entries}
+    # One prize per author is resolved at the deadline: a result is frozen at or after it.
+    resolved = result["frozen_at"] >= rules["end"]
     for cat in rules["categories"]:
-        lines, winners, awaiting = rank_category(
+        lines, winners, awaiting, below = rank_category(
             rules, cat, eligible, inputs["jury_picks"], won, excluded
         )
-        won.update(authors[k] for k in winners)
+        if resolved:
+            won.update(authors[k] for k in winners)
         pub = pub_cats.get(cat["id"])
         if pub is None:
             problems.append(f"category {cat['id']}: not published")
@@ -303,6 +342,11 @@ def check(cert: dict[str, Any]) -> list[str]:
             )
         if pub["awaiting_jury"] != awaiting:
             problems.append(f"category {cat['id']}: awaiting_jury published {pub['awaiting_jury']}")
+        if pub.get("below_minimum", below) != below:
+            problems.append(
+                f"category {cat['id']}: below_minimum published {pub['below_minimum']} but "
+                f"recomputed {below}"
+            )
     pub_x = {(x["key"], x["category"], x["rule"]) for x in published["exclusions"]}
     for k, c, r in sorted(pub_x ^ excluded, key=lambda t: (key_order(t[0]), t[1] or "", t[2])):
         where = "published only" if (k, c, r) in pub_x else "recomputed only"
@@ -338,7 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     for c in result["standings"]["categories"]:
         state = " (awaiting the jury)" if c["awaiting_jury"] else ""
+        if not c["ranked"] and c.get("below_minimum"):
+            state = " (no entry reached the minimum score)"
         print(f"  {c['id']}: winners {', '.join(c['winners']) or '-'}{state}")
+    for span in result.get("uncollected", []):
+        print(f"  not collected (outside X's 7-day search): {span['from']} to {span['until']}")
     return 0
 
 

@@ -1,8 +1,10 @@
 """`contestbot config check`: validate the settings and the competitions file together, touching
 nothing, and print a summary (per competition: what enters it, its window in the zone it was
-written in; which credentials are set, naming any missing); with problems, print one line each
-(settings and config alike) and exit 2. Organisers run it after every edit, before (re)starting
-the bot."""
+written in, when its results freeze; which credentials are set, naming any missing); with
+problems, print one line each (settings and config alike) and exit 2. A competition whose start
+lies further back than X's 7-day recent search gets one warning line on stderr (the part that
+cannot be collected if the bot starts now, and the fix); warnings leave the exit code at 0.
+Organisers run it after every edit, before (re)starting the bot."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from bot.cli.context import Context
 from bot.cli.output import local_iso
 from bot.config import Config, ConfigError, load_config
 from bot.config.problems import Problem
+from bot.core.polling import uncollectable_warnings
+from bot.core.rescans import freezes_from
 from bot.core.scoring import seed_commitment
+from bot.core.timing import format_duration
 from bot.planner import events_of, posting_of
 from bot.settings import DEFAULT_CONFIG, USER_CONTEXT, Settings
 
@@ -54,6 +59,17 @@ def check_config(ctx: Context) -> int:
         raise ConfigError(problems)
     assert settings is not None and config is not None
     ctx.out.write(summary(settings, config))
+    now = ctx.clock.now()
+    # Offline: the database is not read, so the warning assumes the bot first searches now; a
+    # competition past its freeze time is frozen or freezes at the next run, nothing to plan.
+    for line in uncollectable_warnings(
+        config.competitions,
+        now,
+        first_search={},
+        skip={c.id for c in config.competitions if freezes_from(c.end, c.late_grace) <= now},
+        predicted=True,
+    ):
+        ctx.err.write(f"warning: {line}\n")
     return 0
 
 
@@ -76,6 +92,11 @@ def summary(settings: Settings, config: Config) -> str:
             f"  {c.id}: {c.title!r}, #{' #'.join(c.hashtags)}; entries: {mentions}; "
             f"{local_iso(c.start, zone)} to {local_iso(c.end, zone)} ({zone}); "
             f"categories: {cats}"
+        )
+        lines.append(
+            f"    results freeze from {local_iso(freezes_from(c.end, c.late_grace), zone)}, after "
+            f"the final re-scan for posts indexed up to {format_duration(c.late_grace, 'en')} "
+            "late (late_posts_grace)"
         )
         if c.tie_rule == "random" and c.tie_seed is not None:
             # Published before the start, the hash binds the organisers to the seed of the draw

@@ -26,6 +26,7 @@ from bot.cli.output import (
     write_csv,
 )
 from bot.core.models import Competition, Standings, competition_state
+from bot.core.rescans import freezes_from
 
 SCHEMA = "contestbot.leaderboard/1"
 CSV_COLUMNS = (
@@ -185,6 +186,9 @@ def leaderboard_document(
                 "kind": cs.category.kind,
                 "title": cs.category.title,
                 "winners": cs.category.winners,
+                "min_score": number(cs.category.minimum),
+                "below_minimum": cs.below_minimum,
+                "no_qualifying_entry": cs.no_qualifying_entry,
                 "entries": [
                     {
                         "rank": r.rank,
@@ -248,8 +252,12 @@ def render_text(
 ) -> str:
     """The table form: a heading with the window in the zone it was written in, then per category
     its `category_label` and the ranked entries, then how many entries were excluded."""
-    state = competition_state(competition, standings.computed_at, frozen=frozen)
+    state: str = competition_state(competition, standings.computed_at, frozen=frozen)
     zone = zone or competition.timezone
+    if state == "ended":
+        # Between the end and the freeze: posts indexed late may still join (late_posts_grace).
+        freezes = freezes_from(competition.end, competition.late_grace)
+        state = f"ended, provisional until the freeze (from {local_iso(freezes, zone)})"
     parts = [
         terminal_safe(f"{competition.title} ({competition.id})")
         + f" — {state}, {local_iso(competition.start, zone)} to "
@@ -257,6 +265,12 @@ def render_text(
     ]
     for cs in standings.categories:
         parts.append(f"\n{category_label(cs.category)}\n")
+        if cs.no_qualifying_entry:
+            parts.append(
+                f"  no entry has reached the minimum score of {number(cs.category.minimum)} "
+                f"({cs.below_minimum} below it)\n"
+            )
+            continue
         if not cs.entries:
             parts.append("  no ranked entries yet\n")
             continue
@@ -271,6 +285,11 @@ def render_text(
             rows = [[*row, r.tie or ""] for row, r in zip(rows, shown, strict=True)]
         table = render_table(headers, rows)
         parts.append("".join("  " + line + "\n" for line in table.splitlines()))
+    if standings.prizes_pending:
+        parts.append(
+            "\none prize per author: applied at the deadline, in category order (an author may "
+            "lead several categories until then)\n"
+        )
     if standings.exclusions:
         parts.append(f"\n{exclusion_summary(standings)} (--include-excluded lists them)\n")
     return "".join(parts)

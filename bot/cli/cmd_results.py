@@ -197,6 +197,9 @@ def results_document(
             for h in history
         ],
         "tie_rule": competition.tie_rule,
+        "uncollected": [
+            {"from": iso_z(a), "until": iso_z(b)} for a, b in (result.uncollected if result else ())
+        ],
         "standings": standings_document(standings),
         "decisions": [
             {
@@ -233,21 +236,21 @@ def results_document(
 def not_frozen_note(competition: Competition, final: FinalSnapshot | None, ctx: Context) -> str:
     """What `results` says before the freeze: when the final snapshot is (or was) taken, and from
     when the standings freeze."""
+    from bot.core.rescans import freezes_from
     from bot.core.results import describe_delay
-    from bot.freezer import SETTLE
 
-    freezes = iso_z(competition.end + SETTLE)
+    freezes = iso_z(freezes_from(competition.end, competition.late_grace))
     if final is None:
         return (
             f"not frozen yet: the final snapshot is taken at the end ({iso_z(competition.end)}) "
-            f"and the standings freeze once the final poll for late-indexed posts is done (from "
-            f"{freezes}); these are the live standings as of {iso_z(ctx.clock.now())}"
+            f"and the standings freeze once the final re-scan for late-indexed posts is done "
+            f"(from {freezes}); these are the live standings as of {iso_z(ctx.clock.now())}"
         )
     return (
         f"not frozen yet: the final snapshot was taken at {iso_z(final.taken_at)} "
         f"({describe_delay(final.delay_seconds, final.reason)}) and the standings freeze once the "
-        f"final poll for late-indexed posts is done (from {freezes}); these are the standings of "
-        "that snapshot"
+        f"final re-scan for late-indexed posts is done (from {freezes}); these are provisional "
+        "standings: that snapshot's metrics, and the first reading of posts found since"
     )
 
 
@@ -265,6 +268,11 @@ def render_results(competition: Competition, standings: Standings, doc: dict[str
         for h in doc["history"][:-1]:
             out.append(f"  earlier: version {h['version']} ({h['cause']}) {h['digest']}\n")
     out.append(f"tie rule: {competition.tie_rule}\n")
+    for span in doc["uncollected"]:
+        out.append(
+            f"not collected: posts from {span['from']} to {span['until']} (X's recent search "
+            "reaches back 7 days only; they were never seen)\n"
+        )
     for cs in standings.categories:
         c = cs.category
         names = {r.key: "@" + r.username for r in cs.entries}
@@ -276,6 +284,12 @@ def render_results(competition: Competition, standings: Standings, doc: dict[str
             if c.kind == "jury"
             else cs.entries[: competition.leaderboard_top]
         )
+        if cs.no_qualifying_entry:
+            out.append(
+                f"  no entry reached the minimum score of {number(c.minimum)} "
+                f"({cs.below_minimum} below it): no winner\n"
+            )
+            continue
         if not rows:
             out.append("  no ranked entries\n")
             continue
@@ -336,8 +350,19 @@ def explain_cmd(ctx: Context) -> int:
     current = rules.current(competition.id)
     standings = standings_of(ctx, competition, store, current)
     rules_used = competition_of(current.result) if current else competition
+    frozen_facts = (
+        next((f for f in current.result.inputs if f.key == key), None) if current else None
+    )
     answer = explain(
-        rules_used, store.entries(competition.id), standings, key, frozen=current is not None
+        rules_used,
+        store.entries(competition.id),
+        standings,
+        key,
+        frozen=current is not None,
+        bot_username=(
+            current.result.rules.get("bot_username") if current else ctx.config().bot.username
+        ),
+        facts=frozen_facts,
     )
     if current:
         ctx.out.write(f"(frozen standings, version {current.version}, digest {current.digest})\n")

@@ -11,14 +11,19 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
 from bot.cli.context import Context, UsageError
+
+if TYPE_CHECKING:
+    from bot.core.models import Competition
+    from bot.store import Store
 
 SLEEP_SLICE = 1.0  # seconds between checks of the stop flag while waiting
 
@@ -94,6 +99,7 @@ def run(ctx: Context) -> int:
     store = open_store(settings)
     store.upgrade()
     store.sync_competitions(config.competitions, now=clock.now())
+    warn_uncollectable(config.competitions, store, clock.now())
     logger.info(
         "contestbot running: {} competition(s) [{}], API {}, database {}{}, instance {}",
         len(config.competitions),
@@ -125,6 +131,23 @@ def run(ctx: Context) -> int:
         store.close()
     logger.info("contestbot stopped")
     return 0
+
+
+def warn_uncollectable(competitions: Sequence[Competition], store: Store, now: datetime) -> None:
+    """One warning per competition (not frozen) whose window starts further back than X's recent
+    search reached when the bot first searched it (or reaches now, if it never did)."""
+    from bot.core.polling import uncollectable_warnings
+    from bot.store.rules import RulesStore
+
+    rules = RulesStore(store)
+    first: dict[str, datetime] = {}
+    for c in competitions:
+        times = store.search_times(c.id)
+        if times:
+            first[c.id] = times[0]
+    frozen = {c.id for c in competitions if rules.is_frozen(c.id)}
+    for line in uncollectable_warnings(competitions, now, first_search=first, skip=frozen):
+        logger.warning("{}", line)
 
 
 def _check_posting(config: Any, settings: Any, dry_run: bool) -> None:

@@ -148,6 +148,20 @@ def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) 
     for name, parser in sorted(_SECTIONS.items()):
         if name in data:
             sections[name] = parser(data[name], ctx, competitions)
+    posting = sections.get("posting")
+    if bot.username is None and getattr(posting, "enabled", False):
+        ctx.problems.append(
+            Problem(
+                file=source,
+                key="bot.username",
+                value=MISSING,
+                issue="must be set when [posting] is enabled, or the bot's own posts "
+                "(leaderboard updates with the hashtags, answers to participants) could count "
+                "as entries",
+                fix='set username = "<the bot\'s handle>" under [bot] (the account the user '
+                "credentials in .env belong to)",
+            )
+        )
     if ctx.problems:
         raise ConfigError(ctx.problems)
     return Config(

@@ -12,9 +12,10 @@ A competition with any problem is dropped from the result; the problems say why.
 from __future__ import annotations
 
 import csv
+import math
 import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +27,7 @@ from bot.core.models import (
     CategoryKind,
     Competition,
     Eligibility,
+    ReplierRules,
     RepliesMode,
     TieRule,
 )
@@ -50,6 +52,7 @@ COMPETITION_KEYS = (
     "tie_rule",
     "tie_seed",
     "leaderboard_top",
+    "late_posts_grace",
 )
 CATEGORY_KEYS = (
     "id",
@@ -62,7 +65,11 @@ CATEGORY_KEYS = (
     "questions_only",
     "replies_to_organisers_only",
     "shortlist",
+    "min_score",
+    "repliers",
 )
+REPLIER_KEYS = ("min_account_age_days", "min_followers")
+MAX_MIN_SCORE = 1e9  # a minimum no post reaches is a typo
 ELIGIBILITY_KEYS = (
     "allow_replies",
     "allow_quotes",
@@ -135,6 +142,7 @@ def parse_competition(
             'add tie_seed = "<any text, published before the start>" so the draw can be re-run',
         )
     top = r.integer("leaderboard_top", 10, minimum=1)
+    late_grace = _late_grace(r)
     excluded = r.handles("excluded_accounts")
     organisers = r.handles("organisers")
 
@@ -156,7 +164,26 @@ def parse_competition(
         tie_rule=tie_rule,
         tie_seed=tie_seed,
         leaderboard_top=top,
+        late_grace=late_grace,
     )
+
+
+def _late_grace(r: TableReader) -> timedelta:
+    """`late_posts_grace`: how long after the end posts indexed late are still searched for."""
+    from bot.config.events import duration_value  # bot.config.events imports bot.config
+    from bot.core.rescans import DEFAULT_LATE_GRACE, MAX_LATE_GRACE, MIN_LATE_GRACE
+
+    grace = duration_value(r, "late_posts_grace", DEFAULT_LATE_GRACE, example='"6h"')
+    if not MIN_LATE_GRACE <= grace <= MAX_LATE_GRACE:
+        r.problem(
+            "late_posts_grace",
+            r.raw("late_posts_grace"),
+            "is too short" if grace < MIN_LATE_GRACE else "is too long",
+            "use 2m to 2d (the final re-scan must still reach the whole window inside X's 7-day "
+            'search); the default "6h" catches posts indexed up to 6 hours late',
+        )
+        return DEFAULT_LATE_GRACE
+    return grace
 
 
 def _top_problem(ctx: ParseContext, index: int, value: object) -> Problem:
@@ -371,19 +398,62 @@ def _category(table: dict[str, Any], ctx: ParseContext, label: str, prefix: str)
                 "give at least one of likes, replies, reposts, quotes a weight above 0",
             )
         r.failed = r.failed or wr.failed
+    replies_mode = r.choice("replies_mode", REPLIES_MODES, "reported")
+    min_score: float | None = None
+    if r.has("min_score"):
+        min_score = r.number("min_score", 0.0)
+        if not math.isfinite(min_score) or min_score > MAX_MIN_SCORE:
+            r.problem(
+                "min_score",
+                r.raw("min_score"),
+                "is not a usable minimum score",
+                f"use a number from 0 to {MAX_MIN_SCORE:g} (e.g. min_score = 1)",
+            )
+            min_score = None
+    repliers = _replier_rules(r, ctx, label, prefix, kind, replies_mode)
     category = Category(
         id=cid,
         kind=kind,
         title=r.string("title"),
         winners=r.integer("winners", 1, minimum=1),
-        replies_mode=r.choice("replies_mode", REPLIES_MODES, "reported"),
+        replies_mode=replies_mode,
         weights=weights,
         audience=r.choice("audience", AUDIENCES, "all"),
         questions_only=r.boolean("questions_only", False),
         replies_to_organisers_only=r.boolean("replies_to_organisers_only", False),
         shortlist=r.integer("shortlist", 10, minimum=1),
+        min_score=min_score,
+        repliers=repliers,
     )
     return None if r.failed else category
+
+
+def _replier_rules(
+    r: TableReader, ctx: ParseContext, label: str, prefix: str, kind: str, replies_mode: str
+) -> ReplierRules | None:
+    """`[competition.categories.repliers]`: who counts as a distinct replier (default: the
+    entrant rules of `[competition.eligibility]`)."""
+    table = r.table_of("repliers")
+    if table is None:
+        return None
+    if replies_mode != "distinct":
+        r.problem(
+            "repliers",
+            table,
+            'only applies with replies_mode = "distinct" (it says who counts as a replier)',
+            'set replies_mode = "distinct", or remove the repliers table',
+        )
+        return None
+    rr = TableReader(
+        table, ctx, allowed=REPLIER_KEYS, competition=label, prefix=f"{prefix}.repliers"
+    )
+    rr.finish()
+    rules = ReplierRules(
+        min_account_age_days=rr.integer("min_account_age_days", 0),
+        min_followers=rr.integer("min_followers", 0),
+    )
+    r.failed = r.failed or rr.failed
+    return rules
 
 
 # ----------------------------------------------------------------------- eligibility, community

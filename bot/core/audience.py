@@ -36,6 +36,18 @@ def community_handles(competition: Competition) -> frozenset[str]:
     return handle_set((*competition.community, *competition.organisers))
 
 
+def account_mismatch(configured: str | None, authenticated: str) -> str | None:
+    """Why posting must not start when `[bot] username` names another account than the one the
+    credentials belong to (its posts would then count as entries), or None when they agree."""
+    if configured is None or normalise_handle(configured) == normalise_handle(authenticated):
+        return None
+    return (
+        f"[bot] username is @{configured} but the credentials in .env belong to "
+        f'@{authenticated}: set username = "{authenticated}" under [bot], or use @{configured}\'s '
+        "credentials (the bot's own posts must never count as entries)"
+    )
+
+
 def audience_of(competition: Competition, username: str) -> AudienceSide:
     """ "community" for members and organisers, "outside" for everybody else."""
     return (

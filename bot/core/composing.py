@@ -149,7 +149,7 @@ def _standing_lines(cs: CategoryStanding, top_n: int, lang: str) -> str:
     lines = [ltr(category_title(cs.category), lang)]
     shown = [r for r in cs.entries if r.rank <= top_n]
     if not shown:
-        lines.append(phrase("no_entry", lang))
+        lines.append(empty_phrase(cs, lang))
     for r in shown:
         lines.append(f"{r.rank}. {handle(r.username, lang)} {format_score(r.score)}")
     return "\n".join(lines)
@@ -192,13 +192,21 @@ def winners_of(cs: CategoryStanding) -> tuple[Ranked, ...]:
     )
 
 
+def empty_phrase(cs: CategoryStanding, lang: str, *, final: bool = False) -> str:
+    """What an empty category says: that entries competed but none reached the minimum score,
+    or that there is no eligible entry (yet, while live)."""
+    if cs.no_qualifying_entry:
+        return phrase("no_qualifying", lang).format(min=format_score(cs.category.minimum))
+    return phrase("no_winner" if final else "no_entry", lang)
+
+
 def _winner_lines(cs: CategoryStanding, lang: str) -> str:
     title = ltr(category_title(cs.category), lang)
     won = winners_of(cs)
     if cs.awaiting_jury:
         return f"{title}: {phrase('jury_pending', lang)}"
     if not won:
-        return f"{title}: {phrase('no_winner', lang)}"
+        return f"{title}: {empty_phrase(cs, lang, final=True)}"
     if len(won) == 1 and cs.category.winners == 1:
         r = won[0]
         return f"{title}: {handle(r.username, lang)} {isolate(r.url, lang)}"

@@ -19,8 +19,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import overload
 
-from bot.core.audience import cached_handle_set, normalise_handle
-from bot.core.models import Competition, Entry, EntryStatus, Exclusion, Metrics
+from bot.core.audience import cached_handle_set, community_handles, normalise_handle
+from bot.core.commands import parse_command
+from bot.core.events import SUPPORTED_LANGUAGES
+from bot.core.models import (
+    Category,
+    Competition,
+    Entry,
+    EntryStatus,
+    Exclusion,
+    Metrics,
+    ReplierRules,
+    Reply,
+)
 
 # Rule codes in the order they are checked and reported.
 RULES: tuple[str, ...] = (
@@ -32,6 +43,7 @@ RULES: tuple[str, ...] = (
     "excluded-account",
     "organiser",
     "bot-account",
+    "bot-command",
     "account-too-new",
     "too-few-followers",
     "language",
@@ -44,6 +56,7 @@ CATEGORY_RULES: tuple[str, ...] = (
     "community-author",
     "not-a-question",
     "not-reply-to-organiser",
+    "below-minimum",
     "not-authors-best",
     "already-won",
 )
@@ -58,8 +71,10 @@ class EntryFacts:
     """What the rules look at for one entry: the frozen result's per-entry input.
 
     `hashtags` are normalised (NFKC + casefold, no '#'); `mentions` normalised handles.
-    `question` and `reply_to_organiser` are derived from the text and the reply target when the
-    facts are taken, and kept as facts so a recomputation does not depend on heuristics."""
+    `question`, `reply_to_organiser` and `bot_command` (the text is a command addressed to the
+    bot, such as "@bot rank": a request, never an entry) are derived from the text and the reply
+    target when the facts are taken, and kept as facts so a recomputation does not depend on
+    heuristics. `repliers` are the direct replies to the entry, with their repliers' facts."""
 
     key: str
     tweet_id: str
@@ -78,10 +93,11 @@ class EntryFacts:
     author_protected: bool = False
     metrics: Metrics = field(default_factory=Metrics)
     metrics_at: datetime | None = None
-    repliers: tuple[str, ...] = ()
+    repliers: tuple[Reply, ...] = ()
     question: bool = False
     reply_to_organiser: bool = False
     text: str = ""
+    bot_command: bool = False
 
 
 def normalise_tag(tag: str) -> str:
@@ -141,12 +157,25 @@ def _seconds(when: datetime | None) -> datetime | None:
     return None if when is None else when.astimezone(UTC).replace(microsecond=0)
 
 
+def is_bot_command(text: str, bot_username: str | None) -> bool:
+    """Whether `text` is a command addressed to the bot ("@bot rank", "@bot aide", in any language
+    the bot knows): a request to the bot, never an entry, whatever hashtag it carries."""
+    if not bot_username:
+        return False
+    return parse_command(text, bot_username, SUPPORTED_LANGUAGES) is not None
+
+
 def facts_of(
-    competition: Competition, entry: Entry, *, org_ids: Collection[str] = ()
+    competition: Competition,
+    entry: Entry,
+    *,
+    org_ids: Collection[str] = (),
+    bot_username: str | None = None,
 ) -> EntryFacts:
     """The facts the rules use about `entry`. `org_ids` are organiser user ids (see
     `organiser_ids`); a reply whose target user is among them, or that is addressed to an organiser
-    by a leading mention, counts as a reply to the organisers' posts."""
+    by a leading mention, counts as a reply to the organisers' posts. With `bot_username`, a text
+    that is a command to the bot is marked `bot_command`."""
     t = entry.tweet
     orgs = cached_handle_set(competition.organisers)
     mentions = tuple(normalise_handle(m) for m in t.mentions)
@@ -172,11 +201,33 @@ def facts_of(
         author_protected=entry.author.protected,
         metrics=t.metrics,
         metrics_at=_seconds(entry.metrics_at),
-        repliers=entry.repliers,
+        repliers=tuple(
+            sorted(
+                (
+                    Reply(
+                        r.reply_id,
+                        r.author_id,
+                        r.username,
+                        _seconds(r.created_at),
+                        _seconds(r.author_created_at),
+                        r.followers,
+                        r.protected,
+                    )
+                    for r in {r.reply_id: r for r in entry.repliers}.values()
+                ),
+                key=reply_order,
+            )
+        ),
         question=is_question(t.full_text),
         reply_to_organiser=to_org,
         text=t.full_text,
+        bot_command=is_bot_command(t.full_text, bot_username),
     )
+
+
+def reply_order(r: Reply) -> tuple[object, ...]:
+    """Replies oldest first, then by id (numeric order): how results list them."""
+    return (r.created_at, len(r.reply_id), r.reply_id)
 
 
 def iso(when: datetime) -> str:
@@ -214,6 +265,8 @@ def _failures(c: Competition, f: EntryFacts, bot_username: str | None) -> list[t
         out.append(("organiser", f"@{f.username} is an organiser"))
     if bot_username is not None and user == normalise_handle(bot_username):
         out.append(("bot-account", f"@{f.username} is the bot itself"))
+    if f.bot_command:
+        out.append(("bot-command", "a command addressed to the bot (such as rank), not an entry"))
     min_age = c.eligibility.min_account_age_days
     if min_age > 0:
         if f.author_created_at is None:
@@ -266,6 +319,76 @@ def entry_exclusions(
     if facts.key in requalified:
         fails = [(code, why) for code, why in fails if code not in LIFTABLE_RULES]
     return [Exclusion(facts.key, facts.tweet_id, facts.username, code, why) for code, why in fails]
+
+
+# Why a reply does not count in a distinct-repliers score, in the order they are checked.
+REPLY_RULES: tuple[str, ...] = (
+    "after-end",
+    "self-reply",
+    "excluded-account",
+    "organiser",
+    "bot-account",
+    "community-member",
+    "account-too-new",
+    "too-few-followers",
+)
+
+
+def replier_rules(competition: Competition, category: Category) -> ReplierRules:
+    """The rules a category's repliers must pass: its own, or by default the entrant rules."""
+    if category.repliers is not None:
+        return category.repliers
+    e = competition.eligibility
+    return ReplierRules(min_account_age_days=e.min_account_age_days, min_followers=e.min_followers)
+
+
+def reply_exclusion(
+    competition: Competition,
+    category: Category,
+    facts: EntryFacts,
+    reply: Reply,
+    *,
+    bot_username: str | None = None,
+    outside_only: bool = False,
+) -> tuple[str, str] | None:
+    """Why `reply` to the entry `facts` does not count in `category`'s distinct repliers, as
+    (code, reason), or None when it counts. The fixed rules: only replies created before the end,
+    never the entry's author, an excluded account, an organiser or the bot (and, with
+    `outside_only`, never a community member); then the category's replier rules
+    (`replier_rules`: account age at the start, followers)."""
+    who = normalise_handle(reply.username)
+    name = f"@{reply.username}" if reply.username else f"account {reply.author_id}"
+    if reply.created_at >= competition.end:
+        return ("after-end", f"replied {iso(reply.created_at)}, at or after the end")
+    if (reply.author_id and reply.author_id == facts.author_id) or (
+        who and who == normalise_handle(facts.username)
+    ):
+        return ("self-reply", f"{name} is the entry's author")
+    if who in cached_handle_set(competition.excluded_accounts):
+        return ("excluded-account", f"{name} is on the excluded accounts list")
+    if who in cached_handle_set(competition.organisers):
+        return ("organiser", f"{name} is an organiser")
+    if bot_username is not None and who == normalise_handle(bot_username):
+        return ("bot-account", f"{name} is the bot itself")
+    if outside_only and who in community_handles(competition):
+        return ("community-member", f"{name} is a community member; outside replies only")
+    rules = replier_rules(competition, category)
+    if rules.min_account_age_days > 0:
+        if reply.author_created_at is None:
+            return ("account-too-new", f"{name}'s account creation date is unknown")
+        if competition.start - reply.author_created_at < timedelta(days=rules.min_account_age_days):
+            age = (competition.start - reply.author_created_at) / timedelta(days=1)
+            return (
+                "account-too-new",
+                f"{name}'s account was created {iso(reply.author_created_at)}, {age:.1f} days "
+                f"before the start; repliers need at least {rules.min_account_age_days}",
+            )
+    if reply.followers < rules.min_followers:
+        return (
+            "too-few-followers",
+            f"{name} has {reply.followers} followers; repliers need at least {rules.min_followers}",
+        )
+    return None
 
 
 def rule_order(code: str) -> int:

@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.eligibility import iso
+from bot.core.audience import normalise_handle
+from bot.core.eligibility import EntryFacts, facts_of, iso, reply_exclusion
 from bot.core.models import (
     Category,
     CategoryStanding,
@@ -122,6 +123,60 @@ def _tie_line(
     return line
 
 
+MAX_REPLY_LINES = 20  # dropped replies listed per category; the rest are counted
+
+
+def counts_distinct_repliers(category: Category) -> bool:
+    """Whether the category's score counts distinct repliers (so its replies are explained)."""
+    if category.replies_mode != "distinct":
+        return False
+    return category.kind in ("replies", "jury") or (
+        category.kind == "weighted" and any(name == "replies" for name, _ in category.weights)
+    )
+
+
+def _reply_lines(
+    competition: Competition,
+    category: Category,
+    facts: EntryFacts | None,
+    bot_username: str | None,
+) -> list[str]:
+    """Which direct replies count among the category's distinct repliers, and why each other
+    reply does not (one line per reply, at most `MAX_REPLY_LINES`)."""
+    if facts is None or not counts_distinct_repliers(category):
+        return []
+    counted: dict[str, str] = {}
+    dropped: list[str] = []
+    for r in facts.repliers:
+        why = reply_exclusion(
+            competition,
+            category,
+            facts,
+            r,
+            bot_username=bot_username,
+            outside_only=category.kind == "jury",
+        )
+        name = f"@{r.username}" if r.username else f"account {r.author_id}"
+        ref = f"reply {r.reply_id} by {name}" if r.reply_id else f"reply by {name}"
+        ident = r.author_id or normalise_handle(r.username)
+        if why is None and ident in counted:
+            dropped.append(f"    {ref}: repeat: {name} is counted once")
+        elif why is None:
+            counted[ident] = name
+        else:
+            dropped.append(f"    {ref}: {why[0]}: {why[1]}")
+    who = ", ".join(sorted(set(counted.values()))[:10]) or "none"
+    more = f" (+{len(set(counted.values())) - 10} more)" if len(set(counted.values())) > 10 else ""
+    lines = [
+        f"  repliers counted: {len(set(counted.values()))} ({who}{more}); "
+        f"{plural(len(dropped), 'reply', 'replies')} not counted" + (":" if dropped else "")
+    ]
+    lines.extend(dropped[:MAX_REPLY_LINES])
+    if len(dropped) > MAX_REPLY_LINES:
+        lines.append(f"    ... and {len(dropped) - MAX_REPLY_LINES} more")
+    return lines
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 rule`, `2 rules` (or `many` when the plural is irregular)."""
     return f"{n} {word if n == 1 else many or word + 's'}"
@@ -167,10 +222,14 @@ def explain(
     key_or_tweet_id: str,
     *,
     frozen: bool = False,
+    bot_username: str | None = None,
+    facts: EntryFacts | None = None,
 ) -> Explanation:
     """Why the entry named by `key_or_tweet_id` (key, any id of its edit history, or a post URL)
-    ranks where it does in `standings`, or why it does not. `frozen` says whether `standings` are
-    the frozen ones (a winner) or live ones (currently in a winning place)."""
+    ranks where it does in `standings`, or why it does not; in distinct-repliers categories,
+    which replies count and why the others do not. `frozen` says whether `standings` are the
+    frozen ones (a winner) or live ones (currently in a winning place); `facts` are the entry's
+    facts as frozen (default: taken from the stored entry now)."""
     tweet_id = parse_tweet_ref(key_or_tweet_id)
     entry = next(
         (
@@ -209,6 +268,8 @@ def explain(
         if entry.key != entry.tweet.id:
             head += f", edited: entry key {entry.key}"
     lines = [head]
+    if facts is None and entry is not None:
+        facts = facts_of(competition, entry, bot_username=bot_username)
     global_x = [x for x in exclusions if x.category is None]
     if global_x:
         lines.append(f"excluded from every category ({plural(len(global_x), 'rule')} failed):")
@@ -219,13 +280,20 @@ def explain(
         if cs.category.id in by_cat:
             _, i = by_cat[cs.category.id]
             lines.extend(_rank_lines(competition, cs, i, entry, frozen))
+            lines.extend(_reply_lines(competition, cs.category, facts, bot_username))
             ranks.append((cs.category.id, cs.entries[i].rank))
             continue
         mine = [x for x in exclusions if x.category == cs.category.id]
         if mine:
             lines.extend(f"{_name(cs.category)}: not ranked: {x.rule}: {x.reason}" for x in mine)
+            lines.extend(_reply_lines(competition, cs.category, facts, bot_username))
         elif not global_x:
             lines.append(f"{_name(cs.category)}: not in these standings (computed before it came?)")
+        if cs.no_qualifying_entry:
+            lines.append(
+                f"  no entry of {cs.category.id} reached its minimum score "
+                f"({cs.category.minimum:g}): the category has no winner"
+            )
     return Explanation(
         key_or_tweet_id,
         True,

@@ -1,6 +1,6 @@
-"""Replies to participants who mention the bot: recognising the command word after the @mention
-(in each configured language, case- and diacritic-insensitive), composing the reply with their
-current standing (or help), and the one-reply-per-user-per-period rule.
+"""Replies to participants who mention the bot with a command word (`bot.core.commands`):
+composing the reply with their current standing (or help; where their posts do not rank, briefly
+why), and the one-reply-per-user-per-period rule.
 
 A reply never contains any text the user wrote: it is built from their handle (checked against X's
 handle rules), the organisers' category titles and numbers only.
@@ -9,84 +9,19 @@ handle rules), the organisers' category titles and numbers only.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
+from bot.core.commands import COMMAND_WORDS
 from bot.core.composing import category_title, format_score, ltr, make_draft
-from bot.core.events import SUPPORTED_LANGUAGES, Templates
+from bot.core.eligibility import rule_order
+from bot.core.events import Templates
 from bot.core.models import Competition, Standings
-from bot.core.templates import isolate, phrase, render, template_for
+from bot.core.templates import exclusion_reason, isolate, phrase, render, template_for
 from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
 
-CommandName = Literal["rank", "help"]
-
-COMMAND_WORDS: Mapping[str, Mapping[CommandName, tuple[str, ...]]] = {
-    "en": {"rank": ("rank", "ranking", "standing", "standings", "position"), "help": ("help",)},
-    "fr": {"rank": ("classement", "rang", "position"), "help": ("aide",)},
-    "es": {"rank": ("clasificación", "posición", "puesto", "rango"), "help": ("ayuda",)},
-    "ar": {"rank": ("ترتيب", "الترتيب", "ترتيبي"), "help": ("مساعدة", "المساعدة")},
-    "zh": {"rank": ("排名", "名次"), "help": ("帮助",)},
-    "ru": {"rank": ("рейтинг", "место", "позиция"), "help": ("помощь",)},
-}
-
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-_MENTION = re.compile(r"[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_])")
-_EDGE_PUNCT = "¿¡?!.,;:…'\"«»“”‘’()[]{}<>-—–؟،。！？，、：；"
-
-
-@dataclass(frozen=True)
-class Command:
-    name: CommandName
-    lang: str
-
-
-def fold(text: str) -> str:
-    """Case- and diacritic-insensitive form: NFKD, combining marks (accents, Arabic harakat) and
-    tatweel dropped, casefolded."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and ch != "\u0640")
-    return unicodedata.normalize("NFC", kept).casefold()
-
-
-def _lookup(languages: Sequence[str]) -> list[tuple[str, CommandName, str]]:
-    langs = [x for x in languages if x in COMMAND_WORDS] or list(SUPPORTED_LANGUAGES)
-    return [
-        (fold(word), name, lang)
-        for lang in langs
-        for name, words in COMMAND_WORDS[lang].items()
-        for word in words
-    ]
-
-
-def parse_command(text: str, bot_username: str, languages: Sequence[str]) -> Command | None:
-    """The command in a mention: the first word after the bot's @handle, other @handles skipped.
-    Words without spaces around them (Chinese) match as a prefix. None when there is none."""
-    bot = bot_username.lstrip("@").casefold()
-    at = next((m for m in _MENTION.finditer(text) if m.group(1).casefold() == bot), None)
-    if at is None:
-        return None
-    rest = text[at.end() :]
-    while True:
-        rest = rest.lstrip()
-        m = _MENTION.match(rest)
-        if m is None:
-            break
-        rest = rest[m.end() :]
-    folded = fold(rest).lstrip(_EDGE_PUNCT + " ")
-    first = folded.split(maxsplit=1)[0].strip(_EDGE_PUNCT) if folded.split() else ""
-    if not first:
-        return None
-    for word, name, lang in _lookup(languages):
-        if first == word or (_is_cjk_word(word) and first.startswith(word)):
-            return Command(name, lang)
-    return None
-
-
-def _is_cjk_word(word: str) -> bool:
-    return all(0x3400 <= ord(ch) <= 0x9FFF for ch in word)
 
 
 def may_reply(last_reply_at: datetime | None, now: datetime, period: timedelta) -> bool:
@@ -96,34 +31,63 @@ def may_reply(last_reply_at: datetime | None, now: datetime, period: timedelta) 
 
 @dataclass(frozen=True)
 class StandingLine:
-    """A user's place in one category: `rank` None when they have no eligible entry."""
+    """A user's place in one category: `rank` None when they have no ranked entry, and then
+    `excluded` the rule code that keeps their posts out (None: no entry at all)."""
 
     category: str
     rank: int | None
     total: int
     score: float | None = None
+    excluded: str | None = None
+
+
+# Not reasons to give a participant: a command to the bot is a request, not an entry, and the
+# bot's own posts are not theirs.
+_NOT_ENTRIES = frozenset({"bot-command", "bot-account"})
+
+
+def _why_not_ranked(keys_rules: Mapping[str, Sequence[str]]) -> str | None:
+    """Of the user's excluded entries, the reason of the one that got furthest (its first failed
+    rule; the entry whose first failure comes latest in the rule order came closest to ranking)."""
+    firsts = [min(rules, key=rule_order) for rules in keys_rules.values() if rules]
+    return max(firsts, key=rule_order) if firsts else None
 
 
 def standing_of(username: str, standings: Standings) -> tuple[StandingLine, ...]:
-    """The user's best rank in every category (handles compare case-insensitively)."""
+    """The user's best rank in every category (handles compare case-insensitively); where they
+    rank nowhere in a category, why their entries are out (`StandingLine.excluded`)."""
     who = username.casefold()
+    mine_x = [
+        x
+        for x in standings.exclusions
+        if x.username.casefold() == who and x.rule not in _NOT_ENTRIES
+    ]
+    hidden = {x.key for x in standings.exclusions if x.rule in _NOT_ENTRIES}
     out = []
     for cs in standings.categories:
         mine = [r for r in cs.entries if r.username.casefold() == who]
         best = min(mine, key=lambda r: r.rank) if mine else None
+        why: dict[str, list[str]] = {}
+        if best is None:
+            for x in mine_x:
+                if x.key not in hidden and x.category in (None, cs.category.id):
+                    why.setdefault(x.key, []).append(x.rule)
         out.append(
             StandingLine(
                 category_title(cs.category),
                 best.rank if best else None,
                 len(cs.entries),
                 best.score if best else None,
+                _why_not_ranked(why),
             )
         )
     return tuple(out)
 
 
 def _line(s: StandingLine, lang: str) -> str:
-    if s.rank is None:
+    if s.rank is None and s.excluded is not None:
+        where = phrase("not_ranked", lang).format(reason=exclusion_reason(s.excluded, lang))
+    elif s.rank is None:
         where = phrase("no_entry", lang)
     else:
         where = phrase("rank_of", lang).format(rank=s.rank, total=s.total)

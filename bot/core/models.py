@@ -9,7 +9,7 @@ the clock. All datetimes are timezone-aware and in UTC unless a field says other
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 # --------------------------------------------------------------------------------------------------
@@ -147,15 +147,30 @@ TieRule = Literal["earliest", "shared", "random"]
 
 
 @dataclass(frozen=True)
+class ReplierRules:
+    """Who counts as a replier in a distinct-repliers count, beyond the fixed rules (never the
+    entry's author, an organiser, an excluded account or the bot; only replies created before the
+    end): the replier's account must be `min_account_age_days` old at the competition's start and
+    have `min_followers` followers. A category without its own rules takes the entrant rules."""
+
+    min_account_age_days: int = 0
+    min_followers: int = 0
+
+
+@dataclass(frozen=True)
 class Category:
     """A prize category. `id` is what organisers and the output call it (e.g. "most-liked");
     `kind` says how it is scored.
 
     - likes / quotes / reposts: the public metric.
     - replies: `replies_mode` "reported" uses reply_count; "distinct" counts distinct repliers other
-      than the author, organisers and excluded accounts (replies found by conversation_id search).
+      than the author, organisers and excluded accounts, who pass `repliers` (the replier rules;
+      None: the competition's entrant rules), among the direct replies to the entry.
     - weighted: sum of weight x metric over `weights`, keys among likes, replies, reposts, quotes.
     - jury: the organisers pick; the bot shortlists `shortlist` candidates by outside engagement.
+
+    `min_score` is the score an entry needs to rank at all (a category is never won with 0 likes);
+    None means the default: 1 for scored kinds, 0 for jury categories (the jury judges content).
     """
 
     id: str
@@ -168,6 +183,15 @@ class Category:
     questions_only: bool = False
     replies_to_organisers_only: bool = False
     shortlist: int = 10
+    min_score: float | None = None
+    repliers: ReplierRules | None = None
+
+    @property
+    def minimum(self) -> float:
+        """The effective minimum score (`min_score`, or the kind's default)."""
+        if self.min_score is not None:
+            return self.min_score
+        return 0.0 if self.kind == "jury" else 1.0
 
 
 @dataclass(frozen=True)
@@ -204,6 +228,9 @@ class Competition:
     tie_rule: TieRule = "earliest"
     tie_seed: str | None = None
     leaderboard_top: int = 10
+    # `late_posts_grace`: how long after the end the bot keeps searching for posts created before
+    # it (X indexes some late), then re-scans the whole window and only then freezes.
+    late_grace: timedelta = timedelta(hours=6)
 
 
 CompetitionState = Literal["scheduled", "running", "ended", "frozen"]
@@ -228,17 +255,32 @@ EntryStatus = Literal["active", "deleted", "protected"]
 
 
 @dataclass(frozen=True)
+class Reply:
+    """A direct reply to an entry (to any version of it), with what the replier rules look at:
+    the replier's account creation time, followers and protection, as the API described the
+    replier when the reply was read."""
+
+    reply_id: str
+    author_id: str
+    username: str
+    created_at: datetime
+    author_created_at: datetime | None = None
+    followers: int = 0
+    protected: bool = False
+
+
+@dataclass(frozen=True)
 class Entry:
     """A candidate tweet of a competition as stored: its latest known version (`tweet`, whose
     `metrics` are the latest snapshot taken at `metrics_at`), its author, and its status.
-    `repliers` holds the usernames of accounts that replied in its conversation (filled when a
-    category counts distinct repliers). `key` is the first id of the edit history."""
+    `repliers` holds the direct replies to it (filled when a category counts distinct repliers),
+    oldest first. `key` is the first id of the edit history."""
 
     tweet: Tweet
     author: User
     status: EntryStatus = "active"
     metrics_at: datetime | None = None
-    repliers: tuple[str, ...] = ()
+    repliers: tuple[Reply, ...] = ()
 
     @property
     def key(self) -> str:
@@ -294,6 +336,12 @@ class CategoryStanding:
     entries: tuple[Ranked, ...]
     winners: tuple[str, ...] = ()  # keys of the prize winners (ties under "shared" may add more)
     awaiting_jury: bool = False  # a jury category without picks yet: `entries` is the shortlist
+    below_minimum: int = 0  # candidates left out for scoring under the category's minimum
+
+    @property
+    def no_qualifying_entry(self) -> bool:
+        """Entries competed but none reached the category's minimum score."""
+        return not self.entries and self.below_minimum > 0
 
 
 @dataclass(frozen=True)
@@ -302,3 +350,6 @@ class Standings:
     computed_at: datetime
     categories: tuple[CategoryStanding, ...]
     exclusions: tuple[Exclusion, ...] = ()
+    # One prize per author is declared but not applied yet: before the deadline an author's lead
+    # in an earlier category can still change, so it is resolved at the deadline, in declared order.
+    prizes_pending: bool = False

@@ -9,13 +9,14 @@ window or beyond the API's 7-day recent-search horizon.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core.models import Metrics, Tweet
-from bot.core.snowflake import snowflake_floor
+from bot.core.models import Competition, Metrics, Tweet
+from bot.core.snowflake import snowflake_floor, snowflake_time
+from bot.core.timefmt import iso_z
 
 SEARCH_HORIZON = timedelta(days=7)
 """How far back GET /2/tweets/search/recent reaches (older since_id/start_time -> 400)."""
@@ -73,6 +74,22 @@ class Snapshot:
     metrics: Metrics
 
 
+def readable_floor(start: datetime, now: datetime) -> datetime:
+    """The oldest creation time a search made at `now` may ask for in a window from `start`: the
+    start, or the 7-day horizon (less `HORIZON_MARGIN`), whichever is later."""
+    return max(start, now - SEARCH_HORIZON + HORIZON_MARGIN)
+
+
+def window_from(window: SearchWindow) -> datetime:
+    """The oldest creation time `window` reads: its start_time, or the instant its since_id
+    (`snowflake_floor` of that instant) admits."""
+    if window.start_time is not None:
+        return window.start_time
+    if window.since_id is None:
+        raise ValueError("a search window has a since_id or a start_time")
+    return snowflake_time(int(window.since_id) + 1)
+
+
 def search_window(
     start: datetime,
     end: datetime,
@@ -92,7 +109,7 @@ def search_window(
     """
     if now < start:
         return None
-    floor = max(start, now - SEARCH_HORIZON + HORIZON_MARGIN)
+    floor = readable_floor(start, now)
     end_time: datetime | None = None
     if end <= now:
         end_time = min(end, now - END_TIME_LAG)
@@ -112,18 +129,85 @@ def search_window(
 def stale_fallback_window(window: SearchWindow, start: datetime, now: datetime) -> SearchWindow:
     """The window to retry with after the API called `window`'s since_id stale: start_time at the
     competition start or the oldest instant still inside the horizon, whichever is later."""
-    floor = max(start, now - SEARCH_HORIZON + HORIZON_MARGIN)
-    return SearchWindow(since_id=None, start_time=floor, end_time=window.end_time)
+    return SearchWindow(
+        since_id=None, start_time=readable_floor(start, now), end_time=window.end_time
+    )
 
 
-def should_poll(
-    start: datetime, end: datetime, now: datetime, last_poll: datetime | None, *, settle: timedelta
-) -> bool:
-    """Whether a competition still needs polling: it has started, and no complete poll has finished
-    at or after `end + settle` (one poll after the end, late enough for late-indexed tweets)."""
-    if now < start:
-        return False
-    return last_poll is None or last_poll < end + settle
+def should_poll(start: datetime, now: datetime, *, complete: bool) -> bool:
+    """Whether a competition still needs polling: it has started and its collection is not
+    complete (`bot.core.rescans.is_collection_complete`: the final re-scan for late-indexed posts
+    has run, `late_grace` after the end)."""
+    return now >= start and not complete
+
+
+Span = tuple[datetime, datetime]
+
+
+def uncollected_spans(start: datetime, end: datetime, searched: Sequence[datetime]) -> list[Span]:
+    """The parts of the window [start, end) no search could read, from the times the bot searched
+    the competition (`searched`, any order): before the first search, what was already past the
+    7-day horizon (less `HORIZON_MARGIN`, which the bot keeps clear of); and after any search
+    followed by none for more than that, what left the horizon meanwhile. Oldest first; empty when
+    the bot never searched (nothing is known) or saw everything."""
+    times = sorted(searched)
+    if not times:
+        return []
+    reach = SEARCH_HORIZON - HORIZON_MARGIN
+    spans: list[Span] = []
+    for seen, later in zip([start, *times], times, strict=False):
+        begin, until = max(seen, start), min(later - reach, end)
+        if begin < until:
+            spans.append((begin, until))
+    return spans
+
+
+def uncollectable_warnings(
+    competitions: Iterable[Competition],
+    now: datetime,
+    *,
+    first_search: Mapping[str, datetime],
+    skip: Collection[str] = (),
+    predicted: bool = False,
+) -> list[str]:
+    """One `describe_uncollectable` line per competition whose window reaches further back than
+    the search could when the bot first searched it (`first_search` by competition id; absent:
+    now), except those in `skip` (frozen) and those whose window lies inside the horizon."""
+    lines: list[str] = []
+    for c in competitions:
+        if c.id in skip:
+            continue
+        spans = uncollected_spans(c.start, c.end, [first_search.get(c.id, now)])
+        if spans:
+            lines.append(describe_uncollectable(c.id, spans[0], c.end, predicted=predicted))
+    return lines
+
+
+def _ceil_minute(when: datetime) -> datetime:
+    whole = when.replace(second=0, microsecond=0)
+    return whole if whole == when else whole + timedelta(minutes=1)
+
+
+def describe_uncollectable(
+    competition_id: str, span: Span, end: datetime, *, predicted: bool
+) -> str:
+    """One line for organisers: which part of a competition's window cannot be collected, why,
+    and the fix. `predicted`: the bot has not searched it yet (the span assumes it starts now)."""
+    begin, until = span[0], _ceil_minute(span[1])
+    condition = " if the bot first searches it now" if predicted else ""
+    why = "X's recent search reaches back 7 days only"
+    pro = "full-archive search needs Pro access"
+    if until >= end:
+        return (
+            f'competition "{competition_id}": none of its posts ({iso_z(begin)} to {iso_z(end)}) '
+            f"can be collected{condition}: {why} - move the window into the last 7 days, or "
+            f"accept an empty result ({pro})"
+        )
+    return (
+        f'competition "{competition_id}": posts from {iso_z(begin)} to {iso_z(until)} cannot be '
+        f"collected{condition}: {why} - move start to {iso_z(until)} or later, or accept the gap "
+        f"({pro})"
+    )
 
 
 def advance_cursor(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.core.audience import audience_of
-from bot.core.eligibility import EntryFacts, iso
+from bot.core.eligibility import EntryFacts, iso, replier_rules, reply_order
 from bot.core.models import (
     Category,
     CategoryStanding,
@@ -24,6 +24,8 @@ from bot.core.models import (
     Exclusion,
     Metrics,
     Ranked,
+    ReplierRules,
+    Reply,
     Standings,
     tweet_url,
 )
@@ -33,7 +35,15 @@ if TYPE_CHECKING:
     from bot.core.results import FrozenResult
 
 Json = Any
-RESULT_SCHEMA = "contestbot.result/1"
+RESULT_SCHEMA = "contestbot.result/2"
+"""What results are frozen as now. Version 2 (issue 10) adds per category the minimum score and
+the replier rules, per entry the direct replies with their repliers' facts and `bot_command`, per
+category standing `below_minimum`, and the result's `uncollected` spans."""
+LEGACY_SCHEMA = "contestbot.result/1"
+"""Results frozen before version 2 stay readable and verifiable as they were frozen: their rules
+read back with no minimum score and no replier rules, their repliers as bare usernames."""
+SCHEMAS = (RESULT_SCHEMA, LEGACY_SCHEMA)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a legacy replier's reply time (not recorded then)
 
 
 def parse_time(text: str) -> datetime:
@@ -78,7 +88,9 @@ def canonical_bytes(document: Json) -> bytes:
 
 
 def rules_of(competition: Competition, bot_username: str | None = None) -> dict[str, Json]:
-    """The competition's rules as a canonical JSON-ready dict (handle lists sorted)."""
+    """The competition's rules as a canonical JSON-ready dict (handle lists sorted), with each
+    category's effective minimum score and replier rules (defaults resolved, so the document
+    alone says what applied)."""
     c, e = competition, competition.eligibility
     rules: dict[str, Json] = _plain(
         {
@@ -118,6 +130,11 @@ def rules_of(competition: Competition, bot_username: str | None = None) -> dict[
                     "questions_only": k.questions_only,
                     "replies_to_organisers_only": k.replies_to_organisers_only,
                     "shortlist": k.shortlist,
+                    "min_score": float(k.minimum),
+                    "repliers": {
+                        "min_account_age_days": replier_rules(c, k).min_account_age_days,
+                        "min_followers": replier_rules(c, k).min_followers,
+                    },
                 }
                 for k in c.categories
             ],
@@ -148,6 +165,12 @@ def competition_from_rules(rules: Mapping[str, Json]) -> Competition:
                 questions_only=bool(k["questions_only"]),
                 replies_to_organisers_only=bool(k["replies_to_organisers_only"]),
                 shortlist=int(k["shortlist"]),
+                # Legacy (version 1) rules had neither: no minimum, no replier rules.
+                min_score=float(k.get("min_score", 0.0)),
+                repliers=ReplierRules(
+                    min_account_age_days=int(k.get("repliers", {}).get("min_account_age_days", 0)),
+                    min_followers=int(k.get("repliers", {}).get("min_followers", 0)),
+                ),
             )
             for k in rules["categories"]
         ),
@@ -175,12 +198,47 @@ def competition_from_rules(rules: Mapping[str, Json]) -> Competition:
 _METRICS = ("likes", "replies", "reposts", "quotes", "bookmarks", "impressions")
 
 
+def reply_document(r: Reply) -> dict[str, Json]:
+    return {
+        "reply_id": r.reply_id,
+        "author_id": r.author_id,
+        "username": r.username,
+        "created_at": iso(r.created_at),
+        "author_created_at": _opt_time(r.author_created_at),
+        "followers": r.followers,
+        "protected": r.protected,
+    }
+
+
+def reply_from_document(d: Mapping[str, Json]) -> Reply:
+    return Reply(
+        reply_id=d["reply_id"],
+        author_id=d["author_id"],
+        username=d["username"],
+        created_at=parse_time(d["created_at"]),
+        author_created_at=_opt_parse(d["author_created_at"]),
+        followers=int(d["followers"]),
+        protected=bool(d["protected"]),
+    )
+
+
 def facts_document(
-    f: EntryFacts, competition: Competition, frozen_at: datetime | None = None
+    f: EntryFacts,
+    competition: Competition,
+    frozen_at: datetime | None = None,
+    *,
+    schema: str = RESULT_SCHEMA,
 ) -> dict[str, Json]:
     """One entry record. `late_indexed` (derived: `metrics_at` after `frozen_at`) marks an entry
     found by the final poll after the final snapshot, whose metrics were read later."""
     late = frozen_at is not None and f.metrics_at is not None and f.metrics_at > frozen_at
+    if schema == LEGACY_SCHEMA:
+        extra: dict[str, Json] = {"repliers": sorted({r.username for r in f.repliers})}
+    else:
+        extra = {
+            "repliers": [reply_document(r) for r in sorted(f.repliers, key=reply_order)],
+            "bot_command": f.bot_command,
+        }
     return {
         "key": f.key,
         "tweet_id": f.tweet_id,
@@ -200,12 +258,23 @@ def facts_document(
         "metrics": {m: getattr(f.metrics, m) for m in _METRICS},
         "metrics_at": _opt_time(f.metrics_at),
         "late_indexed": late,
-        "repliers": sorted(f.repliers),
+        **extra,
         "question": f.question,
         "reply_to_organiser": f.reply_to_organiser,
         "text": f.text,
         "audience": audience_of(competition, f.username),
     }
+
+
+def _replies_from_document(items: Json) -> tuple[Reply, ...]:
+    """Version 2 reply records, or version 1's bare usernames (no ids, times or replier facts)."""
+    out: list[Reply] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(Reply(reply_id="", author_id="", username=item, created_at=_EPOCH))
+        else:
+            out.append(reply_from_document(item))
+    return tuple(out)
 
 
 def facts_from_document(d: Mapping[str, Json]) -> EntryFacts:
@@ -227,10 +296,11 @@ def facts_from_document(d: Mapping[str, Json]) -> EntryFacts:
         author_protected=bool(d["author_protected"]),
         metrics=Metrics(**{m: int(d["metrics"][m]) for m in _METRICS}),
         metrics_at=_opt_parse(d["metrics_at"]),
-        repliers=tuple(d["repliers"]),
+        repliers=_replies_from_document(d["repliers"]),
         question=bool(d["question"]),
         reply_to_organiser=bool(d["reply_to_organiser"]),
         text=d["text"],
+        bot_command=bool(d.get("bot_command", False)),
     )
 
 
@@ -286,8 +356,9 @@ def _exclusion_document(x: Exclusion) -> dict[str, Json]:
     }
 
 
-def standings_document(s: Standings) -> dict[str, Json]:
+def standings_document(s: Standings, *, schema: str = RESULT_SCHEMA) -> dict[str, Json]:
     """Standings as JSON (computed_at is the result's frozen_at, not repeated)."""
+    legacy = schema == LEGACY_SCHEMA
     return {
         "categories": [
             {
@@ -295,6 +366,7 @@ def standings_document(s: Standings) -> dict[str, Json]:
                 "winners": list(c.winners),
                 "awaiting_jury": c.awaiting_jury,
                 "ranked": [_ranked_document(r) for r in c.entries],
+                **({} if legacy else {"below_minimum": c.below_minimum}),
             }
             for c in s.categories
         ],
@@ -331,6 +403,7 @@ def standings_from_document(
                 ),
                 tuple(c["winners"]),
                 bool(c["awaiting_jury"]),
+                int(c.get("below_minimum", 0)),
             )
             for c in d["categories"]
         ),
@@ -347,11 +420,16 @@ def standings_from_document(
 def result_document(result: FrozenResult) -> dict[str, Json]:
     """The whole frozen result as the JSON document the digest is taken over."""
     competition = competition_from_rules(result.rules)
+    schema = result.schema
+    extra: dict[str, Json] = {}
+    if schema != LEGACY_SCHEMA:
+        extra["uncollected"] = [{"from": a, "until": b} for a, b in result.uncollected]
     return cast(
         dict[str, Json],
         _plain(
             {
-                "schema": RESULT_SCHEMA,
+                **extra,
+                "schema": schema,
                 "competition_id": result.competition_id,
                 "frozen_at": result.frozen_at,
                 "deadline": result.deadline,
@@ -360,13 +438,14 @@ def result_document(result: FrozenResult) -> dict[str, Json]:
                 "rules": result.rules,
                 "inputs": {
                     "entries": [
-                        facts_document(f, competition, result.frozen_at) for f in result.inputs
+                        facts_document(f, competition, result.frozen_at, schema=schema)
+                        for f in result.inputs
                     ],
                     "jury_picks": [pick_document(p) for p in result.jury_picks],
                     "disqualified": [{"key": k, "reason": r} for k, r in result.disqualified],
                     "requalified": list(result.requalified),
                 },
-                "standings": standings_document(result.standings),
+                "standings": standings_document(result.standings, schema=schema),
             }
         ),
     )

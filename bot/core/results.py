@@ -23,6 +23,7 @@ from bot.core.eligibility import EntryFacts, facts_of, organiser_ids
 from bot.core.models import Competition, Entry, EntryStatus, Metrics, Standings
 from bot.core.resultjson import (
     RESULT_SCHEMA,
+    SCHEMAS,
     canonical_bytes,
     competition_from_rules,
     facts_from_document,
@@ -72,6 +73,10 @@ class FrozenResult:
     requalified: tuple[str, ...]
     standings: Standings
     freeze_delay_reason: DelayReason = "on-time"
+    # Parts of the window X's search could no longer reach when the bot first searched (the
+    # 7-day recent-search horizon): (from, until) spans, oldest first. Posts there were never seen.
+    uncollected: tuple[tuple[datetime, datetime], ...] = ()
+    schema: str = RESULT_SCHEMA  # the document version it was frozen as (resultjson.SCHEMAS)
 
     def is_late_indexed(self, facts: EntryFacts) -> bool:
         """Whether the entry's metrics were read after the final snapshot (found by the final
@@ -156,6 +161,7 @@ def freeze(
     jury_picks: Sequence[JuryPick] = (),
     bot_username: str | None = None,
     reason: DelayReason | None = None,
+    uncollected: Sequence[tuple[datetime, datetime]] = (),
 ) -> FrozenResult:
     """Freeze the standings over `entries` (their metrics those of the final snapshot taken at
     `frozen_at`). `deadline` defaults to the competition's end; the delay after it is recorded
@@ -163,7 +169,7 @@ def freeze(
     deadline = _whole_seconds(deadline or competition.end)
     frozen_at = _whole_seconds(frozen_at)
     org_ids = organiser_ids(competition, entries)
-    facts = [facts_of(competition, e, org_ids=org_ids) for e in entries]
+    facts = [facts_of(competition, e, org_ids=org_ids, bot_username=bot_username) for e in entries]
     rules = rules_of(competition, bot_username)
     base = FrozenResult(
         competition_id=competition.id,
@@ -172,14 +178,14 @@ def freeze(
         freeze_delay_seconds=max(0, int((frozen_at - deadline).total_seconds())),
         freeze_delay_reason=reason or delay_reason(deadline, frozen_at),
         rules=rules,
-        inputs=tuple(
-            replace(f, repliers=tuple(sorted(set(f.repliers))))
-            for f in sorted(_latest(facts), key=lambda f: key_order(f.key))
-        ),
+        inputs=tuple(f for f in sorted(_latest(facts), key=lambda f: key_order(f.key))),
         jury_picks=tuple(sorted(jury_picks, key=_pick_order)),
         disqualified=tuple(sorted((disqualified or {}).items(), key=lambda kv: key_order(kv[0]))),
         requalified=tuple(sorted(set(requalified), key=key_order)),
         standings=Standings(competition.id, frozen_at, ()),
+        uncollected=tuple(
+            sorted((_whole_seconds(a), _whole_seconds(b)) for a, b in uncollected if a < b)
+        ),
     )
     return replace(base, standings=recompute(base))
 
@@ -256,11 +262,11 @@ def verify(result: FrozenResult, *, recorded_digest: str | None = None) -> Verif
             "rules, inputs or standings were changed after the freeze"
         )
     try:
-        fresh = standings_document(recompute(result))
+        fresh = standings_document(recompute(result), schema=result.schema)
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(f"rules: the stored rules cannot be recomputed ({exc})")
         return VerifyReport(False, now, recorded_digest, tuple(problems))
-    stored = standings_document(result.standings)
+    stored = standings_document(result.standings, schema=result.schema)
     problems.extend(_diff_standings(stored, fresh))
     return VerifyReport(not problems, now, recorded_digest, tuple(problems))
 
@@ -378,10 +384,10 @@ def recheck_winners(
 
 def result_from_document(document: Mapping[str, Any]) -> FrozenResult:
     """Read back a result document (`certificate(r)["result"]`, or a parsed `canonical_json`)."""
-    if document.get("schema") != RESULT_SCHEMA:
+    schema = document.get("schema")
+    if schema not in SCHEMAS:
         raise ValueError(
-            f"not a contestbot result: schema {document.get('schema')!r}, "
-            f"expected {RESULT_SCHEMA!r}"
+            f"not a contestbot result: schema {schema!r}, expected one of {', '.join(SCHEMAS)}"
         )
     competition = competition_from_rules(document["rules"])
     frozen_at = parse_time(document["frozen_at"])
@@ -398,6 +404,11 @@ def result_from_document(document: Mapping[str, Any]) -> FrozenResult:
         disqualified=tuple((d["key"], d["reason"]) for d in inputs["disqualified"]),
         requalified=tuple(inputs["requalified"]),
         standings=standings_from_document(document["standings"], competition, frozen_at),
+        uncollected=tuple(
+            (parse_time(span["from"]), parse_time(span["until"]))
+            for span in document.get("uncollected", ())
+        ),
+        schema=str(schema),
     )
 
 

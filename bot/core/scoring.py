@@ -15,12 +15,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.audience import audience_of, cached_handle_set, community_handles, normalise_handle
+from bot.core.audience import audience_of, normalise_handle
 from bot.core.eligibility import (
     EntryFacts,
     entry_exclusions,
     facts_of,
     organiser_ids,
+    reply_exclusion,
     rule_order,
 )
 from bot.core.models import (
@@ -70,20 +71,32 @@ def key_order(key: str) -> tuple[int, str]:
 
 def distinct_repliers(
     competition: Competition,
+    category: Category,
     facts: EntryFacts,
     *,
     bot_username: str | None = None,
     outside_only: bool = False,
 ) -> tuple[str, ...]:
-    """The distinct accounts that replied to an entry, other than its author, the organisers, the
-    excluded accounts and the bot (and, with `outside_only`, community members), sorted."""
-    skip = set(cached_handle_set((*competition.organisers, *competition.excluded_accounts)))
-    skip.add(normalise_handle(facts.username))
-    if bot_username is not None:
-        skip.add(normalise_handle(bot_username))
-    if outside_only:
-        skip |= community_handles(competition)
-    return tuple(sorted({normalise_handle(r) for r in facts.repliers} - skip))
+    """The distinct accounts whose direct replies to an entry count in `category`: replies before
+    the end from accounts other than its author, the organisers, the excluded accounts and the bot
+    (and, with `outside_only`, community members) that pass the category's replier rules
+    (`bot.core.eligibility.reply_exclusion`). Their usernames, normalised and sorted."""
+    counted: dict[str, str] = {}
+    for r in facts.repliers:
+        if (
+            reply_exclusion(
+                competition,
+                category,
+                facts,
+                r,
+                bot_username=bot_username,
+                outside_only=outside_only,
+            )
+            is None
+        ):
+            who = normalise_handle(r.username)
+            counted.setdefault(r.author_id or who, who)
+    return tuple(sorted(set(counted.values())))
 
 
 def metric_value(
@@ -98,7 +111,7 @@ def metric_value(
     """One metric of an entry as `category` counts it (replies follow the category's mode)."""
     if name == "replies" and category.replies_mode == "distinct":
         repliers = distinct_repliers(
-            competition, facts, bot_username=bot_username, outside_only=outside_only
+            competition, category, facts, bot_username=bot_username, outside_only=outside_only
         )
         return len(repliers)
     if name not in METRIC_NAMES:
@@ -217,6 +230,21 @@ def rank_category(
         for f in candidates
     }
     picks = _latest_picks(category.id, jury_picks) if category.kind == "jury" else {}
+    minimum = category.minimum
+    below = [f for f in candidates if scores[f.key] < minimum and f.key not in picks]
+    for f in below:
+        excluded.append(
+            _excl(
+                f,
+                "below-minimum",
+                f"scores {scores[f.key]:g} here; this category needs at least {minimum:g} "
+                f"{_unit_of(category, minimum)} to rank",
+                category,
+            )
+        )
+    if below:
+        low = {f.key for f in below}
+        candidates = [f for f in candidates if f.key not in low]
     seed = competition.tie_seed
     if competition.tie_rule == "random" and not seed:
         raise ValueError(
@@ -288,7 +316,23 @@ def rank_category(
         for r in rows
         if r.rank <= category.winners and (category.kind != "jury" or r.jury_rank is not None)
     )
-    return CategoryStanding(category, tuple(rows), winners, awaiting), excluded
+    return CategoryStanding(category, tuple(rows), winners, awaiting, len(below)), excluded
+
+
+def _unit_of(category: Category, n: float) -> str:
+    """What a category's score counts, for sentences ("1 like", "2 distinct repliers")."""
+    one = n == 1
+    if category.kind == "likes":
+        return "like" if one else "likes"
+    if category.kind == "replies":
+        if category.replies_mode == "distinct":
+            return "distinct replier" if one else "distinct repliers"
+        return "reply" if one else "replies"
+    if category.kind == "quotes":
+        return "quote" if one else "quotes"
+    if category.kind == "reposts":
+        return "repost" if one else "reposts"
+    return "point" if one else "points"
 
 
 def _why_first(
@@ -362,6 +406,9 @@ def standings_from_facts(
         if not failed:
             eligible.append(f)
     won: set[str] = set()
+    # One prize per author is resolved at the deadline, in declared order: before it, an author's
+    # lead in an earlier category can still change, so no later category may drop them yet.
+    resolve_prizes = now >= competition.end
     by_key = {f.key: f for f in eligible}
     cats: list[CategoryStanding] = []
     for category in competition.categories:
@@ -375,9 +422,14 @@ def standings_from_facts(
         )
         cats.append(standing)
         exclusions.extend(excl)
-        won.update(by_key[k].author_id for k in standing.winners)
+        if resolve_prizes:
+            won.update(by_key[k].author_id for k in standing.winners)
     return Standings(
-        competition.id, now, tuple(cats), tuple(sorted(exclusions, key=exclusion_order))
+        competition.id,
+        now,
+        tuple(cats),
+        tuple(sorted(exclusions, key=exclusion_order)),
+        prizes_pending=competition.eligibility.one_prize_per_author and not resolve_prizes,
     )
 
 
@@ -395,7 +447,7 @@ def compute_standings(
     in declared order). `disqualified` maps entry keys to the organisers' reasons; `requalified`
     lists keys re-qualified since; `jury_picks` are the organisers' picks in jury categories."""
     org_ids = organiser_ids(competition, entries)
-    facts = [facts_of(competition, e, org_ids=org_ids) for e in entries]
+    facts = [facts_of(competition, e, org_ids=org_ids, bot_username=bot_username) for e in entries]
     return standings_from_facts(
         competition,
         facts,

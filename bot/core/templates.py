@@ -142,6 +142,22 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "zh": "无有效参赛作品",
         "ru": "нет допустимых публикаций",
     },
+    "not_ranked": {  # {reason} is an EXCLUSION_REASONS text
+        "en": "not ranked: {reason}",
+        "fr": "non classé : {reason}",
+        "es": "sin clasificar: {reason}",
+        "ar": "غير مصنَّف: {reason}",
+        "zh": "未排名：{reason}",
+        "ru": "вне рейтинга: {reason}",
+    },
+    "no_qualifying": {  # entries competed, none reached the category's minimum score {min}
+        "en": "no entry reached the minimum score ({min})",
+        "fr": "aucune participation n'a atteint le score minimum ({min})",
+        "es": "ninguna participación alcanzó la puntuación mínima ({min})",
+        "ar": "لم تبلغ أي مشاركة الحد الأدنى للنقاط ({min})",
+        "zh": "没有参赛作品达到最低分（{min}）",
+        "ru": "ни одна публикация не набрала минимум ({min})",
+    },
     "more_categories": {
         "en": "+{n} more categories",
         "fr": "+{n} autres catégories",
@@ -160,6 +176,170 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
     },
     "list_sep": {"en": ", ", "fr": ", ", "es": ", ", "ar": "، ", "zh": "、", "ru": ", "},
 }
+
+# Why a participant's posts do not rank, briefly, by exclusion rule code (the rank reply says it
+# instead of "no eligible entry"): short, so every category still fits one reply.
+EXCLUSION_REASONS: Mapping[str, Mapping[str, str]] = {
+    "outside-window": {
+        "en": "posted outside the competition dates",
+        "fr": "publié hors des dates du concours",
+        "es": "publicado fuera de las fechas del concurso",
+        "ar": "نُشر خارج مواعيد المسابقة",
+        "zh": "发布时间不在比赛期间",
+        "ru": "опубликовано вне сроков конкурса",
+    },
+    "no-tracked-tag": {
+        "en": "missing the competition hashtag",
+        "fr": "sans le hashtag du concours",
+        "es": "sin el hashtag del concurso",
+        "ar": "بدون وسم المسابقة",
+        "zh": "缺少比赛话题标签",
+        "ru": "нет хештега конкурса",
+    },
+    "retweet": {
+        "en": "a repost, not an original post",
+        "fr": "un repost, pas une publication originale",
+        "es": "una republicación, no un original",
+        "ar": "إعادة نشر وليست منشورًا أصليًا",
+        "zh": "转发，而非原创帖子",
+        "ru": "репост, а не оригинальная публикация",
+    },
+    "reply-not-allowed": {
+        "en": "replies do not count here",
+        "fr": "les réponses ne comptent pas ici",
+        "es": "las respuestas no cuentan aquí",
+        "ar": "الردود لا تُحتسب هنا",
+        "zh": "回复不计入本次比赛",
+        "ru": "ответы здесь не учитываются",
+    },
+    "quote-not-allowed": {
+        "en": "quote posts do not count here",
+        "fr": "les citations ne comptent pas ici",
+        "es": "las citas no cuentan aquí",
+        "ar": "الاقتباسات لا تُحتسب هنا",
+        "zh": "引用帖不计入本次比赛",
+        "ru": "цитаты здесь не учитываются",
+    },
+    "excluded-account": {
+        "en": "this account is excluded",
+        "fr": "ce compte est exclu",
+        "es": "esta cuenta está excluida",
+        "ar": "هذا الحساب مستبعد",
+        "zh": "该账号不参与评选",
+        "ru": "этот аккаунт исключён",
+    },
+    "organiser": {
+        "en": "organisers do not compete",
+        "fr": "les organisateurs ne concourent pas",
+        "es": "los organizadores no compiten",
+        "ar": "المنظمون لا يشاركون في المنافسة",
+        "zh": "主办方不参与评选",
+        "ru": "организаторы не участвуют",
+    },
+    "account-too-new": {
+        "en": "account too new",
+        "fr": "compte trop récent",
+        "es": "cuenta demasiado reciente",
+        "ar": "الحساب حديث جدًا",
+        "zh": "账号注册时间过短",
+        "ru": "слишком новый аккаунт",
+    },
+    "too-few-followers": {
+        "en": "too few followers",
+        "fr": "pas assez d'abonnés",
+        "es": "muy pocos seguidores",
+        "ar": "عدد المتابعين قليل",
+        "zh": "关注者太少",
+        "ru": "слишком мало подписчиков",
+    },
+    "language": {
+        "en": "language not accepted here",
+        "fr": "langue non acceptée",
+        "es": "idioma no admitido",
+        "ar": "اللغة غير مقبولة",
+        "zh": "语言不符合要求",
+        "ru": "язык не принимается",
+    },
+    "deleted": {
+        "en": "the post was deleted",
+        "fr": "la publication a été supprimée",
+        "es": "la publicación fue eliminada",
+        "ar": "حُذف المنشور",
+        "zh": "帖子已删除",
+        "ru": "публикация удалена",
+    },
+    "protected": {
+        "en": "the account's posts are protected",
+        "fr": "les publications du compte sont protégées",
+        "es": "las publicaciones de la cuenta están protegidas",
+        "ar": "منشورات الحساب محمية",
+        "zh": "该账号的帖子受保护",
+        "ru": "публикации аккаунта скрыты",
+    },
+    "disqualified": {
+        "en": "disqualified by the organisers",
+        "fr": "disqualifié par les organisateurs",
+        "es": "descalificado por los organizadores",
+        "ar": "استُبعد من قبل المنظمين",
+        "zh": "已被主办方取消资格",
+        "ru": "дисквалифицировано организаторами",
+    },
+    "community-author": {
+        "en": "for authors outside the community",
+        "fr": "réservé aux auteurs hors communauté",
+        "es": "solo para autores externos",
+        "ar": "مخصص لمن هم من خارج المجتمع",
+        "zh": "仅限社区以外的作者",
+        "ru": "только для авторов вне сообщества",
+    },
+    "not-a-question": {
+        "en": "questions only",
+        "fr": "questions uniquement",
+        "es": "solo preguntas",
+        "ar": "للأسئلة فقط",
+        "zh": "仅限提问",
+        "ru": "только вопросы",
+    },
+    "not-reply-to-organiser": {
+        "en": "replies to the organisers only",
+        "fr": "réponses aux organisateurs uniquement",
+        "es": "solo respuestas a los organizadores",
+        "ar": "للردود على المنظمين فقط",
+        "zh": "仅限回复主办方的帖子",
+        "ru": "только ответы организаторам",
+    },
+    "below-minimum": {
+        "en": "not enough engagement yet",
+        "fr": "pas encore assez d'interactions",
+        "es": "aún sin suficiente interacción",
+        "ar": "التفاعل غير كافٍ بعد",
+        "zh": "互动数尚未达到最低要求",
+        "ru": "пока недостаточно реакций",
+    },
+    "already-won": {
+        "en": "already won another prize",
+        "fr": "déjà lauréat d'un autre prix",
+        "es": "ya ganó otro premio",
+        "ar": "فاز بجائزة أخرى بالفعل",
+        "zh": "已获得其他奖项",
+        "ru": "уже получил другой приз",
+    },
+    "other": {
+        "en": "not eligible",
+        "fr": "non éligible",
+        "es": "no válido",
+        "ar": "غير مؤهل",
+        "zh": "不符合条件",
+        "ru": "не допускается",
+    },
+}
+
+
+def exclusion_reason(rule: str, lang: str) -> str:
+    """The short reason for an exclusion rule code in `lang` (English where not translated)."""
+    table = EXCLUSION_REASONS.get(rule, EXCLUSION_REASONS["other"])
+    return table.get(lang, table["en"])
+
 
 # Language names as their speakers write them, so one table serves every post language.
 ENDONYMS: Mapping[str, str] = {

@@ -14,18 +14,18 @@ schema is created and upgraded only by the Alembic migrations in `bot/store/migr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
-from bot.core.models import Competition, Entry, Lookup, Metrics, Page, Tweet, User
+from bot.core.models import Competition, Entry, Lookup, Metrics, Page, User
 from bot.core.polling import Cursor, CursorUpdate, Snapshot
 from bot.store.convert import competition_config, user_from_row
 from bot.store.schema import (
@@ -35,7 +35,6 @@ from bot.store.schema import (
     CursorRow,
     MetricSnapshotRow,
     PollRunRow,
-    ReplyRow,
     TweetRow,
 )
 from bot.store.streams import ACCOUNTS, StreamsMixin
@@ -43,7 +42,6 @@ from bot.store.writes import (
     add_entries,
     add_snapshots,
     entry_of,
-    existing,
     insert_ignoring,
     key_of,
     mark_problems,
@@ -56,6 +54,8 @@ from bot.store.writes import (
 )
 
 DEFAULT_URL = "sqlite:///data/contestbot.db"
+DONE = CursorUpdate(since_id=None, newest_created_at=None)
+"""What a stamp (`Store.save_page(marks=...)`) writes: only its `updated_at` says anything."""
 MIGRATION_LOCK = 0x636F6E74  # the advisory lock key migrations hold on PostgreSQL ("cont")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -175,11 +175,14 @@ class Store(StreamsMixin):
         *,
         now: datetime,
         cursor_update: CursorUpdate | None = None,
+        marks: Sequence[str] = (),
     ) -> int:
         """Store one page of a stream in ONE transaction: its tweets (idempotent, edits mapped onto
         their entry), their authors, the competition's entries (source: the part of `stream` before
-        ':', "search" or "mentions"), and, when given, the stream's cursor. Returns how many entries
-        were new to the competition. The competition must have been synced."""
+        ':', "search" or "mentions"), when given the stream's cursor, and the `marks`: streams of
+        the competition stamped done now (the re-scans a run's last page completes, whose
+        `updated_at` records when). Returns how many entries were new to the competition. The
+        competition must have been synced."""
         source = stream.split(":", 1)[0]
         with self._sessions.begin() as s:
             upsert_authors(s, page.users, now)
@@ -187,7 +190,21 @@ class Store(StreamsMixin):
             added = add_entries(s, competition_id, keys, source, now)
             if cursor_update is not None:
                 write_cursor(s, competition_id, stream, cursor_update, now)
+            for mark in marks:
+                write_cursor(s, competition_id, mark, DONE, now)
         return added
+
+    def mark_done(self, owner: str, streams: Sequence[str], *, now: datetime) -> None:
+        """Stamp `streams` of `owner` (a competition id, or `ACCOUNTS`) done now, with no page (a
+        run that had nothing to read)."""
+        with self._sessions.begin() as s:
+            for mark in streams:
+                write_cursor(s, owner, mark, DONE, now)
+
+    def done_at(self, owner: str, stream: str) -> datetime | None:
+        """When the stream stamped done (`save_page(marks=...)`) was last stamped, or None."""
+        cursor = self.get_cursor(owner, stream)
+        return cursor.updated_at if cursor is not None else None
 
     def get_cursor(self, competition_id: str, stream: str) -> Cursor | None:
         with self._sessions() as s:
@@ -274,6 +291,46 @@ class Store(StreamsMixin):
                     error=error,
                 )
             )
+
+    def search_times(self, competition_id: str) -> list[datetime]:
+        """When each successful poll of the competition started, oldest first (the searches the
+        uncollected spans of `bot.core.polling.uncollected_spans` are computed from)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(PollRunRow.started_at, PollRunRow.finished_at).where(
+                    PollRunRow.competition_id == competition_id, PollRunRow.ok.is_(True)
+                )
+            ).all()
+        return sorted(started or finished for started, finished in rows)
+
+    def stalest_read(self, competition_id: str) -> datetime | None:
+        """The oldest "last read" (search or look-up) among the competition's active entries, or
+        None without any: from then on, X bills a re-read of every entry again (per UTC day)."""
+        with self._sessions() as s:
+            value = s.scalar(
+                select(func.min(TweetRow.metrics_at))
+                .join(CompetitionEntryRow, CompetitionEntryRow.key == TweetRow.key)
+                .where(
+                    CompetitionEntryRow.competition_id == competition_id,
+                    TweetRow.status == "active",
+                )
+            )
+        return _aware(value) if value is not None else None
+
+    def first_snapshots_since(self, competition_id: str, since: datetime) -> dict[str, datetime]:
+        """Entry key -> the time of its earliest metric snapshot at or after `since`, for the
+        competition's entries that have one (the final snapshot's row, or a late entry's first)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(MetricSnapshotRow.key, func.min(MetricSnapshotRow.taken_at))
+                .join(CompetitionEntryRow, CompetitionEntryRow.key == MetricSnapshotRow.key)
+                .where(
+                    CompetitionEntryRow.competition_id == competition_id,
+                    MetricSnapshotRow.taken_at >= since,
+                )
+                .group_by(MetricSnapshotRow.key)
+            ).all()
+        return {key: _aware(at) for key, at in rows if at is not None}
 
     def last_poll(self, competition_id: str) -> datetime | None:
         """When the last successful poll of the competition finished."""
@@ -363,36 +420,6 @@ class Store(StreamsMixin):
             for r in rows
         ]
 
-    def save_replies(
-        self,
-        conversation_key: str,
-        replies: Sequence[Tweet],
-        users: Sequence[User],
-        *,
-        now: datetime,
-    ) -> int:
-        """Record replies found in an entry's conversation (idempotent by reply id); their authors
-        are stored too. Returns how many replies were new."""
-        names = {u.id: u.username for u in users}
-        with self._sessions.begin() as s:
-            upsert_authors(s, users, now)
-            ids = [r.id for r in replies]
-            known = existing(s, ReplyRow.reply_id, ids)
-            rows = [
-                {
-                    "reply_id": r.id,
-                    "conversation_key": conversation_key,
-                    "replier_id": r.author_id,
-                    "replier_username": names.get(r.author_id, ""),
-                    "created_at": r.created_at,
-                }
-                for r in {r.id: r for r in replies}.values()
-                if r.id not in known
-            ]
-            if rows:
-                s.execute(insert(ReplyRow), rows)
-        return len(rows)
-
     # ------------------------------------------------------------------------------------------
     # Audits (read-only; scripts/crash_test.py compares two databases with these)
     # ------------------------------------------------------------------------------------------
@@ -422,3 +449,11 @@ class Store(StreamsMixin):
         """The edit history of every stored tweet row (an id in two rows: an entry stored twice)."""
         with self._sessions() as s:
             return [tuple(h) for h in s.scalars(select(TweetRow.edit_history))]
+
+
+def _aware(value: object) -> datetime:
+    # Aggregates bypass the column type: SQLite hands back naive UTC, or even text.
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(when, datetime):
+        raise TypeError(f"not a time: {value!r}")
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

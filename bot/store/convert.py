@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.models import Competition, Metrics, Reference, Tweet, User
@@ -28,6 +28,8 @@ def competition_config(c: Competition) -> tuple[dict[str, Any], str]:
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()  # e.g. late_grace
     raise TypeError(f"cannot serialise {value!r}")
 
 

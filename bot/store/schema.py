@@ -138,7 +138,9 @@ class CompetitionEntryRow(Base):
 
 
 class ReplyRow(Base):
-    """A reply found in an entry's conversation (for categories counting distinct repliers)."""
+    """A direct reply to an entry (for categories counting distinct repliers). `conversation_key`
+    is the key of the entry it replies to (`in_reply_to_id` is one of that entry's version ids);
+    rows from before migration 0006 have no `in_reply_to_id` and were credited by conversation."""
 
     __tablename__ = "replies"
 
@@ -147,6 +149,7 @@ class ReplyRow(Base):
     replier_id: Mapped[str] = mapped_column(ID)
     replier_username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    in_reply_to_id: Mapped[str | None] = mapped_column(ID, nullable=True)
 
 
 class MetricSnapshotRow(Base):

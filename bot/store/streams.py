@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.models import Tweet, User
@@ -50,12 +50,14 @@ class StreamsMixin:
         entries: Mapping[str, Sequence[Tweet]],
         cursor_update: CursorUpdate | None = None,
         joined: Sequence[str] = (),
+        marks: Sequence[tuple[str, str]] = (),
     ) -> dict[str, int]:
         """Store one page of `account_id`'s mentions in ONE transaction: the raw mentions
         (idempotent by tweet id), their authors, the tweets that are entries and, per competition
         in `entries`, its entries (source "mentions"); with `cursor_update`, the account's cursor
-        and the mark of each competition in `joined` (read from its start on). Returns how many
-        entries were new, per competition."""
+        and the mark of each competition in `joined` (read from its start on); `marks`:
+        (owner, stream) pairs stamped done now (the re-scans a run's last page completes). Returns
+        how many entries were new, per competition."""
         added: dict[str, int] = {}
         with self._sessions.begin() as s:
             upsert_authors(s, users, now)
@@ -77,6 +79,8 @@ class StreamsMixin:
                 write_cursor(s, ACCOUNTS, stream, cursor_update, now)
                 for competition_id in joined:
                     write_cursor(s, competition_id, stream, cursor_update, now)
+            for owner, mark in marks:
+                write_cursor(s, owner, mark, CursorUpdate(None, None), now)
         return added
 
     def mentions(
@@ -110,8 +114,9 @@ class StreamsMixin:
     def save_conversation_replies(
         self, by_key: Mapping[str, Sequence[Tweet]], users: Sequence[User], *, now: datetime
     ) -> int:
-        """Record replies per entry key (idempotent by (reply id, entry)) and their authors, in
-        one transaction. Returns how many were new."""
+        """Record direct replies per entry key (the entry each replies to; idempotent by reply id)
+        and their authors, in one transaction. A reply stored before its parent was recorded
+        (migration 0006) gets its parent and entry now. Returns how many were new."""
         names = {u.id: u.username for u in users}
         rows: list[dict[str, Any]] = []
         with self._sessions.begin() as s:
@@ -121,6 +126,11 @@ class StreamsMixin:
             for key, replies in by_key.items():
                 for r in replies:
                     if r.id in known:
+                        s.execute(
+                            update(ReplyRow)
+                            .where(ReplyRow.reply_id == r.id, ReplyRow.in_reply_to_id.is_(None))
+                            .values(conversation_key=key, in_reply_to_id=r.replied_to_id)
+                        )
                         continue
                     known.add(r.id)
                     rows.append(
@@ -130,6 +140,7 @@ class StreamsMixin:
                             "replier_id": r.author_id,
                             "replier_username": names.get(r.author_id, ""),
                             "created_at": r.created_at,
+                            "in_reply_to_id": r.replied_to_id,
                         }
                     )
             for row in rows:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.core.models import Entry, EntryStatus, Metrics, Reference, Tweet, User
+from bot.core.models import Entry, EntryStatus, Metrics, Reference, Reply, Tweet, User
 from bot.core.polling import CursorUpdate
 from bot.store.convert import (
     author_values,
@@ -309,19 +309,31 @@ def mark_problems(s: Session, problems: Sequence[tuple[str, str]], when: datetim
         s.execute(update(TweetRow), rows)
 
 
-def repliers_of(s: Session, keys_query: Any) -> dict[str, tuple[str, ...]]:
-    found: dict[str, list[str]] = {}
-    for key, username in s.execute(
-        select(ReplyRow.conversation_key, ReplyRow.replier_username)
+def repliers_of(s: Session, keys_query: Any) -> dict[str, tuple[Reply, ...]]:
+    """The direct replies to each entry of `keys_query`, oldest first, with what the store knows
+    of each replier (account creation, followers, protection)."""
+    found: dict[str, list[Reply]] = {}
+    for r, a in s.execute(
+        select(ReplyRow, AuthorRow)
+        .outerjoin(AuthorRow, AuthorRow.id == ReplyRow.replier_id)
         .where(ReplyRow.conversation_key.in_(keys_query))
-        .distinct()
-        .order_by(ReplyRow.conversation_key, ReplyRow.replier_username)
+        .order_by(ReplyRow.conversation_key, ReplyRow.created_at, ReplyRow.reply_id)
     ):
-        found.setdefault(key, []).append(username)
+        found.setdefault(r.conversation_key, []).append(
+            Reply(
+                reply_id=r.reply_id,
+                author_id=r.replier_id,
+                username=a.username if a is not None else r.replier_username,
+                created_at=r.created_at,
+                author_created_at=a.created_at if a is not None else None,
+                followers=a.followers if a is not None else 0,
+                protected=a.protected if a is not None else False,
+            )
+        )
     return {k: tuple(v) for k, v in found.items()}
 
 
-def entry_of(t: TweetRow, a: AuthorRow | None, repliers: tuple[str, ...]) -> Entry:
+def entry_of(t: TweetRow, a: AuthorRow | None, repliers: tuple[Reply, ...]) -> Entry:
     author = user_from_row(a) if a is not None else User(id=t.author_id, username="", name="")
     return Entry(
         tweet=tweet_from_row(t),

@@ -85,7 +85,7 @@ CASES = [
         "posting without user credentials",
         RUN,
         "X_API_KEY, X_API_SECRET",
-        config="{good}\n[posting]\nenabled = true\n",
+        config='[bot]\nusername = "contestbot"\n{good}\n[posting]\nenabled = true\n',
     ),
     Case("top zero", ("leaderboard", "spring", "--top", "0"), "--top"),
     Case("top not a number", ("leaderboard", "spring", "--top", "ten"), "--top"),

@@ -154,7 +154,13 @@ def test_leaderboard_json_follows_the_documented_schema(
         (2, "alice", 5),
         (3, "carol", 5),
     ]
-    assert [e["username"] for e in commented["entries"]] == ["carol", "alice", "bob"]
+    # bob's post has no reply: under the minimum score of 1, it does not rank for comments
+    assert [e["username"] for e in commented["entries"]] == ["carol", "alice"]
+    assert (commented["min_score"], commented["below_minimum"]) == (1, 1)
+    assert commented["no_qualifying_entry"] is False
+    assert {"entry_key": ids["bob"], "rule": "below-minimum"}.items() <= next(
+        x for x in doc["excluded"] if x["tweet_id"] == ids["bob"]
+    ).items()
     first = liked["entries"][0]
     assert set(first) == {
         "rank", "tweet_id", "entry_key", "username", "author_id", "score", "created_at", "url",
@@ -184,7 +190,8 @@ def test_leaderboard_csv_is_flat_and_safe_from_formulas(
     code, out, _ = cli("leaderboard", "spring", "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [r["category"] for r in rows] == ["most-liked"] * 3 + ["most-comments"] * 3
+    # bob's post has no reply: it does not rank for comments (under the minimum score of 1)
+    assert [r["category"] for r in rows] == ["most-liked"] * 3 + ["most-comments"] * 2
     assert rows[0]["username"] == "bob" and rows[0]["score"] == "9" and rows[0]["rank"] == "1"
     for row in rows:
         for value in row.values():
@@ -386,8 +393,9 @@ def test_the_leaderboard_counts_excluded_entries_not_exclusions(
     cli: Cli, sandbox: Any, clock: ManualClock
 ) -> None:
     polled_competition(cli, sandbox, clock)
-    # alice's second, weaker entry is excluded in each category (one entry per author): one
-    # entry, two exclusions; the organiser's post is one entry, one exclusion.
+    # alice's second, weaker entry is excluded in each category (one entry per author; for
+    # comments, its 0 replies are under the minimum): one entry, two exclusions; the organiser's
+    # post is one entry, one exclusion; bob's post without a reply is one exclusion (comments).
     clock.advance(minutes=1)
     second = sandbox.world.post("alice", "Again #Spring", at=clock.now())
     sandbox.world.set_metrics(second, likes=1, replies=0)
@@ -398,7 +406,7 @@ def test_the_leaderboard_counts_excluded_entries_not_exclusions(
     assert sorted(x["entry_key"] for x in excluded).count(second) == 2
     code, out, _ = cli("leaderboard", "spring")
     assert code == 0
-    assert "\n2 entries excluded (3 exclusions across categories) (--include-excluded" in out
+    assert "\n3 entries excluded (4 exclusions across categories) (--include-excluded" in out
     assert "Most liked [most-liked: likes]" in out and "most-comments [replies, reported]" in out
 
 
@@ -512,6 +520,12 @@ def test_config_check_publishes_the_random_draw_commitment_and_the_posting_state
     assert "IGF-seed-42" not in out  # the seed itself stays secret until the results
     assert "posting: off" in out
     cli.write_config(text + '\n[posting]\napproval = ["winners"]\n')
+    code, out, _ = cli("config", "check")
+    # Posting names the bot's own account, so that its posts never count as entries.
+    assert code == 2 and 'key "bot.username"' in out + _ and "[posting] is enabled" in out + _
+    cli.write_config(
+        '[bot]\nusername = "contestbot"\n' + text + '\n[posting]\napproval = ["winners"]\n'
+    )
     code, out, _ = cli("config", "check")
     assert (
         code == 0 and "posting: on; 0 event(s) with reminders; approval needed for: winners" in out

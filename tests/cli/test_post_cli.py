@@ -25,6 +25,9 @@ from bot.x.tweepy_client import TweepyXClient
 from tests.cli.conftest import Cli
 
 EVENT = """
+[bot]
+username = "contestbot"
+
 [posting]
 approval = ["scheduled"]
 
@@ -144,6 +147,9 @@ def test_listing_before_any_database_says_what_to_do(cli: Cli) -> None:
 RUN_START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 RUN_END = RUN_START + timedelta(hours=24)
 RUNNING = f"""
+[bot]
+username = "contestbot"
+
 [[competition]]
 id = "spring"
 title = "Spring photos"

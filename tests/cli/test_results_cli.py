@@ -132,8 +132,8 @@ def test_results_before_the_freeze_show_live_standings_with_a_note(cli: Cli, sto
     assert code == 0
     assert out.splitlines()[1] == (
         "not frozen yet: the final snapshot is taken at the end (2026-09-01T18:00:00Z) and the "
-        "standings freeze once the final poll for late-indexed posts is done (from "
-        "2026-09-01T18:02:00Z); these are the live standings as of 2026-09-01T12:10:04Z"
+        "standings freeze once the final re-scan for late-indexed posts is done (from "
+        "2026-09-02T00:00:00Z); these are the live standings as of 2026-09-01T12:10:04Z"
     )
     assert out.lower().count("not frozen yet") == 1
     assert "@orga" in out and "organiser: @orga is an organiser" in out

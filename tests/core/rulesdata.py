@@ -12,6 +12,7 @@ from bot.core.models import (
     EntryStatus,
     Metrics,
     Reference,
+    Reply,
     Tweet,
     User,
 )
@@ -65,7 +66,7 @@ def entry(
     status: EntryStatus = "active",
     followers: int = 100,
     author_created: datetime | None = OLD,
-    repliers: tuple[str, ...] = (),
+    repliers: tuple[str | Reply, ...] = (),
     user_id: str | None = None,
     key: str | None = None,
     tweet_id: str | None = None,
@@ -98,7 +99,32 @@ def entry(
         followers_count=followers,
         protected=protected,
     )
-    return Entry(tweet, author, status, created + timedelta(hours=1), repliers)
+    replies = tuple(
+        r if isinstance(r, Reply) else reply(r, at=created + timedelta(minutes=1 + i))
+        for i, r in enumerate(repliers)
+    )
+    return Entry(tweet, author, status, created + timedelta(hours=1), replies)
+
+
+def reply(
+    username: str,
+    *,
+    at: datetime | None = None,
+    author_created: datetime | None = OLD,
+    followers: int = 100,
+    user_id: str | None = None,
+) -> Reply:
+    """A direct reply by @username (an established account unless told otherwise)."""
+    _seq[0] += 1
+    when = at if at is not None else START + timedelta(minutes=90)
+    return Reply(
+        reply_id=make_snowflake(when, sequence=_seq[0] % 4096, worker=_seq[0] // 4096),
+        author_id=user_id or f"u-{username.casefold()}",
+        username=username,
+        created_at=when,
+        author_created_at=author_created,
+        followers=followers,
+    )
 
 
 def population(n: int, seed: int = 7) -> list[Entry]:

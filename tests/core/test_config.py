@@ -253,6 +253,37 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
         ('key "bot.poll_interval_seconds"', "1 is below 10"),
     ),
     (
+        "minimum score not finite",
+        config_text(cat={"min_score": "inf"}),
+        ('key "categories[1].min_score"', "not a usable minimum score", "from 0 to"),
+    ),
+    (
+        "negative minimum score",
+        config_text(cat={"min_score": "-1"}),
+        ('key "categories[1].min_score"', "-1 is below 0"),
+    ),
+    (
+        "replier rules without distinct repliers",
+        config_text(cat={"kind": '"replies"', "repliers": "{ min_followers = 5 }"}),
+        ('key "categories[1].repliers"', 'only applies with replies_mode = "distinct"'),
+    ),
+    (
+        "unknown replier rule",
+        config_text(
+            cat={
+                "kind": '"replies"',
+                "replies_mode": '"distinct"',
+                "repliers": "{ min_age = 5 }",
+            }
+        ),
+        ('key "categories[1].repliers.min_age"', "not a known key", "min_account_age_days"),
+    ),
+    (
+        "posting without the bot's handle",
+        config_text() + "[posting]\nenabled = true\n",
+        ('key "bot.username"', "[posting] is enabled", "own posts", 'set username = "'),
+    ),
+    (
         "competition not an array of tables",
         '[competition]\nid = "x"\n',
         ('key "competition"', "not a list of tables", "[[competition]]"),
@@ -440,3 +471,22 @@ def test_the_shipped_example_config_is_valid() -> None:
     assert c.hashtags == ("IGFcontest", "InternetGov")
     assert [cat.kind for cat in c.categories] == ["likes", "replies", "jury"]
     assert config.zone_of(c) == "Europe/Paris"
+
+
+def test_a_category_declares_its_minimum_score_and_replier_rules() -> None:
+    from bot.core.models import ReplierRules
+
+    text = config_text(
+        cat={
+            "kind": '"replies"',
+            "replies_mode": '"distinct"',
+            "min_score": "3",
+            "repliers": "{ min_account_age_days = 14, min_followers = 2 }",
+        },
+        extra="[competition.eligibility]\nmin_account_age_days = 30",
+    )
+    (cat,) = parse_config(text, source=SOURCE).competitions[0].categories
+    assert cat.min_score == 3 and cat.minimum == 3
+    assert cat.repliers == ReplierRules(min_account_age_days=14, min_followers=2)
+    (plain,) = parse_config(config_text(), source=SOURCE).competitions[0].categories
+    assert (plain.min_score, plain.minimum, plain.repliers) == (None, 1.0, None)

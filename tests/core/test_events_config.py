@@ -31,6 +31,9 @@ id = "igf-webinar-2"
 title = "Second"
 start = 2026-11-03T15:00:00+01:00
 
+[bot]
+username = "igf_contestbot"
+
 [posting]
 enabled = true
 dry_run = true

@@ -8,13 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.commands import Command, parse_command
 from bot.core.events import SUPPORTED_LANGUAGES
 from bot.core.mentions import (
-    Command,
     compose_help_reply,
     compose_standing_reply,
     may_reply,
-    parse_command,
     standing_of,
 )
 from bot.core.models import Category, CategoryStanding, Competition, Ranked, Standings

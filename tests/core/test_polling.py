@@ -8,21 +8,43 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.models import Tweet
+from bot.core.models import Competition, Tweet
 from bot.core.polling import (
     END_TIME_LAG,
     HORIZON_MARGIN,
     SEARCH_HORIZON,
     Cursor,
+    SearchWindow,
     advance_cursor,
     batched,
     conversation_queries,
     conversation_query,
+    readable_floor,
     replies_window,
     search_window,
     should_collect_replies,
     should_poll,
     stale_fallback_window,
+    uncollectable_warnings,
+    uncollected_spans,
+    window_from,
+)
+from bot.core.rescans import (
+    Rescan,
+    RescanKind,
+    RescanPolicy,
+    covered,
+    daily_cost,
+    final_rescan,
+    freezes_from,
+    is_collection_complete,
+    is_wide_pending,
+    plan_run,
+    recent_rescan,
+    rescan_stream,
+    search_rescans,
+    utc_day_start,
+    wide_rescan,
 )
 from bot.core.snowflake import make_snowflake, snowflake_floor, snowflake_time
 from bot.core.timefmt import iso_z
@@ -96,12 +118,11 @@ def test_stale_fallback_reads_from_the_horizon_floor_and_keeps_end_time() -> Non
     assert fallback.end_time == END
 
 
-def test_should_poll_until_one_poll_finished_after_the_end_plus_settle() -> None:
-    settle = OVERLAP
-    assert not should_poll(START, END, START - timedelta(1), None, settle=settle)
-    assert should_poll(START, END, START, None, settle=settle)
-    assert should_poll(START, END, END + timedelta(hours=1), END, settle=settle)
-    assert not should_poll(START, END, END + timedelta(hours=1), END + settle, settle=settle)
+def test_should_poll_from_the_start_until_the_collection_is_complete() -> None:
+    assert not should_poll(START, START - timedelta(1), complete=False)
+    assert should_poll(START, START, complete=False)
+    assert should_poll(START, END + timedelta(hours=1), complete=False)  # the grace: go on
+    assert not should_poll(START, END + timedelta(hours=7), complete=True)
 
 
 def test_advance_cursor_keeps_the_newest_and_never_moves_back() -> None:
@@ -235,3 +256,248 @@ def test_times_are_written_to_the_whole_second_with_z() -> None:
     assert iso_z(None) is None
     with pytest.raises(ValueError, match="naive"):
         iso_z(datetime(2026, 9, 3))
+
+
+# ------------------------------------------------------------------------------------------------
+# Re-scans for late-indexed posts (bot.core.rescans) and the uncollected spans
+# ------------------------------------------------------------------------------------------------
+
+GRACE = timedelta(hours=6)
+POLICY = RescanPolicy()  # lookback 7 h, every 15 min, the wide by 20:00 UTC
+
+
+def regular_since(newest: datetime, now: datetime, *, start: datetime = START) -> SearchWindow:
+    cursor = Cursor(since_id=make_snowflake(newest), newest_created_at=newest)
+    window = search_window(start, END, cursor, now, overlap=OVERLAP)
+    assert window is not None and window.since_id is not None
+    return window
+
+
+def test_a_since_id_window_reads_from_the_overlap_before_the_newest_post() -> None:
+    newest = START + timedelta(hours=5)
+    window = regular_since(newest, START + timedelta(hours=6))
+    assert abs(window_from(window) - (newest - OVERLAP)) < timedelta(milliseconds=1)
+    assert window_from(SearchWindow(None, START, None)) == START
+    assert readable_floor(START, START + timedelta(days=9)) == (
+        START + timedelta(days=9) - SEARCH_HORIZON + HORIZON_MARGIN
+    )
+
+
+def test_the_first_search_of_a_competition_is_every_re_scan_at_once() -> None:
+    now = START + timedelta(hours=1)
+    first = search_window(START, END, None, now, overlap=OVERLAP)
+    assert first is not None
+    rescans = search_rescans(START, END, now, {}, late_grace=GRACE, stalest_read=None)
+    assert {r.kind for r in rescans if r.due} == {"recent", "wide"}
+    run = plan_run(first, rescans)
+    # Read by start_time from the start: one run, nothing widened, every re-scan stamped done.
+    assert not run.widened and run.window == first and run.label == "search"
+    assert {r.kind for r in run.covers} == {"recent", "wide"}
+
+
+def test_the_recent_re_scan_is_due_every_15_minutes_and_reads_back_7_hours() -> None:
+    now = START + timedelta(days=1, hours=2)
+    last = now - timedelta(minutes=14)
+    assert recent_rescan(START, END, now, last) == Rescan("recent", now - POLICY.lookback, False)
+    due = recent_rescan(START, END, now, now - timedelta(minutes=15))
+    assert due is not None and due.due and due.read_from == now - timedelta(hours=7)
+    # Never before the start, never past the horizon, nothing long after the end.
+    early = START + timedelta(hours=2)
+    assert recent_rescan(START, END, early, None) == Rescan("recent", START, True)
+    assert recent_rescan(START, END, END + timedelta(hours=7), None) is None
+    assert recent_rescan(START, END, START - timedelta(1), None) is None
+
+
+def test_one_run_per_cycle_widens_the_regular_search_to_the_recent_re_scan() -> None:
+    now = START + timedelta(days=1, hours=2)
+    regular = regular_since(now - timedelta(minutes=1), now)
+    marks: dict[RescanKind, datetime | None] = {
+        "recent": now - timedelta(minutes=20),
+        "wide": now - timedelta(hours=2),
+    }
+    rescans = search_rescans(START, END, now, marks, late_grace=GRACE, stalest_read=None)
+    run = plan_run(regular, rescans)
+    assert run.widened and run.label == "recent"
+    assert run.window == SearchWindow(None, now - timedelta(hours=7), None)
+    assert [r.kind for r in run.covers] == ["recent"]  # the wide's floor is further back
+    # Not due yet: the regular since_id run alone, covering no re-scan.
+    marks["recent"] = now - timedelta(minutes=5)
+    quiet = plan_run(
+        regular, search_rescans(START, END, now, marks, late_grace=GRACE, stalest_read=None)
+    )
+    assert not quiet.widened and quiet.window == regular and quiet.covers == ()
+
+
+def test_a_regular_run_from_further_back_already_covers_the_recent_re_scan() -> None:
+    now = START + timedelta(days=1, hours=10)
+    regular = regular_since(now - timedelta(hours=9), now)  # the bot was down 9 hours
+    rescans = search_rescans(
+        START, END, now, {"wide": now - timedelta(hours=1)}, late_grace=GRACE, stalest_read=None
+    )
+    run = plan_run(regular, rescans)
+    assert not run.widened and run.window == regular  # the since_id run reads from earlier
+    assert [r.kind for r in run.covers] == ["recent"]
+
+
+def test_the_wide_re_scan_runs_once_a_utc_day_once_every_entry_was_read_that_day() -> None:
+    day = datetime(2026, 9, 3, tzinfo=UTC)
+    now = day + timedelta(hours=1)
+    yesterday = day - timedelta(hours=3)
+    # Not yet: an entry was last read yesterday, re-reading it now would be billed again.
+    wide = wide_rescan(START, END, now, yesterday, stalest_read=day - timedelta(minutes=40))
+    assert wide is not None and not wide.due and wide.read_from == START
+    # Every entry read since midnight: re-reading is free, the wide re-scan is due.
+    cheap = wide_rescan(START, END, now, yesterday, stalest_read=day + timedelta(minutes=5))
+    assert cheap is not None and cheap.due
+    # Whatever the reads, by 20:00 UTC it runs; and once a day only.
+    late = day + POLICY.wide_by
+    forced = wide_rescan(START, END, late, yesterday, stalest_read=yesterday)
+    assert forced is not None and forced.due
+    done = wide_rescan(START, END, late, day + timedelta(hours=2), stalest_read=None)
+    assert done is not None and not done.due
+    assert is_wide_pending(None, now) and is_wide_pending(yesterday, now)
+    assert not is_wide_pending(day, now)
+    assert utc_day_start(now) == day
+
+
+def test_the_wide_re_scan_reads_the_whole_readable_window_and_covers_the_recent_one() -> None:
+    now = START + timedelta(days=9, hours=21)
+    regular = regular_since(now - timedelta(minutes=3), now, start=START)
+    rescans = search_rescans(
+        START,
+        END + timedelta(days=20),
+        now,
+        {"recent": now - timedelta(minutes=5), "wide": now - timedelta(days=1)},
+        late_grace=GRACE,
+        stalest_read=now - timedelta(minutes=20),
+    )
+    run = plan_run(regular, rescans)
+    floor = now - SEARCH_HORIZON + HORIZON_MARGIN
+    assert run.widened and run.label == "wide" and run.window.start_time == floor
+    assert {r.kind for r in run.covers} == {"recent", "wide"}
+
+
+def test_the_final_re_scan_comes_after_the_grace_reads_up_to_the_end_and_completes() -> None:
+    now = END + GRACE + timedelta(minutes=3)
+    assert final_rescan(START, END, END + GRACE - timedelta(1), None, late_grace=GRACE) is None
+    final = final_rescan(START, END, now, None, late_grace=GRACE)
+    assert final == Rescan("final", START, True)
+    regular = regular_since(END - timedelta(minutes=1), now)
+    assert regular.end_time == END
+    marks: dict[RescanKind, datetime | None] = {"recent": now - timedelta(minutes=3)}
+    rescans = search_rescans(START, END, now, marks, late_grace=GRACE, stalest_read=None)
+    run = plan_run(regular, rescans)
+    assert run.label == "final" and run.window == SearchWindow(None, START, END)
+    assert {r.kind for r in run.covers} == {"final", "wide", "recent"}
+    # The freeze waits for it: complete only once a final run finished after the grace.
+    assert not is_collection_complete(END, GRACE, END + GRACE - timedelta(1), [None])
+    assert not is_collection_complete(END, GRACE, now, [None])
+    assert not is_collection_complete(END, GRACE, now, [END + GRACE - timedelta(1)])
+    assert is_collection_complete(END, GRACE, now, [now])
+    assert not is_collection_complete(END, GRACE, now, [now, None])  # a second query stream
+    # Done: it is no longer due.
+    assert final_rescan(START, END, now, now, late_grace=GRACE) == Rescan("final", START, False)
+    assert freezes_from(END, GRACE) == END + GRACE
+
+
+def test_a_window_gone_past_the_horizon_is_complete_without_a_final_run() -> None:
+    now = END + timedelta(days=8)
+    assert final_rescan(START, END, now, None, late_grace=GRACE) is None
+    assert is_collection_complete(END, GRACE, now, [None])
+
+
+def test_a_stale_fallback_from_the_floor_covers_what_it_reads() -> None:
+    now = START + timedelta(days=2)
+    rescans = search_rescans(START, END, now, {}, late_grace=GRACE, stalest_read=None)
+    floor = readable_floor(START, now)
+    assert {r.kind for r in covered(floor, rescans)} == {"recent", "wide"}
+    assert covered(now - timedelta(minutes=2), rescans) == ()
+
+
+def test_a_mentions_stream_serves_each_competitions_final_re_scan_with_its_own_mark() -> None:
+    now = END + GRACE + timedelta(minutes=1)
+    early = final_rescan(START, END, now, None, late_grace=GRACE, owner="spring")
+    later = final_rescan(START, END + timedelta(days=1), now, None, late_grace=GRACE, owner="x")
+    assert early == Rescan("final", START, True, "spring") and later is None
+    run = plan_run(SearchWindow(make_snowflake(now - timedelta(minutes=3)), None, None), [early])
+    assert run.widened and run.covers == (early,)
+
+
+def test_the_policy_refuses_periods_that_break_the_goal() -> None:
+    with pytest.raises(ValueError, match="every"):
+        RescanPolicy(every=timedelta(0))
+    with pytest.raises(ValueError, match="lookback"):
+        RescanPolicy(lookback=timedelta(days=8))
+    with pytest.raises(ValueError, match="lookback"):
+        RescanPolicy(lookback=timedelta(minutes=10), every=timedelta(minutes=15))
+    with pytest.raises(ValueError, match="wide_by"):
+        RescanPolicy(wide_by=timedelta(hours=24))
+    assert rescan_stream("recent", "search:0") == "rescan:recent:search:0"
+    assert len(rescan_stream("recent", "mentions:" + "9" * 19)) <= 64  # the stream column
+
+
+def test_a_day_of_re_scans_costs_requests_but_no_extra_billed_reads() -> None:
+    cost = daily_cost(2000, 5)
+    # 400 posts a day: the last 7 h hold 117 (2 pages) each 15 minutes; the wide run reads all 2000.
+    assert (cost.recent_runs, cost.wide_runs) == (96, 1)
+    assert cost.requests == 96 * 2 + 20 and cost.extra_requests == cost.requests - 97
+    assert cost.reads == 96 * 117 + 2000 and cost.distinct == 2000
+    small = daily_cost(100, 5)
+    assert small.requests == 96 + 1 and small.extra_requests == 0  # one page replaces one page
+    with pytest.raises(ValueError):
+        daily_cost(10, 0)
+
+
+def test_uncollected_spans_lie_before_the_first_search_and_in_week_long_gaps() -> None:
+    reach = SEARCH_HORIZON - HORIZON_MARGIN
+    end = START + timedelta(days=30)
+    assert uncollected_spans(START, end, []) == []
+    assert (
+        uncollected_spans(START, end, [START - timedelta(hours=1), START + timedelta(days=3)]) == []
+    )
+    first = START + timedelta(days=9)
+    assert uncollected_spans(START, end, [first]) == [(START, first - reach)]
+    # A week and a day offline after day 12: what was posted then left the horizon unread.
+    down, back = START + timedelta(days=12), START + timedelta(days=20)
+    assert uncollected_spans(START, end, [back, first, down]) == [
+        (START, first - reach),
+        (down, back - reach),
+    ]
+    # A competition whose whole window was past the horizon at the first search.
+    late = end + timedelta(days=8)
+    assert uncollected_spans(START, end, [late]) == [(START, end)]
+
+
+def test_the_uncollectable_warning_names_the_span_why_and_the_fix() -> None:
+    now = START + timedelta(days=10)
+    old = Competition(
+        id="old",
+        title="Old",
+        hashtags=("Old",),
+        start=START,
+        end=START + timedelta(days=20),
+        categories=(),
+    )
+    inside = Competition(
+        id="fresh",
+        title="Fresh",
+        hashtags=("Fresh",),
+        start=now - timedelta(days=2),
+        end=now + timedelta(days=2),
+        categories=(),
+    )
+    [line] = uncollectable_warnings([old, inside], now, first_search={}, predicted=True)
+    assert line == (
+        'competition "old": posts from 2026-09-01T12:00:00Z to 2026-09-04T12:05:00Z cannot be '
+        "collected if the bot first searches it now: X's recent search reaches back 7 days only - "
+        "move start to 2026-09-04T12:05:00Z or later, or accept the gap (full-archive search "
+        "needs Pro access)"
+    )
+    # Searched since its start: nothing to say. Frozen: skipped. Searched late: no "if".
+    assert uncollectable_warnings([old], now, first_search={"old": START}) == []
+    assert uncollectable_warnings([old], now, first_search={}, skip={"old"}) == []
+    [known] = uncollectable_warnings([old], now, first_search={"old": START + timedelta(days=8)})
+    assert "cannot be collected: X's" in known and "2026-09-02T12:05:00Z" in known
+    gone = Competition("gone", "Gone", ("G",), START, START + timedelta(days=1), ())
+    [whole] = uncollectable_warnings([gone], now, first_search={})
+    assert "none of its posts" in whole and "move the window into the last 7 days" in whole

@@ -26,6 +26,7 @@ from bot.core.results import (
     load_result,
     recheck_winners,
     recompute,
+    result_from_document,
     verify,
 )
 from bot.core.scoring import JuryPick, seed_commitment
@@ -256,3 +257,45 @@ def test_the_independent_reader_agrees_on_every_tie_rule_and_rule_set(tmp_path: 
             )
             done = run_verifier(write_certificate(tmp_path, certificate(result)))
             assert done.returncode == 0, (tie, per_author, done.stdout)
+
+
+# ---------------------------------------------------------------------- results frozen before
+
+LEGACY = Path(__file__).parents[1] / "data" / "legacy_result_v1.json"
+
+
+def test_a_result_frozen_before_the_counting_fixes_still_verifies_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """A contestbot.result/1 certificate (zero scores ranked, repliers as usernames) reads back,
+    re-serialises to the very bytes it was hashed from, and verifies under its own rules, in the
+    bot and in the independent reader: the new rules never rewrite an old result."""
+    cert = json.loads(LEGACY.read_text(encoding="utf-8"))
+    result = result_from_document(cert["result"])
+    assert result.schema == "contestbot.result/1"
+    assert digest(result) == cert["digest"]
+    assert verify(result, recorded_digest=cert["digest"]).ok
+    zero = [r for c in result.standings.categories for r in c.entries if r.score == 0]
+    assert zero  # what version 1 ranked; version 2 would exclude them (below-minimum)
+    done = run_verifier(write_certificate(tmp_path, cert))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("VERIFIED fall-2026")
+    # Tampering is still caught in a version 1 result.
+    doc = cert["result"]
+    runner_up = doc["standings"]["categories"][1]["ranked"][-1]["key"]  # most-discussed, last
+    row = next(e for e in doc["inputs"]["entries"] if e["key"] == runner_up)
+    row["repliers"] = ["mallory", "trudy", "eve"]
+    body = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    cert["digest"] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    assert run_verifier(write_certificate(tmp_path, cert)).returncode == 1
+    assert not verify(result_from_document(doc)).ok
+
+
+def test_a_new_result_is_version_2_and_carries_the_reply_records(tmp_path: Path) -> None:
+    result = frozen()
+    doc = certificate(result)["result"]
+    assert doc["schema"] == "contestbot.result/2"
+    assert all("min_score" in c and "repliers" in c for c in doc["rules"]["categories"])
+    assert all(isinstance(r, dict) for e in doc["inputs"]["entries"] for r in e["repliers"])
+    assert all("below_minimum" in c for c in doc["standings"]["categories"])
+    assert load_result(canonical_json(result)) == result

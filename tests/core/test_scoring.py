@@ -8,12 +8,13 @@ from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import Category, CategoryStanding, Eligibility, Entry, Metrics, Standings
 from bot.core.scoring import JuryPick, compute_standings, draw_value, seed_commitment
-from tests.core.rulesdata import END, START, competition, entry, population
+from tests.core.rulesdata import END, OLD, START, competition, entry, population, reply
 
 LIKES = Category("most-liked", "likes")
 
@@ -75,7 +76,9 @@ def test_a_self_reply_farm_scores_nothing_in_distinct_repliers_mode() -> None:
     )
     s = compute_standings(c, [farm, honest], now=END, bot_username="contestbot")
     # x and X are one account; orga, the excluded staffer, the bot and the author do not count
-    assert ranked(s, "most-replied") == [("honest", 1, 2.0), ("farmer", 2, 0.0)]
+    assert ranked(s, "most-replied") == [("honest", 1, 2.0)]
+    # 0 distinct repliers is under the category's minimum of 1: the farm does not rank at all
+    assert excluded(s, "most-replied") == {"farmer": ["below-minimum"]}
 
 
 def test_quotes_reposts_and_a_weighted_score() -> None:
@@ -88,7 +91,8 @@ def test_quotes_reposts_and_a_weighted_score() -> None:
     b = entry("b", likes=3, replies=5, quotes=1, reposts=4)
     s = compute_standings(c, [a, b], now=END)
     assert ranked(s, "quoted") == [("a", 1, 5.0), ("b", 2, 1.0)]
-    assert ranked(s, "reposted") == [("b", 1, 4.0), ("a", 2, 0.0)]
+    assert ranked(s, "reposted") == [("b", 1, 4.0)]  # a's 0 reposts are under the minimum of 1
+    assert excluded(s, "reposted") == {"a": ["below-minimum"]}
     assert ranked(s, "engaging") == [("b", 1, 13.0), ("a", 2, 12.0)]
 
 
@@ -232,7 +236,8 @@ def test_random_tie_rule_without_a_seed_is_refused_with_the_fix() -> None:
 
 def test_one_entry_per_author_keeps_their_best_per_category() -> None:
     c = competition(LIKES, Category("most-replied", "replies"))
-    a1, a2, b = entry("a", likes=9, replies=1), entry("a", likes=2, replies=8), entry("b", likes=5)
+    a1, a2 = entry("a", likes=9, replies=1), entry("a", likes=2, replies=8)
+    b = entry("b", likes=5, replies=1)
     s = compute_standings(c, [a1, a2, b], now=END)
     assert [r.key for r in standing(s, "most-liked").entries] == [a1.key, b.key]
     assert [r.key for r in standing(s, "most-replied").entries] == [a2.key, b.key]
@@ -254,6 +259,62 @@ def test_one_prize_per_author_skips_an_earlier_winner_in_later_categories() -> N
     assert standing(s, "most-liked").winners == (star.key,)
     assert standing(s, "most-replied").winners == (runner.key,)
     assert excluded(s, "most-replied") == {"star": ["already-won"]}
+
+
+def test_one_prize_per_author_is_resolved_at_the_deadline_not_before() -> None:
+    """Before the end the star leads both categories: nothing is settled yet, so the later
+    category still ranks them (and a jury could pick them); from the deadline on, declared order
+    decides and the star keeps the first prize only."""
+    c = competition(
+        LIKES,
+        Category("most-replied", "replies"),
+        eligibility=Eligibility(one_prize_per_author=True),
+    )
+    star, runner = entry("star", likes=50, replies=50), entry("runner", likes=1, replies=3)
+    live = compute_standings(c, [star, runner], now=END - timedelta(hours=1))
+    assert live.prizes_pending
+    assert standing(live, "most-replied").winners == (star.key,)
+    assert "star" not in excluded(live, "most-replied")
+    final = compute_standings(c, [star, runner], now=END)
+    assert not final.prizes_pending
+    assert standing(final, "most-replied").winners == (runner.key,)
+    assert excluded(final, "most-replied") == {"star": ["already-won"]}
+
+
+@pytest.mark.parametrize(
+    ("category", "metric"),
+    [
+        (Category("most-liked", "likes"), "likes"),
+        (Category("most-replied", "replies"), "replies"),
+        (Category("quoted", "quotes"), "quotes"),
+        (Category("reposted", "reposts"), "reposts"),
+        (Category("engaging", "weighted", weights=(("likes", 1.0),)), "likes"),
+    ],
+)
+def test_a_category_is_never_won_with_a_zero_score(category: Category, metric: str) -> None:
+    c = competition(category)
+    nobody = [entry("a"), entry("b")]
+    s = compute_standings(c, nobody, now=END)
+    cs = standing(s, category.id)
+    assert cs.entries == () and cs.winners == () and cs.no_qualifying_entry
+    assert cs.below_minimum == 2
+    assert excluded(s, category.id) == {"a": ["below-minimum"], "b": ["below-minimum"]}
+    one = compute_standings(c, [*nobody, entry("c", **{metric: 1})], now=END)  # type: ignore[arg-type]
+    assert ranked(one, category.id) == [("c", 1, 1.0)]
+
+
+def test_a_declared_minimum_score_sets_the_bar() -> None:
+    c = competition(Category("most-liked", "likes", min_score=10))
+    s = compute_standings(c, [entry("a", likes=9), entry("b", likes=10)], now=END)
+    assert ranked(s, "most-liked") == [("b", 1, 10.0)]
+    (why,) = [x.reason for x in s.exclusions if x.key and x.rule == "below-minimum"]
+    assert "needs at least 10 likes" in why
+
+
+def test_a_jury_category_ranks_zero_engagement_by_default() -> None:
+    c = competition(Category("best-question", "jury", questions_only=True))
+    s = compute_standings(c, [entry("asker", text="Why? #gemeinschaft")], now=END)
+    assert [r.username for r in standing(s, "best-question").entries] == ["asker"]
 
 
 # ---------------------------------------------------------------------------------- properties
@@ -283,8 +344,14 @@ def build(specs: list[tuple[str, int, int, int, bool]]) -> list[Entry]:
     ]
 
 
-def setup(kind: str, tie: str, per_author: bool) -> tuple[Category, object]:
-    cat = Category("cat", kind, weights=(("likes", 1.0), ("replies", 2.5)))  # type: ignore[arg-type]
+def setup(kind: str, tie: str, per_author: bool, min_score: float = 0) -> tuple[Category, object]:
+    # The ordering properties hold over every candidate: no minimum score unless told.
+    cat = Category(
+        "cat",
+        kind,  # type: ignore[arg-type]
+        weights=(("likes", 1.0), ("replies", 2.5)),
+        min_score=min_score,
+    )
     c = competition(
         cat, tie_rule=tie, tie_seed="s", eligibility=Eligibility(one_entry_per_author=per_author)
     )
@@ -373,3 +440,94 @@ def test_a_generated_crowd_every_entry_is_ranked_or_excluded_in_every_category()
         out = {x.key for x in s.exclusions if x.category == cs.category.id}
         assert here | out | globally == keys
         assert not here & (out | globally)
+
+
+@settings(max_examples=100, deadline=None)
+@given(entry_specs, kinds, st.sampled_from([0, 1, 2, 5]))
+def test_no_line_scores_under_the_minimum_and_every_one_under_it_is_explained(
+    specs: list[tuple[str, int, int, int, bool]], kind: str, minimum: int
+) -> None:
+    _, c = setup(kind, "earliest", True, min_score=minimum)
+    s = compute_standings(c, build(specs), now=END)  # type: ignore[arg-type]
+    cs = standing(s, "cat")
+    assert all(r.score >= minimum for r in cs.entries)
+    below = [x for x in s.exclusions if x.category == "cat" and x.rule == "below-minimum"]
+    assert len(below) == cs.below_minimum
+
+
+# ------------------------------------------------------------------------------- repliers' rules
+
+
+def test_repliers_pass_the_entrant_rules_by_default() -> None:
+    """A reply from a two-day-old account, the bot, an organiser, an excluded account or the
+    author does not count; nor does one after the end. Established outsiders do."""
+    c = competition(
+        Category("most-replied", "replies", replies_mode="distinct"),
+        eligibility=Eligibility(min_account_age_days=30),
+    )
+    e = entry(
+        "author",
+        repliers=(
+            "fan",
+            reply("newbie", author_created=START - timedelta(days=2)),
+            reply("ghost", author_created=None),
+            "contestbot",
+            "orga",
+            "staffer",
+            "author",
+            reply("latecomer", at=END + timedelta(seconds=1)),
+            reply("critic", author_created=OLD),
+        ),
+    )
+    s = compute_standings(c, [e], now=END, bot_username="contestbot")
+    assert ranked(s, "most-replied") == [("author", 1, 2.0)]  # fan and critic
+
+
+def test_a_category_declares_its_own_replier_rules() -> None:
+    from bot.core.models import ReplierRules
+
+    lenient = Category(
+        "most-replied", "replies", replies_mode="distinct", repliers=ReplierRules(0, 0)
+    )
+    strict = Category(
+        "most-followed-replies",
+        "replies",
+        replies_mode="distinct",
+        repliers=ReplierRules(min_account_age_days=0, min_followers=500),
+    )
+    c = competition(lenient, strict, eligibility=Eligibility(min_account_age_days=30))
+    e = entry(
+        "author",
+        repliers=(
+            reply("newbie", author_created=START - timedelta(days=2)),
+            reply("star", followers=900),
+        ),
+    )
+    s = compute_standings(c, [e], now=END)
+    assert ranked(s, "most-replied") == [("author", 1, 2.0)]
+    assert ranked(s, "most-followed-replies") == [("author", 1, 1.0)]
+
+
+# -------------------------------------------------------------------------------- the bot itself
+
+
+def test_a_command_to_the_bot_is_never_an_entry_and_the_bot_never_ranks() -> None:
+    """With the bot among the tracked accounts, "@contestbot rank" mentions it; it is a request,
+    not an entry, in every language the bot knows. The bot's own hashtag posts never rank."""
+    c = competition(LIKES)
+    asks = [
+        entry("fan", likes=40, mentions=("contestbot",), tags=(), text="@contestbot rank"),
+        entry("fr", likes=40, text="@contestbot classement #gemeinschaft"),
+        entry("ru", likes=40, mentions=("contestbot",), tags=(), text="@ContestBot рейтинг?"),
+    ]
+    bot_post = entry("contestbot", likes=90, text="Leaderboard #gemeinschaft")
+    real = entry("poster", likes=3, mentions=("contestbot",), tags=(), text="Thanks @contestbot!")
+    s = compute_standings(c, [*asks, bot_post, real], now=END, bot_username="contestbot")
+    assert ranked(s, "most-liked") == [("poster", 1, 3.0)]
+    rules = {x.username: x.rule for x in s.exclusions if x.category is None}
+    assert rules == {
+        "fan": "bot-command",
+        "fr": "bot-command",
+        "ru": "bot-command",
+        "contestbot": "bot-account",
+    }

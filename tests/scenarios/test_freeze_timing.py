@@ -3,7 +3,8 @@ database and a ManualClock: likes landing after the deadline never enter the fro
 post indexed late still enters, and a bot that was down at the deadline records the delay and why.
 
 Each story calls `Daemon.run_once` (leases, poll, refresh and its freeze) at the moments a daemon
-running non-stop would wake up: the end, ten seconds later, the end of the settle period, later."""
+running non-stop would wake up: the end, ten seconds later, the end of the late-posts grace, later.
+Posts indexed hours late, with the default 6-hour grace, are in `test_late_posts.py`."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ __all__ = ["close_stores"]  # the autouse fixture closes the stores each test op
 
 
 def contest(clock: ManualClock) -> tuple[Comp, datetime]:
-    """A competition that started an hour ago and ends at a whole minute an hour from now."""
+    """A competition that started an hour ago and ends at a whole minute an hour from now, with a
+    2-minute late-posts grace (the re-scan for late-indexed posts, then the freeze)."""
     end = (clock.now() + timedelta(hours=1)).replace(second=0, microsecond=0)
-    return Comp("spring", "Spring", clock.now() - timedelta(hours=1), end), end
+    return Comp("spring", "Spring", clock.now() - timedelta(hours=1), end, grace="2m"), end
 
 
 def daemon(sandbox: Sandbox, db_url: str, clock: ManualClock, comp: Comp, tmp: Path) -> Daemon:
@@ -62,12 +64,12 @@ def test_likes_after_the_deadline_are_not_counted_by_a_daemon_running_non_stop(
     world.like(bob, 50)
     world.like(carol, 100)
     assert bot.run_once() == []
-    assert not rules.is_frozen("spring")  # waiting for the final poll
+    assert not rules.is_frozen("spring")  # waiting for the final re-scan
 
-    clock.set(end + timedelta(minutes=2))  # the final poll finds carol; the standings freeze
+    clock.set(end + timedelta(minutes=2))  # the final re-scan finds carol; the standings freeze
     assert bot.run_once() == []
     latest = {e.key: e.tweet.metrics.likes for e in bot.store.entries("spring")}
-    assert latest == {alice: 12, bob: 60, carol: 107}  # what the final poll read
+    assert latest == {alice: 12, bob: 60, carol: 107}  # what the final re-scan read
     stored = rules.frozen("spring")
     assert stored is not None
     result = stored.result

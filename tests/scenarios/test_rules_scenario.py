@@ -67,6 +67,7 @@ def rules(start: datetime) -> Competition:
         community=COMMUNITY,
         eligibility=Eligibility(min_account_age_days=MIN_AGE_DAYS, min_followers=MIN_FOLLOWERS),
         tie_rule="earliest",
+        late_grace=timedelta(minutes=2),  # the story's final poll comes 2 minutes after the end
     )
 
 
@@ -192,15 +193,20 @@ def expectation(
         if not fails:
             eligible.append((key, first, now, user))
 
+    def counts(replier: Any) -> bool:  # repliers pass the entrant rules (the default)
+        old_enough = comp.start - replier.created_at >= timedelta(days=MIN_AGE_DAYS)
+        return old_enough and replier.followers >= MIN_FOLLOWERS
+
     def replies_of(key: str, author: str) -> int:
+        chain = {str(v) for v in world.get(key).chain}
         return len(
             {
                 t.author_username
                 for t in world.tweets.values()
-                if t.conversation_id == key
-                and t.in_reply_to_tweet_id
+                if str(t.in_reply_to_tweet_id) in chain  # direct replies to the entry only
                 and t.created_at < comp.end
                 and not t.deleted
+                and counts(world.user(t.author_id))
             }
             - skip
             - {author}
@@ -221,6 +227,9 @@ def expectation(
         best: list[tuple[int, str]] = []
         seen: set[str] = set()
         for score, _, _, key, author in scored:
+            if score < 1:  # the default minimum score: no category is won with 0
+                out.setdefault(f"{cat}:below-minimum", set()).add(key)
+                continue
             if author in seen:
                 out.setdefault(f"{cat}:not-authors-best", set()).add(key)
                 continue

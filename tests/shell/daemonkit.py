@@ -42,10 +42,11 @@ class Comp:
     hashtag: str
     start: datetime
     end: datetime
+    grace: str | None = None  # late_posts_grace (default: the config's, 6h)
 
 
 def config_text(comps: Sequence[Comp], *, poll: int = 60, extra: str = "") -> str:
-    parts = [f"[bot]\npoll_interval_seconds = {poll}\ndry_run = true\n"]
+    parts = [f'[bot]\nusername = "contestbot"\npoll_interval_seconds = {poll}\ndry_run = true\n']
     for c in comps:
         parts.append(
             f"""
@@ -55,7 +56,7 @@ title = "Competition {c.id}"
 hashtags = ["{c.hashtag}"]
 start = "{c.start.isoformat()}"
 end = "{c.end.isoformat()}"
-
+{f'late_posts_grace = "{c.grace}"' if c.grace else ""}
 [[competition.categories]]
 id = "most-liked"
 kind = "likes"

@@ -21,6 +21,8 @@ def config_of(text: str) -> Config:
     has its own section, since without one the bot posts nothing."""
     if "[posting]" not in text:
         text += "\n[posting]\n"
+    if "[bot]" not in text:  # posting needs the bot's handle: its own posts never count
+        text = '[bot]\nusername = "contestbot"\n' + text
     return parse_config(text, source="contestbot.toml")
 
 

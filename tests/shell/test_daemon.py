@@ -18,6 +18,7 @@ from loguru import logger
 
 from bot.cli.main import main
 from bot.clock import ManualClock
+from bot.config import parse_config
 from bot.core.budget import Budget
 from bot.core.cadence import CadencePolicy
 from bot.daemon import Daemon, heartbeat_path
@@ -100,7 +101,7 @@ def test_leaders_refresh_often_the_tail_rarely_and_the_end_freezes_everything(
 ) -> None:
     now = clock.now()
     end = now + timedelta(hours=4)
-    comp = Comp("spring", "Spring", now - timedelta(hours=1), end)
+    comp = Comp("spring", "Spring", now - timedelta(hours=1), end, grace="2m")
     ids = populate(sandbox, "Spring", 20, at=now - timedelta(minutes=30))
     daemon = daemon_for(
         sandbox,
@@ -140,7 +141,7 @@ def test_a_budget_slows_the_refresh_warns_and_still_freezes(
 ) -> None:
     now = clock.now()
     end = now + timedelta(hours=3)
-    comp = Comp("spring", "Spring", now - timedelta(hours=1), end)
+    comp = Comp("spring", "Spring", now - timedelta(hours=1), end, grace="2m")
     ids = populate(sandbox, "Spring", 30, at=now - timedelta(minutes=30))
 
     def reads(budget: Budget | None, sub: str) -> int:
@@ -324,7 +325,7 @@ def test_distinct_repliers_are_collected_while_running_on_a_budgeted_cadence(
     first = searches()
     assert first == 1 + 3  # the hashtag search, then 30 conversations in 3 combined queries
     entry = next(e for e in daemon.store.entries("spring") if e.key == ids[0])
-    assert entry.repliers == ("fan",)
+    assert [r.username for r in entry.repliers] == ["fan"]
 
     clock.advance(minutes=5)
     daemon.run_once()
@@ -334,7 +335,7 @@ def test_distinct_repliers_are_collected_while_running_on_a_budgeted_cadence(
     daemon.run_once()
     assert searches() == first + 1 + 1 + 3
     entry = next(e for e in daemon.store.entries("spring") if e.key == ids[1])
-    assert entry.repliers == ("fan",)
+    assert [r.username for r in entry.repliers] == ["fan"]
 
     daemon.factor = 0.5  # a budget that projects over: every 30 minutes instead
     clock.advance(minutes=16)
@@ -366,3 +367,22 @@ def test_run_once_with_revoked_credentials_says_it_stops_without_promising_a_ret
     daemon.gates = {name: type(g)() for name, g in daemon.gates.items()}
     daemon.scheduler.run_all()
     assert any("keeps retrying at least hourly" in line for line in log_lines)
+
+
+def test_posting_refuses_to_start_when_the_configured_bot_is_another_account(
+    sandbox: Sandbox, clock: ManualClock, db_url: str, tmp_path: Path
+) -> None:
+    """The bot's own posts never count because scoring knows its handle; credentials of another
+    account would make its posts someone's entries. Posting stops, saying which; polling goes on."""
+    now = clock.now()
+    comp = Comp("spring", "Spring", now - timedelta(hours=1), now + timedelta(days=1))
+    text = config_text([comp], poll=60, extra="\n[posting]\n").replace(
+        'username = "contestbot"', 'username = "igf_contestbot"'
+    )
+    daemon = daemon_for(sandbox, db_url, clock, parse_config(text, source="test.toml"), tmp_path)
+    daemon.user_context = True  # user credentials: the sandbox's bot account, @contestbot
+    errors = daemon.run_once()
+    assert [type(e).__name__ for e in errors] == ["PostingStopped"]
+    expected = "[bot] username is @igf_contestbot but the credentials in .env belong to @contestbot"
+    assert expected in str(errors[0])
+    assert daemon.store.last_poll("spring") is not None  # the competition was still polled

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -317,12 +317,12 @@ def test_a_competition_is_polled_once_after_its_end_then_left_alone(
 ) -> None:
     world = sandbox.world
     world.add_user("punctual")
-    comp = competition(clock, end=clock.now() + timedelta(hours=1))
+    comp = competition(clock, end=clock.now() + timedelta(hours=1), late_grace=timedelta(minutes=2))
     clock.advance(minutes=30)
     inside = world.post("punctual", "just in time #Spring")
     clock.advance(minutes=31)
     world.post("punctual", "too late #Spring")
-    clock.advance(minutes=3)  # past the end and the settle delay
+    clock.advance(minutes=3)  # past the end and its late-posts grace: the final re-scan
     poller.run_cycle([comp])
     assert {e.tweet.id for e in store.entries(comp.id)} == {inside}
 
@@ -454,8 +454,65 @@ def test_replies_are_read_in_combined_queries_from_a_cursor_and_only_before_the_
     # entry 0: r3 and r1 (not itself, not r2's late reply); entry 1: r0 (not the organiser).
     assert scores[entries[0]] == 2 and scores[entries[1]] == 1
     assert scores[entries[3]] == 3 and scores[entries[44]] == 1 and scores[fresh] == 1
-    assert next(e for e in store.entries(comp.id) if e.key == entries[0]).repliers == (
-        "a0",
-        "r1",
-        "r3",
-    )
+    first = next(e for e in store.entries(comp.id) if e.key == entries[0])
+    assert sorted(r.username for r in first.repliers) == ["a0", "r1", "r3"]
+
+
+def test_a_re_scan_cut_by_a_crash_mid_pagination_is_not_marked_done_and_runs_again(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    comp = competition(clock, start=clock.now() - timedelta(hours=8))
+    ids = post_many(sandbox, clock, 250)
+    poller.run_cycle([comp])  # the first search, by start_time: every re-scan at once
+    first = store.done_at(comp.id, "rescan:recent:search:0")
+    assert first is not None and store.done_at(comp.id, "rescan:wide:search:0") == first
+    cursor = store.get_cursor(comp.id, "search:0")
+    assert cursor is not None
+
+    clock.advance(minutes=16)  # the recent re-scan is due: 250 posts of the last 7 h, 3 pages
+    counted.reset()
+
+    def fail_second_page(kind: str) -> None:
+        if kind == "search" and counted.by_kind["search"] == 1:
+            sandbox.faults.add("unavailable", "search", count=1)
+
+    counted.after.append(fail_second_page)
+    with pytest.raises(Unavailable):
+        poller.run_cycle([comp])
+    counted.after.clear()
+    assert store.done_at(comp.id, "rescan:recent:search:0") == first  # not done
+    cut = store.get_cursor(comp.id, "search:0")
+    assert cut is not None and cut.pending_next_token  # in progress, for the record
+    assert (cut.since_id, cut.newest_created_at) == (cursor.since_id, cursor.newest_created_at)
+
+    clock.advance(minutes=1)
+    counted.reset()
+    report = poller.run_cycle([comp])
+    assert report.competitions[0].rescans == ["recent"] and counted.by_kind["search"] == 3
+    assert store.done_at(comp.id, "rescan:recent:search:0") == report.started_at
+    moved = store.get_cursor(comp.id, "search:0")
+    assert moved is not None and moved.pending_next_token is None
+    assert moved.since_id == cursor.since_id  # nothing newer: never backwards
+    assert {e.tweet.id for e in store.entries(comp.id)} == set(ids)
+
+
+def test_a_mention_indexed_an_hour_late_is_found_by_the_mentions_re_scan(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store
+) -> None:
+    world = sandbox.world
+    world.add_user("fan")
+    world.add_user("slow")
+    comp = competition(clock, accounts=("contestbot",), end=clock.now() + timedelta(days=1))
+    t0 = clock.now()
+    for i in range(60):  # a mention every 2 minutes: the mentions cursor keeps moving on
+        world.post("fan", f"@contestbot hi {i}", at=t0 + timedelta(minutes=2 * i + 1))
+    late = world.post("slow", "@contestbot me too", at=t0 + timedelta(minutes=10), index_delay=3600)
+    searchable = t0 + timedelta(minutes=70)
+    found: datetime | None = None
+    while clock.now() < t0 + timedelta(hours=2):
+        clock.advance(minutes=5)
+        poller.run_cycle([comp])
+        if found is None and store.tweet_key(late) is not None:
+            found = clock.now()
+    assert found is not None and timedelta(0) <= found - searchable <= timedelta(minutes=30)
+    assert store.entry_count(comp.id) == 61

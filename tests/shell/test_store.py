@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.models import Category, Competition, Lookup, Metrics, Page, Tweet, User
+from bot.core.models import Category, Competition, Lookup, Metrics, Page, Reference, Tweet, User
 from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import Store
@@ -174,10 +174,12 @@ def test_last_poll_is_the_last_successful_one(store: Store) -> None:
     assert store.last_poll(COMP.id) == T0
 
 
-def test_replies_give_each_entry_its_distinct_repliers(store: Store) -> None:
+def test_replies_give_each_entry_its_direct_replies_with_the_repliers_facts(store: Store) -> None:
     root = tweet(T0 + timedelta(minutes=1))
     store.save_page(COMP.id, "search:0", page(root), now=T0 + timedelta(minutes=2))
-    bob = User(id="22", username="bob", name="Bob")
+    bob = User(
+        id="22", username="bob", name="Bob", created_at=T0 - timedelta(days=3), followers_count=7
+    )
     replies = [
         Tweet(
             id=make_snowflake(T0 + timedelta(minutes=3), i),
@@ -186,12 +188,16 @@ def test_replies_give_each_entry_its_distinct_repliers(store: Store) -> None:
             created_at=T0 + timedelta(minutes=3),
             edit_history_ids=(),
             conversation_id=root.id,
+            references=(Reference("replied_to", root.id),),
         )
         for i in range(3)
     ]
-    assert store.save_replies(root.id, replies, [bob], now=T0) == 3
-    assert store.save_replies(root.id, replies, [bob], now=T0) == 0
-    assert store.entries(COMP.id)[0].repliers == ("bob",)
+    assert store.save_conversation_replies({root.key: replies}, [bob], now=T0) == 3
+    assert store.save_conversation_replies({root.key: replies}, [bob], now=T0) == 0
+    got = store.entries(COMP.id)[0].repliers
+    assert [(r.username, r.author_id, r.followers) for r in got] == [("bob", "22", 7)] * 3
+    assert {r.author_created_at for r in got} == {T0 - timedelta(days=3)}
+    assert [r.reply_id for r in got] == sorted(t.id for t in replies)
 
 
 def test_a_changed_declaration_updates_the_stored_competition(store: Store) -> None:

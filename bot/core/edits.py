@@ -1,0 +1,46 @@
+"""Edit chains, pure: which looked-up versions are stale, how their newest versions replace them.
+
+An edit creates a new post id; `edit_history_tweet_ids` lists the whole chain, oldest first, and
+looking up an older id returns that old version (CONTRACT.md §10) with its own, frozen metrics.
+The bot scores an entry on its newest version, so every look-up goes on to the newest id of each
+chain it got back (`bot.lookups.lookup_newest` fetches; this module decides). A chain edited again
+between two look-ups is followed again, at most `MAX_ROUNDS` times (X allows 5 edits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.models import Lookup, Tweet
+
+MAX_ROUNDS = 5
+"""X lets a post be edited five times: a chain never needs more follow-up look-ups."""
+
+
+def stale_versions(tweets: Sequence[Tweet]) -> dict[str, str]:
+    """For each looked-up version that is not the newest of its chain: its id -> the newest id
+    its `edit_history_ids` names. Empty when every version is the newest."""
+    return {
+        t.id: t.edit_history_ids[-1]
+        for t in tweets
+        if t.edit_history_ids and t.edit_history_ids[-1] != t.id
+    }
+
+
+def newest_ids(tweets: Sequence[Tweet]) -> list[str]:
+    """The newest ids to look up next, de-duplicated, in the order the stale versions came."""
+    return list(dict.fromkeys(stale_versions(tweets).values()))
+
+
+def merge_newest(first: Lookup, newer: Lookup) -> Lookup:
+    """`first` with each stale version replaced by the newest version of its chain found in
+    `newer` (matched by entry key). A chain whose newest version `newer` did not return keeps the
+    old version: its status (deleted, protected) shows on the next look-up of it, since deleting
+    any version deletes the chain. Problems are `first`'s: the ids the caller asked for."""
+    stale = stale_versions(first.tweets)
+    if not stale:
+        return first
+    found = {t.key: t for t in newer.tweets}
+    tweets = tuple(found.get(t.key, t) if t.id in stale else t for t in first.tweets)
+    users = {u.id: u for u in (*first.users, *newer.users)}
+    return Lookup(tweets=tweets, users=tuple(users.values()), problems=first.problems)

@@ -1,0 +1,52 @@
+"""Edit chains: which looked-up versions are stale, and how the newest versions replace them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.core.edits import merge_newest, newest_ids, stale_versions
+from bot.core.models import Lookup, Metrics, Tweet, User
+from bot.core.snowflake import make_snowflake
+
+T0 = datetime(2026, 9, 1, 12, tzinfo=UTC)
+V1, V2, V3 = (make_snowflake(T0 + timedelta(minutes=m)) for m in (0, 5, 9))
+OTHER = make_snowflake(T0 + timedelta(minutes=1))
+
+
+def version(tid: str, chain: tuple[str, ...], likes: int, author: str = "1") -> Tweet:
+    return Tweet(
+        id=tid,
+        text=f"v {tid}",
+        author_id=author,
+        created_at=T0,
+        edit_history_ids=chain,
+        metrics=Metrics(likes=likes),
+    )
+
+
+def test_an_old_version_names_the_newest_id_of_its_chain() -> None:
+    old = version(V1, (V1, V2, V3), 4)  # edited twice since we last looked
+    current = version(OTHER, (OTHER,), 1)
+    assert stale_versions([old, current]) == {V1: V3}
+    assert newest_ids([old, current, old]) == [V3]
+    assert stale_versions([version(V3, (V1, V2, V3), 9)]) == {}
+
+
+def test_the_newest_version_replaces_the_old_one_and_keeps_the_order() -> None:
+    first = Lookup(
+        tweets=(version(V1, (V1, V2, V3), 4), version(OTHER, (OTHER,), 1, author="2")),
+        users=(User("1", "ed", "Ed"), User("2", "al", "Al")),
+        problems=(("404", "deleted"),),
+    )
+    newer = Lookup(tweets=(version(V3, (V1, V2, V3), 9),), users=(User("1", "ed", "Ed"),))
+    merged = merge_newest(first, newer)
+    assert [(t.id, t.metrics.likes) for t in merged.tweets] == [(V3, 9), (OTHER, 1)]
+    assert merged.tweets[0].key == V1  # the same entry
+    assert [u.id for u in merged.users] == ["1", "2"] and merged.problems == (("404", "deleted"),)
+
+
+def test_a_chain_whose_newest_version_is_not_returned_keeps_its_old_version() -> None:
+    first = Lookup(tweets=(version(V1, (V1, V2), 4),), users=())
+    merged = merge_newest(first, Lookup(tweets=(), users=(), problems=((V2, "deleted"),)))
+    assert merged.tweets == first.tweets and merged.problems == ()
+    assert merge_newest(Lookup((version(V2, (V1, V2), 1),), ()), Lookup((), ())).tweets[0].id == V2
