@@ -194,13 +194,6 @@ class Store(StreamsMixin):
                 write_cursor(s, competition_id, mark, DONE, now)
         return added
 
-    def mark_done(self, owner: str, streams: Sequence[str], *, now: datetime) -> None:
-        """Stamp `streams` of `owner` (a competition id, or `ACCOUNTS`) done now, with no page (a
-        run that had nothing to read)."""
-        with self._sessions.begin() as s:
-            for mark in streams:
-                write_cursor(s, owner, mark, DONE, now)
-
     def done_at(self, owner: str, stream: str) -> datetime | None:
         """When the stream stamped done (`save_page(marks=...)`) was last stamped, or None."""
         cursor = self.get_cursor(owner, stream)

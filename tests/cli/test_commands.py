@@ -530,3 +530,18 @@ def test_config_check_publishes_the_random_draw_commitment_and_the_posting_state
     assert (
         code == 0 and "posting: on; 0 event(s) with reminders; approval needed for: winners" in out
     )
+
+
+def test_between_the_end_and_the_freeze_the_leaderboard_says_it_is_provisional(
+    cli: Cli, sandbox: Any, clock: ManualClock
+) -> None:
+    """Late-indexed posts may still join during the late-posts grace (6 h by default): the board
+    after the end says so, and when the results freeze."""
+    polled_competition(cli, sandbox, clock)
+    end = clock.now() + timedelta(days=1)
+    clock.set(end + timedelta(minutes=30))
+    code, out, err = cli("leaderboard", "spring")
+    assert code == 0, err
+    freezes = (end + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert "ended, provisional until the freeze (from " in out
+    assert freezes in out
