@@ -2,7 +2,7 @@
 
 The freeze has two phases. Phase one (`take_final_snapshot`) runs at the first chance at or after
 the competition's end: it looks every entry not already known deleted up (100 ids a request,
-following edits to their newest version, `bot.lookups`; deleted and protected posts are marked),
+following edits to their newest version, `bot.x.lookups`; deleted and protected posts are marked),
 stores one snapshot row each, all stamped with the same whole-second time, and records that time
 with the delay after the deadline and its reason ("on-time" within `ON_TIME_TOLERANCE`, else
 "bot-not-running": the bot missed the deadline and took it at its first chance). During the
@@ -48,11 +48,11 @@ from bot.core.results import (
 )
 from bot.core.revisions import Cause, revise, revision_problems, snapshot_problems
 from bot.core.scoring import compute_standings
-from bot.lookups import lookup_newest
 from bot.replies import collect_replies, needs_repliers
 from bot.store import Store
 from bot.store.rules import RulesStore, StoredResult
 from bot.x.interface import XClient
+from bot.x.lookups import lookup_newest
 
 _STATUS_OF_PROBLEM: dict[str, EntryStatus] = {
     "deleted": "deleted",

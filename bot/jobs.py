@@ -29,11 +29,11 @@ from bot.core.models import Competition
 from bot.core.polling import REPLIES_STREAM, should_collect_replies
 from bot.core.scoring import compute_standings
 from bot.core.timefmt import iso_z
-from bot.lookups import lookup_newest
 from bot.poller import CycleReport, MentionsReader
 from bot.scheduling import ClockedJob
 from bot.store.ops import OpsError
 from bot.x.errors import XApiError
+from bot.x.lookups import lookup_newest
 
 if TYPE_CHECKING:
     from bot.daemon import Daemon

@@ -10,7 +10,7 @@ stream makes one run per cycle: its regular window, widened by start_time when a
 late-indexed posts is due (`bot.core.rescans`: recent every 15 minutes, wide once per UTC day,
 final `late_grace` after the end); the re-scans a run covers are stamped done with its last page.
 Then `refresh` re-reads the metrics of every tracked entry, 100 ids per request, following edits
-to the newest version (`bot.lookups`), storing one snapshot per entry. Each page is stored as it
+to the newest version (`bot.x.lookups`), storing one snapshot per entry. Each page is stored as it
 arrives; a stream's cursor (and its re-scan stamps) only move in the transaction of the run's last
 page, so a crash mid-pagination re-reads from the committed window. Windows, re-scans, cursor
 moves and fallbacks are decided by the pure functions of `bot.core.polling` and
@@ -56,10 +56,10 @@ from bot.core.rescans import (
     search_rescans,
     wide_rescan,
 )
-from bot.lookups import lookup_newest
 from bot.store import ACCOUNTS, Store
 from bot.x.errors import ForbiddenForTarget, InvalidRequest, StaleCursor, XApiError
 from bot.x.interface import XClient
+from bot.x.lookups import lookup_newest
 
 MAX_RESULTS = 100
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)  # a reader's span has no end

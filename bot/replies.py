@@ -36,6 +36,7 @@ from bot.core.polling import (
     conversation_query,
     replies_window,
 )
+from bot.core.scoring import counts_distinct_repliers
 from bot.store import Store
 from bot.x.errors import StaleCursor
 from bot.x.interface import XClient
@@ -53,14 +54,7 @@ class RepliesReport:
 
 def needs_repliers(competition: Competition) -> bool:
     """Whether any category counts distinct repliers (only then are replies fetched)."""
-    return any(
-        c.replies_mode == "distinct"
-        and (
-            c.kind in ("replies", "jury")
-            or (c.kind == "weighted" and any(name == "replies" for name, _ in c.weights))
-        )
-        for c in competition.categories
-    )
+    return any(counts_distinct_repliers(c) for c in competition.categories)
 
 
 def reply_targets(

@@ -115,16 +115,22 @@ def failed_rules(
     return out
 
 
-def counts(
-    rules: dict[str, Any], cat: dict[str, Any], e: dict[str, Any], r: Any, outside_only: bool
-) -> bool:
-    """Whether reply `r` to entry `e` counts among the category's distinct repliers."""
-    community = {handle(h) for h in rules["community"] + rules["organisers"]}
+def never_repliers(rules: dict[str, Any], outside_only: bool) -> set[str]:
+    """Handles whose replies never count: organisers, excluded accounts, the bot (and, for the
+    jury's outside engagement, community members)."""
     skip = {handle(h) for h in rules["organisers"] + rules["excluded_accounts"]}
     if rules["bot_username"] is not None:
         skip.add(handle(rules["bot_username"]))
     if outside_only:
-        skip |= community
+        skip |= {handle(h) for h in rules["community"] + rules["organisers"]}
+    return skip
+
+
+def counts(
+    rules: dict[str, Any], cat: dict[str, Any], e: dict[str, Any], r: Any, skip: set[str]
+) -> bool:
+    """Whether reply `r` to entry `e` counts among the category's distinct repliers (`skip`:
+    `never_repliers`)."""
     if isinstance(r, str):  # contestbot.result/1: a bare username
         return handle(r) not in skip and handle(r) != handle(e["username"])
     who = handle(r["username"])
@@ -148,8 +154,9 @@ def score(rules: dict[str, Any], cat: dict[str, Any], e: dict[str, Any]) -> floa
     def metric(name: str, outside_only: bool = False) -> int:
         if name == "replies" and cat["replies_mode"] == "distinct":
             who = {}
+            skip = never_repliers(rules, outside_only)
             for r in e["repliers"]:
-                if counts(rules, cat, e, r, outside_only):
+                if counts(rules, cat, e, r, skip):
                     name_of = handle(r if isinstance(r, str) else r["username"])
                     ident = name_of if isinstance(r, str) else (r["author_id"] or name_of)
                     who[ident] = name_of

@@ -1,6 +1,8 @@
 """Shared fixtures: a `clock` (ManualClock) and a started `sandbox` (real local X API server on
-127.0.0.1, port 0, with a bot account and its credentials), plus `redirect_client`, which mounts
-the CONTRACT.md §9 redirect adapter on a tweepy Client's session so it talks to the sandbox."""
+127.0.0.1, port 0, with a bot account and its credentials); a migrated `store` on the test
+database (`db_url`: SQLite, or PostgreSQL with --db postgresql), our `client` for the sandbox and
+a `poller` of both; plus `redirect_client`, which mounts the CONTRACT.md §9 redirect adapter on a
+tweepy Client's session so it talks to the sandbox."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ import pytest
 from requests.adapters import HTTPAdapter
 
 from bot.clock import ManualClock
+from bot.poller import Poller
 from bot.sandbox import Sandbox, World
+from bot.store import Store
+from bot.x.tweepy_client import TweepyXClient
 
 pytest_plugins = ["tests.db_fixture"]
 
@@ -55,3 +60,21 @@ def sandbox(clock: ManualClock) -> Iterator[Sandbox]:
         yield sb
     finally:
         sb.stop()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
+    s.upgrade()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> TweepyXClient:
+    return TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
+
+
+@pytest.fixture
+def poller(client: TweepyXClient, store: Store, clock: ManualClock) -> Poller:
+    return Poller(client, store, clock)

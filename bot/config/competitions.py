@@ -31,6 +31,7 @@ from bot.core.models import (
     RepliesMode,
     TieRule,
 )
+from bot.core.rescans import DEFAULT_LATE_GRACE, MAX_LATE_GRACE, MIN_LATE_GRACE
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
@@ -170,10 +171,7 @@ def parse_competition(
 
 def _late_grace(r: TableReader) -> timedelta:
     """`late_posts_grace`: how long after the end posts indexed late are still searched for."""
-    from bot.config.events import duration_value  # bot.config.events imports bot.config
-    from bot.core.rescans import DEFAULT_LATE_GRACE, MAX_LATE_GRACE, MIN_LATE_GRACE
-
-    grace = duration_value(r, "late_posts_grace", DEFAULT_LATE_GRACE, example='"6h"')
+    grace = r.duration("late_posts_grace", DEFAULT_LATE_GRACE, example='"6h"')
     if not MIN_LATE_GRACE <= grace <= MAX_LATE_GRACE:
         r.problem(
             "late_posts_grace",

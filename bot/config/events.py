@@ -129,7 +129,7 @@ def _event(table: dict[str, Any], ctx: ParseContext, index: int) -> Event | None
     if not _zone_ok(r, "timezone", zone_name):
         zone_name = ""
     start = _instant(r, "start", zone_name)
-    duration = duration_value(r, "duration", timedelta(hours=1), example='"1h30m"')
+    duration = r.duration("duration", timedelta(hours=1), example='"1h30m"')
     link = r.string("link", example='"https://example.org/webinar"')
     languages = languages_value(r, "languages", ("en",), check_supported=False)
     post_languages = languages_value(r, "post_languages", ("en",), check_supported=True)
@@ -211,24 +211,6 @@ def _instant(r: TableReader, key: str, zone_name: str) -> datetime | None:
         )
         return None
     return local.astimezone(UTC)
-
-
-def duration_value(r: TableReader, key: str, default: timedelta, *, example: str) -> timedelta:
-    value = r.raw(key)
-    if value is MISSING:
-        return default
-    if not isinstance(value, str):
-        r.problem(key, value, f"is {type_name(value)}, not a duration", f"write {key} = {example}")
-        return default
-    try:
-        td = parse_duration(value)
-    except ValueError:
-        r.problem(key, value, "is not a duration", f"write it like {example} (d, h, m, s units)")
-        return default
-    if td <= timedelta(0):
-        r.problem(key, value, "is not positive", f"write e.g. {key} = {example}")
-        return default
-    return td
 
 
 def languages_value(

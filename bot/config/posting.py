@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from bot.config import ParseContext, register_section
-from bot.config.events import LANGS_FIX, duration_value, languages_value
+from bot.config.events import LANGS_FIX, languages_value
 from bot.config.problems import MISSING, Problem
 from bot.config.reader import TableReader, type_name
 from bot.core.cost import PRICE_NAMES, PriceTable
@@ -59,7 +59,7 @@ def parse_posting_section(
     return PostingConfig(
         enabled=r.boolean("enabled", d.enabled),
         dry_run=r.boolean("dry_run", d.dry_run),
-        grace=duration_value(r, "grace", d.grace, example='"30m"'),
+        grace=r.duration("grace", d.grace, example='"30m"'),
         approval=_approval(r, d.approval),
         leaderboard_updates=times,
         leaderboard_interval=interval,
@@ -67,8 +67,8 @@ def parse_posting_section(
         chart=r.boolean("chart", d.chart),
         monthly_budget_usd=_money(r, "monthly_budget_usd", "25"),
         prices=_prices(r, ctx),
-        mention_reply_period=duration_value(
-            r, "mention_reply_period", d.mention_reply_period, example='"1h"'
+        mention_reply_period=r.duration(
+            "mention_reply_period", d.mention_reply_period, example='"1h"'
         ),
         languages=languages_value(r, "languages", d.languages, check_supported=True),
         templates=_templates(r, ctx),
@@ -95,7 +95,7 @@ def _leaderboard_updates(r: TableReader) -> tuple[tuple[datetime, ...], timedelt
     if value is MISSING:
         return (), None
     if isinstance(value, str):
-        return (), duration_value(r, "leaderboard_updates", timedelta(hours=6), example='"6h"')
+        return (), r.duration("leaderboard_updates", timedelta(hours=6), example='"6h"')
     if not isinstance(value, list):
         r.problem(
             "leaderboard_updates",

@@ -12,10 +12,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.config.problems import MISSING, Problem
+from bot.core.timing import parse_duration
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -152,6 +154,28 @@ class TableReader:
             self.problem(name, value, f"is below {minimum}", f"use a number of at least {minimum}")
             return default
         return float(value)
+
+    def duration(self, name: str, default: timedelta, *, example: str) -> timedelta:
+        """A positive duration written like "1h30m" (d, h, m, s units)."""
+        value = self.raw(name)
+        if value is MISSING:
+            return default
+        if not isinstance(value, str):
+            self.problem(
+                name, value, f"is {type_name(value)}, not a duration", f"write {name} = {example}"
+            )
+            return default
+        try:
+            td = parse_duration(value)
+        except ValueError:
+            self.problem(
+                name, value, "is not a duration", f"write it like {example} (d, h, m, s units)"
+            )
+            return default
+        if td <= timedelta(0):
+            self.problem(name, value, "is not positive", f"write e.g. {name} = {example}")
+            return default
+        return td
 
     def choice(self, name: str, choices: Sequence[T], default: T) -> T:
         value = self._typed(name, (str,), "a string", f'{name} = "{default}"')

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from bot.core.events import SUPPORTED_LANGUAGES
@@ -42,14 +43,17 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", kept).casefold()
 
 
-def _lookup(languages: Sequence[str]) -> list[tuple[str, CommandName, str]]:
+@lru_cache(maxsize=64)
+def _lookup(languages: tuple[str, ...]) -> tuple[tuple[str, CommandName, str], ...]:
+    """The folded command words of `languages` (all known languages when none is known): built
+    once per language set, since eligibility asks for every entry's text."""
     langs = [x for x in languages if x in COMMAND_WORDS] or list(SUPPORTED_LANGUAGES)
-    return [
+    return tuple(
         (fold(word), name, lang)
         for lang in langs
         for name, words in COMMAND_WORDS[lang].items()
         for word in words
-    ]
+    )
 
 
 def parse_command(text: str, bot_username: str, languages: Sequence[str]) -> Command | None:
@@ -70,7 +74,7 @@ def parse_command(text: str, bot_username: str, languages: Sequence[str]) -> Com
     first = folded.split(maxsplit=1)[0].strip(_EDGE_PUNCT) if folded.split() else ""
     if not first:
         return None
-    for word, name, lang in _lookup(languages):
+    for word, name, lang in _lookup(tuple(languages)):
         if first == word or (_is_cjk_word(word) and first.startswith(word)):
             return Command(name, lang)
     return None

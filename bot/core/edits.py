@@ -3,7 +3,7 @@
 An edit creates a new post id; `edit_history_tweet_ids` lists the whole chain, oldest first, and
 looking up an older id returns that old version (CONTRACT.md §10) with its own, frozen metrics.
 The bot scores an entry on its newest version, so every look-up goes on to the newest id of each
-chain it got back (`bot.lookups.lookup_newest` fetches; this module decides). A chain edited again
+chain it got back (`bot.x.lookups.lookup_newest` fetches; this module decides). A chain edited again
 between two look-ups is followed again, at most `MAX_ROUNDS` times (X allows 5 edits).
 """
 

@@ -267,27 +267,17 @@ def _failures(c: Competition, f: EntryFacts, bot_username: str | None) -> list[t
         out.append(("bot-account", f"@{f.username} is the bot itself"))
     if f.bot_command:
         out.append(("bot-command", "a command addressed to the bot (such as rank), not an entry"))
-    min_age = c.eligibility.min_account_age_days
-    if min_age > 0:
-        if f.author_created_at is None:
-            out.append(("account-too-new", f"@{f.username}'s account creation date is unknown"))
-        elif c.start - f.author_created_at < timedelta(days=min_age):
-            age = (c.start - f.author_created_at) / timedelta(days=1)
-            out.append(
-                (
-                    "account-too-new",
-                    f"@{f.username}'s account was created {iso(f.author_created_at)}, "
-                    f"{age:.1f} days before the start; at least {min_age} required",
-                )
-            )
-    if f.followers < c.eligibility.min_followers:
-        out.append(
-            (
-                "too-few-followers",
-                f"@{f.username} has {f.followers} followers; "
-                f"at least {c.eligibility.min_followers} required",
-            )
+    e = c.eligibility
+    out.extend(
+        _account_failures(
+            f"@{f.username}",
+            f.author_created_at,
+            f.followers,
+            c.start,
+            ReplierRules(e.min_account_age_days, e.min_followers),
+            needed="at least {n} required",
         )
+    )
     langs = {lang.casefold() for lang in c.eligibility.languages}
     lang = (f.lang or "und").casefold()
     if langs and lang not in NEUTRAL_LANGS and lang not in langs:
@@ -372,23 +362,50 @@ def reply_exclusion(
         return ("bot-account", f"{name} is the bot itself")
     if outside_only and who in community_handles(competition):
         return ("community-member", f"{name} is a community member; outside replies only")
-    rules = replier_rules(competition, category)
-    if rules.min_account_age_days > 0:
-        if reply.author_created_at is None:
-            return ("account-too-new", f"{name}'s account creation date is unknown")
-        if competition.start - reply.author_created_at < timedelta(days=rules.min_account_age_days):
-            age = (competition.start - reply.author_created_at) / timedelta(days=1)
-            return (
-                "account-too-new",
-                f"{name}'s account was created {iso(reply.author_created_at)}, {age:.1f} days "
-                f"before the start; repliers need at least {rules.min_account_age_days}",
+    failed = _account_failures(
+        name,
+        reply.author_created_at,
+        reply.followers,
+        competition.start,
+        replier_rules(competition, category),
+        needed="repliers need at least {n}",
+    )
+    return failed[0] if failed else None
+
+
+def _account_failures(
+    name: str,
+    created_at: datetime | None,
+    followers: int,
+    start: datetime,
+    rules: ReplierRules,
+    *,
+    needed: str,
+) -> list[tuple[str, str]]:
+    """The account rules an author or a replier fails: `account-too-new` (`min_account_age_days`
+    at the competition's start; an unknown creation date fails) and `too-few-followers`."""
+    out: list[tuple[str, str]] = []
+    min_age = rules.min_account_age_days
+    if min_age > 0:
+        if created_at is None:
+            out.append(("account-too-new", f"{name}'s account creation date is unknown"))
+        elif start - created_at < timedelta(days=min_age):
+            age = (start - created_at) / timedelta(days=1)
+            out.append(
+                (
+                    "account-too-new",
+                    f"{name}'s account was created {iso(created_at)}, {age:.1f} days before "
+                    f"the start; {needed.format(n=min_age)}",
+                )
             )
-    if reply.followers < rules.min_followers:
-        return (
-            "too-few-followers",
-            f"{name} has {reply.followers} followers; repliers need at least {rules.min_followers}",
+    if followers < rules.min_followers:
+        out.append(
+            (
+                "too-few-followers",
+                f"{name} has {followers} followers; {needed.format(n=rules.min_followers)}",
+            )
         )
-    return None
+    return out
 
 
 def rule_order(code: str) -> int:

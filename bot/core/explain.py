@@ -23,7 +23,7 @@ from bot.core.models import (
     Ranked,
     Standings,
 )
-from bot.core.scoring import draw_value
+from bot.core.scoring import counts_distinct_repliers, draw_value
 
 _URL = re.compile(
     r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:[A-Za-z0-9_]+|i/web)/status(?:es)?/"
@@ -124,15 +124,6 @@ def _tie_line(
 
 
 MAX_REPLY_LINES = 20  # dropped replies listed per category; the rest are counted
-
-
-def counts_distinct_repliers(category: Category) -> bool:
-    """Whether the category's score counts distinct repliers (so its replies are explained)."""
-    if category.replies_mode != "distinct":
-        return False
-    return category.kind in ("replies", "jury") or (
-        category.kind == "weighted" and any(name == "replies" for name, _ in category.weights)
-    )
 
 
 def _reply_lines(

@@ -69,6 +69,15 @@ def key_order(key: str) -> tuple[int, str]:
     return (len(key), key)
 
 
+def counts_distinct_repliers(category: Category) -> bool:
+    """Whether the category's score counts distinct repliers (whose replies must be read)."""
+    if category.replies_mode != "distinct":
+        return False
+    return category.kind in ("replies", "jury") or (
+        category.kind == "weighted" and any(name == "replies" for name, _ in category.weights)
+    )
+
+
 def distinct_repliers(
     competition: Competition,
     category: Category,

@@ -12,12 +12,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-
-import pytest
 
 from bot.clock import ManualClock
 from bot.core.composing import compose_leaderboard_update, compose_winners
@@ -33,24 +30,6 @@ from bot.x.tweepy_client import TweepyXClient
 
 AT_ONCE = timedelta(0)  # no final poll to wait for: both phases of the freeze in one call
 BOT = "contestbot"  # the sandbox's own account
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.upgrade()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(sandbox: Any) -> TweepyXClient:
-    return TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
-
-
-@pytest.fixture
-def poller(client: TweepyXClient, store: Store, clock: ManualClock) -> Poller:
-    return Poller(client, store, clock)
 
 
 def contest(clock: ManualClock, *categories: Category, **kwargs: Any) -> Competition:

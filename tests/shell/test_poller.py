@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,14 +48,6 @@ class Counted:
 
     def reset(self) -> None:
         self.by_kind.clear()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.upgrade()
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ jury picks and decisions after it, distinct repliers, verification and tampering
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -32,24 +31,6 @@ from bot.x.tweepy_client import TweepyXClient
 
 HOURS = 6
 AT_ONCE = timedelta(0)  # no final poll to wait for: both phases of the freeze in one call
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.upgrade()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(sandbox: Any) -> TweepyXClient:
-    return TweepyXClient(**sandbox.credentials, base_url=sandbox.base_url)
-
-
-@pytest.fixture
-def poller(client: TweepyXClient, store: Store, clock: ManualClock) -> Poller:
-    return Poller(client, store, clock)
 
 
 def competition(clock: ManualClock, *categories: Category, **kwargs: Any) -> Competition:
