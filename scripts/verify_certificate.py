@@ -7,8 +7,9 @@ matches its published commitment, and recomputes, from the certificate's inputs 
 every category's ranking (eligibility rules, the repliers' rules of distinct-repliers scores,
 minimum scores, tie rule, one entry per author, one prize per author, audiences, jury picks), its
 winners and the excluded entries, and compares them with what the certificate publishes. It reads
-both result versions: contestbot.result/2 and the earlier contestbot.result/1 (no minimum scores,
-no replier rules, repliers as bare usernames).
+every result version: contestbot.result/3 (whose digest commits to the entries' texts by their
+SHA-256, so a certificate may carry either the texts or only their `text_sha256`), /2 and the
+earlier /1 (no minimum scores, no replier rules, repliers as bare usernames).
 
     python scripts/verify_certificate.py certificate.json
 
@@ -26,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 SCHEMA = "contestbot.certificate/1"
-RESULT_SCHEMAS = ("contestbot.result/2", "contestbot.result/1")
+RESULT_SCHEMAS = ("contestbot.result/3", "contestbot.result/2", "contestbot.result/1")
+TEXT_COMMITTED = ("contestbot.result/3",)
 LIFTABLE = {"disqualified", "account-too-new", "too-few-followers", "language"}
 NEUTRAL_LANGS = {"und", "zxx", "qme", "qht", "qam", "qct", "qst"}
 
@@ -47,6 +49,19 @@ def canonical_bytes(value: Any) -> bytes:
         canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     return text.encode("utf-8")
+
+
+def committed(result: dict[str, Any]) -> dict[str, Any]:
+    """What the digest covers: from version 3 on, each entry's text replaced by its SHA-256."""
+    if result.get("schema") not in TEXT_COMMITTED:
+        return result
+    entries = []
+    for entry in result.get("inputs", {}).get("entries", []):
+        e = dict(entry)
+        if "text" in e:
+            e["text_sha256"] = hashlib.sha256(str(e.pop("text")).encode("utf-8")).hexdigest()
+        entries.append(e)
+    return {**result, "inputs": {**result.get("inputs", {}), "entries": entries}}
 
 
 def when(text: str) -> datetime:
@@ -280,7 +295,7 @@ def rank_category(
 def check(cert: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     result = cert["result"]
-    computed = hashlib.sha256(canonical_bytes(result)).hexdigest()
+    computed = hashlib.sha256(canonical_bytes(committed(result))).hexdigest()
     if computed != cert["digest"]:
         problems.append(
             f"digest: the certificate says {cert['digest']} but its result hashes to {computed}"

@@ -9,6 +9,7 @@ exclusions by key. Pure: no I/O.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,14 +36,21 @@ if TYPE_CHECKING:
     from bot.core.results import FrozenResult
 
 Json = Any
-RESULT_SCHEMA = "contestbot.result/2"
-"""What results are frozen as now. Version 2 (issue 10) adds per category the minimum score and
-the replier rules, per entry the direct replies with their repliers' facts and `bot_command`, per
-category standing `below_minimum`, and the result's `uncollected` spans."""
+RESULT_SCHEMA = "contestbot.result/3"
+"""What results are frozen as now. Version 3 (issue 11) has the document of version 2, and commits
+to the entries' texts by hash: the digest is taken over the *committed form* (`committed_document`:
+each entry's `text` replaced by `text_sha256`), so a public page can carry a verifiable result
+without republishing what the entrants wrote."""
+V2_SCHEMA = "contestbot.result/2"
+"""Version 2 (issue 10) added per category the minimum score and the replier rules, per entry the
+direct replies with their repliers' facts and `bot_command`, per category standing
+`below_minimum`, and the result's `uncollected` spans; its digest covers the texts themselves."""
 LEGACY_SCHEMA = "contestbot.result/1"
 """Results frozen before version 2 stay readable and verifiable as they were frozen: their rules
 read back with no minimum score and no replier rules, their repliers as bare usernames."""
-SCHEMAS = (RESULT_SCHEMA, LEGACY_SCHEMA)
+SCHEMAS = (RESULT_SCHEMA, V2_SCHEMA, LEGACY_SCHEMA)
+TEXT_COMMITTED = frozenset({RESULT_SCHEMA})
+"""The result versions whose digest commits to entry texts by their SHA-256."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a legacy replier's reply time (not recorded then)
 
 
@@ -82,6 +90,30 @@ def canonical_bytes(document: Json) -> bytes:
         _plain(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     return text.encode("utf-8")
+
+
+def text_sha256(text: str) -> str:
+    """How a version 3 result commits to an entry's text: lowercase hex SHA-256 of its UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def committed_document(document: Mapping[str, Json]) -> dict[str, Json]:
+    """The form of a result document its digest is taken over. Version 3: each entry's `text`
+    replaced by `text_sha256` (everything else as is); earlier versions: the document itself.
+    Idempotent: a committed document is its own committed form."""
+    doc = dict(document)
+    if doc.get("schema") not in TEXT_COMMITTED:
+        return doc
+    inputs = dict(doc.get("inputs") or {})
+    entries = []
+    for entry in inputs.get("entries") or []:
+        e = dict(entry)
+        if "text" in e:
+            e["text_sha256"] = text_sha256(str(e.pop("text")))
+        entries.append(e)
+    inputs["entries"] = entries
+    doc["inputs"] = inputs
+    return doc
 
 
 # ---------------------------------------------------------------------------------------- rules

@@ -25,6 +25,7 @@ from bot.core.resultjson import (
     RESULT_SCHEMA,
     SCHEMAS,
     canonical_bytes,
+    committed_document,
     competition_from_rules,
     facts_from_document,
     parse_time,
@@ -241,14 +242,22 @@ def recompute(result: FrozenResult) -> Standings:
 
 
 def canonical_json(result: FrozenResult) -> bytes:
-    """The canonical serialisation of `result` (docs/RESULTS.md): what `digest` hashes."""
+    """The canonical serialisation of `result` (docs/RESULTS.md), texts included: what the store
+    keeps and `load_result` reads back."""
     return canonical_bytes(result_document(result))
 
 
+def committed_json(result: FrozenResult) -> bytes:
+    """The canonical serialisation of the result's committed form (`committed_document`: from
+    version 3 on, entry texts replaced by their SHA-256): what `digest` hashes, and what a public
+    results page embeds for its readers to hash."""
+    return canonical_bytes(committed_document(result_document(result)))
+
+
 def digest(result: FrozenResult) -> str:
-    """Hex SHA-256 of `canonical_json(result)`: covers rules, inputs, picks, disqualifications and
-    the standings."""
-    return hashlib.sha256(canonical_json(result)).hexdigest()
+    """Hex SHA-256 of `committed_json(result)`: covers rules, inputs (texts by their hash),
+    picks, disqualifications and the standings."""
+    return hashlib.sha256(committed_json(result)).hexdigest()
 
 
 def verify(result: FrozenResult, *, recorded_digest: str | None = None) -> VerifyReport:

@@ -12,6 +12,7 @@ competition's result and names the digest it follows, so the history of digests 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.models import Metrics
+from bot.core.resultjson import TEXT_COMMITTED, canonical_bytes, committed_document
 from bot.core.results import (
     DELAY_REASONS,
     DelayReason,
@@ -66,8 +68,16 @@ class StoredResult:
 
     @property
     def content_digest(self) -> str:
-        """SHA-256 of the stored text as it is now (differs from `digest` if it was altered)."""
-        return hashlib.sha256(self.canonical.encode("utf-8")).hexdigest()
+        """SHA-256 of the stored text as it is now, in its committed form from version 3 on
+        (differs from `digest` if it was altered)."""
+        raw = self.canonical.encode("utf-8")
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            return hashlib.sha256(raw).hexdigest()  # not JSON any more: certainly altered
+        if not isinstance(document, dict) or document.get("schema") not in TEXT_COMMITTED:
+            return hashlib.sha256(raw).hexdigest()
+        return hashlib.sha256(canonical_bytes(committed_document(document))).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.core.models import Category, Competition, Eligibility, Entry, Metrics
+from bot.core.resultjson import canonical_bytes, committed_document
 from bot.core.results import (
     CERTIFICATE_SCHEMA,
     FrozenResult,
     as_of_snapshots,
     canonical_json,
     certificate,
+    committed_json,
     describe_delay,
     digest,
     freeze,
@@ -146,8 +148,30 @@ def test_canonical_json_is_sorted_compact_utf8_with_z_times_and_integers() -> No
     assert any(isinstance(x, float) for x in scores)  # 1.5 x replies
     assert all(isinstance(x, int) or not x.is_integer() for x in scores)
     assert doc["rules"]["categories"][2]["weights"] == [["likes", 1], ["replies", 1.5]]
-    assert digest(result) == hashlib.sha256(raw).hexdigest()
     assert load_result(raw) == result
+    # Version 3: the digest is over the committed form, each text by its SHA-256.
+    committed = json.loads(committed_json(result))
+    assert digest(result) == hashlib.sha256(committed_json(result)).hexdigest()
+    assert committed_json(result) == canonical_bytes(committed_document(doc))
+    for full, kept in zip(doc["inputs"]["entries"], committed["inputs"]["entries"], strict=True):
+        assert "text" not in kept
+        assert kept["text_sha256"] == hashlib.sha256(full["text"].encode()).hexdigest()
+        assert {k: v for k, v in full.items() if k != "text"} == {
+            k: v for k, v in kept.items() if k != "text_sha256"
+        }
+    assert committed_document(committed) == committed  # idempotent
+
+
+def test_a_changed_text_changes_the_digest_of_a_version_3_result(tmp_path: Path) -> None:
+    result = frozen()
+    cert = certificate(result)
+    cert["result"]["inputs"]["entries"][0]["text"] += " (edited after the freeze)"
+    assert run_verifier(write_certificate(tmp_path, cert)).returncode == 1
+    # A certificate carrying only the texts' hashes (as a public results page does) verifies.
+    cert = certificate(result)
+    cert["result"] = json.loads(committed_json(result))
+    done = run_verifier(write_certificate(tmp_path, cert))
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_verify_matches_an_untouched_result_and_detects_a_tampered_metric_row() -> None:
@@ -223,8 +247,7 @@ def test_the_independent_reader_fails_a_tampered_certificate(tmp_path: Path) -> 
     assert done.returncode == 1
     assert "MISMATCH" in done.stdout and "digest:" in done.stdout
     # A forger who also rewrites the digest is caught by the recomputation.
-    body = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    cert["digest"] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    cert["digest"] = hashlib.sha256(canonical_bytes(committed_document(doc))).hexdigest()
     done = run_verifier(write_certificate(tmp_path, cert))
     assert done.returncode == 1
     assert "digest:" not in done.stdout and "category most-liked: line 1" in done.stdout
@@ -285,17 +308,28 @@ def test_a_result_frozen_before_the_counting_fixes_still_verifies_as_it_was(
     runner_up = doc["standings"]["categories"][1]["ranked"][-1]["key"]  # most-discussed, last
     row = next(e for e in doc["inputs"]["entries"] if e["key"] == runner_up)
     row["repliers"] = ["mallory", "trudy", "eve"]
-    body = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    cert["digest"] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    cert["digest"] = hashlib.sha256(canonical_bytes(committed_document(doc))).hexdigest()
     assert run_verifier(write_certificate(tmp_path, cert)).returncode == 1
     assert not verify(result_from_document(doc)).ok
 
 
-def test_a_new_result_is_version_2_and_carries_the_reply_records(tmp_path: Path) -> None:
+def test_a_new_result_is_version_3_and_carries_the_reply_records(tmp_path: Path) -> None:
     result = frozen()
     doc = certificate(result)["result"]
-    assert doc["schema"] == "contestbot.result/2"
+    assert doc["schema"] == "contestbot.result/3"
     assert all("min_score" in c and "repliers" in c for c in doc["rules"]["categories"])
     assert all(isinstance(r, dict) for e in doc["inputs"]["entries"] for r in e["repliers"])
     assert all("below_minimum" in c for c in doc["standings"]["categories"])
     assert load_result(canonical_json(result)) == result
+
+
+def test_a_version_2_result_keeps_its_digest_over_the_texts(tmp_path: Path) -> None:
+    from bot.core.resultjson import V2_SCHEMA
+
+    result = replace(frozen(), schema=V2_SCHEMA)
+    assert digest(result) == hashlib.sha256(canonical_json(result)).hexdigest()
+    assert committed_json(result) == canonical_json(result)
+    assert load_result(canonical_json(result)) == result
+    assert verify(result, recorded_digest=digest(result)).ok
+    done = run_verifier(write_certificate(tmp_path, certificate(result)))
+    assert done.returncode == 0, done.stdout + done.stderr
