@@ -2,13 +2,14 @@
 127.0.0.1, port 0, with a bot account and its credentials); a migrated `store` on the test
 database (`db_url`: SQLite, or PostgreSQL with --db postgresql), our `client` for the sandbox and
 a `poller` of both; plus `redirect_client`, which mounts the CONTRACT.md §9 redirect adapter on a
-tweepy Client's session so it talks to the sandbox."""
+tweepy Client's session so it talks to the sandbox. `chromium` and `browser_page` (at the end;
+helpers in tests/browser.py) load pages in a real headless Chromium."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from requests.adapters import HTTPAdapter
@@ -18,6 +19,10 @@ from bot.poller import Poller
 from bot.sandbox import Sandbox, World
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient
+from tests import browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytest_plugins = ["tests.db_fixture"]
 
@@ -78,3 +83,21 @@ def client(sandbox: Sandbox) -> TweepyXClient:
 @pytest.fixture
 def poller(client: TweepyXClient, store: Store, clock: ManualClock) -> Poller:
     return Poller(client, store, clock)
+
+
+# --- Real browser (tests/browser.py) -------------------------------------------------------------
+# `chromium`: one headless Chromium (Debian's package, driven by Playwright) per session; skips
+# without one, fails under CI. `browser_page`: a fresh context and page per test, as a LoadedPage
+# (`.load(path_or_url)`, `.errors`, `.blocked`). Mark such tests `@pytest.mark.browser`.
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    with browser.launch_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def browser_page(chromium: Browser) -> Iterator[browser.LoadedPage]:
+    with browser.open_page(chromium) as loaded:
+        yield loaded
