@@ -444,7 +444,10 @@ def test_script_installs_through_sudo_n_when_not_root(tmp_path: Path) -> None:
     assert run.stdout.strip() == str(target)
     calls = log.read_text().splitlines()
     assert calls[0] == "sudo -n apt-get update -qq"
-    assert calls[2] == "sudo -n apt-get install -y -qq --no-install-recommends chromium"
+    assert (
+        calls[2]
+        == "sudo -n apt-get install -y -qq --no-install-recommends chromium fonts-liberation"
+    )
 
 
 def test_script_fails_clearly_when_not_root_and_no_sudo(tmp_path: Path) -> None:
