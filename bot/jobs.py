@@ -6,9 +6,10 @@ posts), `refresh` (the adaptive cadence of `bot.core.cadence`, stretched by the 
 every look-up following edits to the newest version; ended competitions go to `freeze`: the final
 snapshot at the end, a first reading of each post found late during the late grace, and the
 freeze through `bot.freezer` once the final re-scan is done), `post` (the poster and the mention
-responder), and the heartbeat (`state`, `write_heartbeat`). Each step runs
-inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in `job_runs`.
-The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon_options`.
+responder), `own_posts` (metric snapshots of the bot's and the organisers' own posts for the
+post analysis, `bot.polling.own_posts`), and the heartbeat (`state`, `write_heartbeat`). Each
+step runs inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in
+`job_runs`. The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon_options`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from bot.core.analysis import is_own_posts_run_due, next_own_posts_run, should_track_here
 from bot.core.audience import account_mismatch
 from bot.core.backoff import Decision
 from bot.core.budget import Usage, budget_factor, projection, warning
@@ -295,6 +297,51 @@ def update_budget(d: Daemon, now: datetime) -> None:
         logger.warning("budget: {}", text)
         d.warned = (now, d.factor)
     d.budget_warning = text
+
+
+def own_posts(d: Daemon) -> datetime | None:
+    """Snapshot the bot's sent posts and the organisers' timeline posts (`[reports]
+    own_posts_every`), under the lease of the first held competition in its tracking window; an
+    instance holding none leaves it to another. Every instance reads the last run's stamp from
+    the store, so one run happens per interval whichever instance makes it. Paused like the other
+    API jobs by a persistent failure (credits, credentials, usage cap). Returns when to look
+    again."""
+    tracker = d.own_posts_tracker
+    every = tracker.every
+    if every is None:
+        return None
+    now = d.clock.now()
+    paused = persistent_pause(d, now)
+    if paused is not None:
+        return paused
+    plan = tracker.plan(now)
+    acting_for = should_track_here(plan, d.held)
+    if plan is None or acting_for is None:
+        return None
+    last = tracker.own.last_run()
+    if not is_own_posts_run_due(last, now, every):
+        return next_own_posts_run(last, now, every)
+    with d.acting(acting_for, "own_posts"):
+        report = tracker.run(now, plan)
+    for handle, why in report.refused:
+        logger.warning("own posts: @{} not read: {}", handle, why)
+        record_error(d, "own_posts", acting_for, f"@{handle} not read: {why}", d.clock.now())
+    logger.info("own posts tracked: {}", report.describe())
+    return now + every
+
+
+def persistent_pause(d: Daemon, now: datetime) -> datetime | None:
+    """Until when a persistent failure of another job pauses the API jobs, or None."""
+    untils = [
+        g.until
+        for name, g in d.gates.items()
+        if name != "own_posts"
+        and g.decision is not None
+        and g.decision.persistent
+        and g.until is not None
+        and g.until > now
+    ]
+    return min(untils) if untils else None
 
 
 def post(d: Daemon) -> None:

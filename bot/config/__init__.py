@@ -247,3 +247,4 @@ def _competitions(top: TableReader, ctx: ParseContext) -> tuple[Competition, ...
 # import this module's names, all defined above.
 from bot.config import budget as _budget  # noqa: E402, F401
 from bot.config import events as _events  # noqa: E402, F401
+from bot.config import reports as _reports  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Polling jobs that read X on a schedule besides the competitions' own poller."""
