@@ -9,15 +9,20 @@ entries at the adaptive cadence of `bot.core.cadence`, stretched by the budget f
 `bot.core.budget`, and collect the replies of distinct-repliers competitions every
 `REPLIES_EVERY`, stretched likewise; after the end: the final snapshot, first readings of posts
 found late, and once the final re-scan is done `bot.freezer.freeze_if_due` freezes),
-`post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`) and
-`housekeeping`. An instance only acts on competitions whose lease it holds, renewed before every
-API request of a step and recorded as an acting interval (`job_runs`). Every failure is caught per
-job, logged, recorded for `contestbot status`, and delays that job as `bot.core.backoff` decides
-(`bot.failures`): until the reset of a rate limit, exponentially with jitter for outages, slowly
-for persistent failures (credits, credentials, usage caps: those pause every API job). Job bodies
-live in `bot.jobs`, options in `bot.daemon_options`. The loop sleeps until the next job, capped,
-on the injected clock. SIGTERM/SIGINT finish the current step and exit; a second signal forces
-the exit.
+`post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`),
+`own_posts` (every `[reports] own_posts_every`, unless "off": metric snapshots of the bot's sent
+posts and the organisers' timeline posts while a held competition is in its tracking window,
+`bot.polling.own_posts`), `reports` (every `[reports] every`, unless "off": the organiser's
+report and the public results page of each held competition that runs, rewritten into the data
+folder's `reports/`, `bot.report.job`; store reads only) and `housekeeping`. An instance only
+acts on competitions whose lease it holds, renewed before every API request of a step and
+recorded as an acting interval (`job_runs`). Every failure is caught per job, logged, recorded
+for `contestbot status`, and delays that job as `bot.core.backoff` decides (`bot.failures`):
+until the reset of a rate limit, exponentially with jitter for outages, slowly for persistent
+failures (credits, credentials, usage caps: those pause every API job). Job bodies live in
+`bot.jobs`, options in `bot.daemon_options`. The loop sleeps until the next job, capped, on the
+injected clock. SIGTERM/SIGINT finish the current step and exit; a second signal forces the
+exit.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -38,6 +43,7 @@ from loguru import logger
 from bot import failures, jobs
 from bot.clock import Clock
 from bot.config import Config
+from bot.config.reports import reports_of
 from bot.core.lease import Lease, assign, should_renew
 from bot.core.models import Competition
 from bot.daemon_options import (
@@ -52,6 +58,7 @@ from bot.failures import API_JOBS, LeaseLost
 from bot.jobs import POSTING, Gate
 from bot.metering import MeteredClient
 from bot.poller import Poller
+from bot.polling.own_posts import OwnPostsTracker
 from bot.scheduling import ClockedJob, ClockedScheduler, capped_sleep
 from bot.store import Store
 from bot.store.ops import ApiCall, OpsStore
@@ -98,7 +105,10 @@ class Daemon:
         self.competitions = {c.id: c for c in config.competitions}
         self.held: dict[str, datetime] = {}  # competition id -> lease expiry
         self.replies_at: dict[str, datetime] = {}  # competition id -> last replies collection
-        self.gates = {name: Gate() for name in (*API_JOBS, "leases", "housekeeping")}
+        self.own_posts_tracker = OwnPostsTracker(self.client, store, config)
+        self.gates = {
+            name: Gate() for name in (*API_JOBS, "own_posts", "reports", "leases", "housekeeping")
+        }
         self.factor = 1.0
         self.budget_warning: str | None = None
         self.warned: tuple[datetime | None, float] = (None, 1.0)
@@ -134,6 +144,17 @@ class Daemon:
             every(o.posting_interval.total_seconds()).named("post").do(
                 self._guard, "post", self.post
             ).run_now()
+        if self.own_posts_enabled():
+            own_every = self.own_posts_tracker.every
+            assert own_every is not None
+            every(own_every.total_seconds()).named("own_posts").do(
+                self._guard, "own_posts", self.own_posts
+            ).run_now()
+        reports_every = self.reports_every()
+        if reports_every is not None:
+            every(reports_every.total_seconds()).named("reports").do(
+                self._guard, "reports", self.reports
+            )
         every(6 * 3600).named("housekeeping").do(self._guard, "housekeeping", self.housekeeping)
 
     def job(self, name: str) -> ClockedJob:
@@ -148,7 +169,8 @@ class Daemon:
 
     def run_once(self) -> list[Exception]:
         """One full cycle whatever the schedule (what `run --once` does): leases, poll, refresh
-        (and freeze), post. Returns the failures met (also logged and recorded for `status`)."""
+        (and freeze), own posts (when a run is due: the interval counts between runs of any
+        instance), post. Returns the failures met (also logged and recorded for `status`)."""
         self.cycle_errors = []
         self.gates = {name: Gate() for name in self.gates}  # --once means: try now
         self.once = True
@@ -157,9 +179,15 @@ class Daemon:
                 ("leases", self.renew_leases),
                 ("poll", self.poll),
                 ("refresh", self.refresh),
+                ("own_posts", self.own_posts),
                 ("post", self.post),
+                ("reports", self.reports),
             ):
                 if name == "post" and not self.posting_enabled():
+                    continue
+                if name == "own_posts" and not self.own_posts_enabled():
+                    continue
+                if name == "reports" and self.reports_every() is None:
                     continue
                 self._guard(name, fn)
         finally:
@@ -356,11 +384,27 @@ class Daemon:
     def post(self) -> None:
         jobs.post(self)
 
+    def own_posts(self) -> datetime | None:
+        return jobs.own_posts(self)
+
     def state(self) -> dict[str, Any]:
         return jobs.state(self)
 
     def write_heartbeat(self, *, stopped: bool = False) -> None:
         jobs.write_heartbeat(self, stopped=stopped)
+
+    def reports(self) -> None:
+        """Rewrite the report pages of the held competitions that run (`bot.report.job`): store
+        reads only, no API request."""
+        from bot.report.job import refresh_reports, reports_root
+
+        assert self.options.data_dir is not None
+        root = reports_root(self.config, self.options.data_dir)
+        written = refresh_reports(
+            self.store, self.config, held=self.held, now=self.clock.now(), root=root
+        )
+        for w in written:
+            logger.info("reports: {} rewritten in {}", w.competition_id, w.folder)
 
     def housekeeping(self) -> None:
         removed = self.ops.prune(now=self.clock.now())
@@ -368,6 +412,16 @@ class Daemon:
             logger.info("housekeeping: {} old ledger/error/job rows removed", removed)
 
     # ------------------------------------------------------------------------------------------
+
+    def reports_every(self) -> timedelta | None:
+        """The `reports` job's interval; None when `[reports] every = "off"` or the daemon was
+        built without a data folder (tests, the demo's own wiring)."""
+        if self.options.data_dir is None:
+            return None
+        return reports_of(self.config.sections).every
+
+    def own_posts_enabled(self) -> bool:
+        return reports_of(self.config.sections).own_posts_every is not None
 
     def posting_enabled(self) -> bool:
         from bot.planner import posting_of

@@ -45,6 +45,8 @@ class DaemonOptions:
     budget: Budget = field(default_factory=Budget)
     pricing: PriceTable = field(default_factory=PriceTable)
     heartbeat_file: Path | None = None
+    # Where the `reports` job writes (`[reports] dir` is relative to it); None: no reports job.
+    data_dir: Path | None = None
     seed: int | None = None
 
 
@@ -112,5 +114,6 @@ def build_options(
         budget=Budget(month_reads=budget.monthly_reads, month_spend=budget.monthly_usd),
         pricing=posting_of(config).prices,
         heartbeat_file=heartbeat_path(data_dir(database_url, environ)),
+        data_dir=data_dir(database_url, environ),
     )
     return options, instance

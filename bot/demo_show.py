@@ -25,6 +25,9 @@ from bot.demo import BOARD_EVERY, BOT, POLL_EVERY, DemoBot, DemoFailed, Timeline
 from bot.demo_check import Edit, Evidence, LatePost, Printed, render, self_check
 from bot.freezer import verify_stored
 from bot.poller import CycleReport
+from bot.report.gather import gather
+from bot.report.job import reports_root
+from bot.report.write import Written, write_report
 from bot.sandbox import Sandbox, ScenarioPlayer
 from bot.store.outbox import OutboxStore
 from bot.store.rules import RulesStore
@@ -322,10 +325,19 @@ class Show:
         results = self_check(self.evidence(self.frozen, entries, unchanged and verified))
         self.say(view.banner("self-check"))
         self.lines(render(results, real=self.t.real_elapsed()))
+        self.say(view.banner("the organiser's report and the public results page"))
+        self.lines(view.report_paths(self.write_reports(db)))
         self.lines(view.next_steps(db, config_path, self.c.id, cli_commands()))
         failed = [c for c in results if not c.ok]
         if failed:
             raise DemoFailed(f"{len(failed)} self-check(s) failed (listed above)")
+
+    def write_reports(self, db: Path) -> Written:
+        """Both pages (and their JSON and CSV) into the data folder's reports/, as `contestbot
+        report` writes them."""
+        config = self.bot.daemon.config
+        data = gather(self.bot.store, config, self.c, self.bot.clock.now())
+        return write_report(data, reports_root(config, db.parent))
 
     # ------------------------------------------------------------------------------ evidence
 

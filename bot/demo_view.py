@@ -29,6 +29,7 @@ from bot.core.models import (
     Standings,
 )
 from bot.core.results import FrozenResult
+from bot.report.write import Written
 from bot.store.outbox import OutboxEntry
 
 WIDTH = 78
@@ -504,6 +505,16 @@ def standings_block(standings: Standings, *, tops: Mapping[str, int]) -> list[st
     return out
 
 
+def report_paths(written: Written) -> list[str]:
+    """Where the demo wrote the pages (open them in a browser; no network needed)."""
+    return [
+        f"   organiser report     {written.organiser}",
+        f"   public results page  {written.public}",
+        "      (it checks its own digest in the reader's browser; no network needed)",
+        f"   JSON and CSV         {written.folder}/report.json, results.json, csv/",
+    ]
+
+
 def next_steps(
     db: Path, config_path: Path, competition_id: str, commands: Sequence[str]
 ) -> list[str]:
@@ -520,6 +531,8 @@ def next_steps(
         ("explain", f"contestbot explain {competition_id} TWEET_ID_OR_URL"),
         ("outbox", "contestbot outbox"),
         ("competitions", "contestbot competitions"),
+        ("report", f"contestbot report {competition_id}"),
+        ("chart", f"contestbot chart {competition_id} -o standings.png"),
     ):
         if name in commands:
             out.append(f"   {line}")
