@@ -41,9 +41,8 @@ def open_store(settings: Settings) -> Store:
     `run` and `db upgrade` call `upgrade()`)."""
     from bot.store import Store
 
-    path = settings.sqlite_path
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    # Store() checks a SQLite path (folder, below a file, not a database) before creating its
+    # folder, so a refused path leaves nothing behind.
     logger.debug("opening the database {}", settings.database_url_masked)
     return Store(settings.database_url)
 
@@ -51,6 +50,10 @@ def open_store(settings: Settings) -> Store:
 def existing_store(settings: Settings) -> Store:
     """The store, for commands that only read: never creates a SQLite file."""
     path = settings.sqlite_path
+    if path is not None:
+        from bot.store.paths import check_sqlite_file
+
+        check_sqlite_file(path)  # a folder or a path below a file: exit 2, not "no database"
     if path is not None and not path.exists():
         raise NoDatabase(
             f"no database at {path} yet — run `contestbot run --once` (or `contestbot db upgrade`)"

@@ -10,6 +10,7 @@ this instance is and where its heartbeat file goes (the `health` command reads i
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 from collections.abc import Mapping
@@ -83,6 +84,58 @@ def data_dir(database_url: str, environ: Mapping[str, str]) -> Path:
     return Path("data")
 
 
+MAX_LEASE_TTL = 86_400.0  # a day: past it a dead instance holds its competitions for too long
+MIN_LEASE_TTL = 1.0  # the lease job runs every TTL/4 (at least every 0.5 s)
+MAX_INSTANCE_ID = 200
+
+
+def lease_ttl(environ: Mapping[str, str]) -> timedelta:
+    """$CONTESTBOT_LEASE_TTL (seconds, finite, 1 to 86400), else the default. Raises `BadOption`."""
+    text = environ.get(ENV_LEASE_TTL, "").strip()
+    if not text:
+        return DEFAULT_TTL
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not MIN_LEASE_TTL <= seconds <= MAX_LEASE_TTL:
+        shown = text if len(text) <= 40 and text.isprintable() else "(the value set)"
+        raise BadOption(
+            f"{ENV_LEASE_TTL}={shown!r} is not a number of seconds from {MIN_LEASE_TTL:g} to "
+            f"{MAX_LEASE_TTL:g} - use e.g. 60, or leave it unset"
+        )
+    return timedelta(seconds=seconds)
+
+
+def instance_id(environ: Mapping[str, str]) -> str:
+    """$CONTESTBOT_INSTANCE_ID (printable, at most 200 characters), else host name and pid."""
+    instance = environ.get(ENV_INSTANCE_ID, "").strip() or default_instance_id()
+    if len(instance) > MAX_INSTANCE_ID:
+        raise BadOption(
+            f"{ENV_INSTANCE_ID} is {len(instance)} characters - use at most {MAX_INSTANCE_ID}"
+        )
+    if not instance.isprintable():
+        raise BadOption(
+            f"{ENV_INSTANCE_ID} holds control characters or bytes that are not UTF-8 - use "
+            "letters, digits and punctuation (e.g. host-1), or leave it unset"
+        )
+    return instance
+
+
+def check_data_dir(folder: Path) -> None:
+    """The heartbeat folder must be a folder, or creatable (nothing below a file). Raises
+    `BadOption`; creates nothing."""
+    probe = folder.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "is a file" if probe == folder.absolute() else f"is below the file {probe}"
+        raise BadOption(
+            f"the data folder {folder} {what}, not a folder - set {ENV_DATA_DIR} to a folder "
+            "(or leave it unset: the database's folder)"
+        )
+
+
 def build_options(
     config: Config, database_url: str, environ: Mapping[str, str]
 ) -> tuple[DaemonOptions, str]:
@@ -91,21 +144,10 @@ def build_options(
     from bot.config.budget import BudgetConfig
     from bot.planner import posting_of
 
-    ttl_text = environ.get(ENV_LEASE_TTL, "").strip()
-    ttl = DEFAULT_TTL
-    if ttl_text:
-        try:
-            ttl = timedelta(seconds=float(ttl_text))
-        except ValueError:
-            ttl = timedelta(0)
-        if ttl <= timedelta(0) or ttl_text.lower() in ("nan", "inf"):
-            raise BadOption(
-                f"{ENV_LEASE_TTL}={ttl_text!r} is not a positive number of seconds - "
-                "use e.g. 60, or leave it unset"
-            )
-    instance = environ.get(ENV_INSTANCE_ID, "").strip() or default_instance_id()
-    if len(instance) > 200:
-        raise BadOption(f"{ENV_INSTANCE_ID} is {len(instance)} characters - use at most 200")
+    ttl = lease_ttl(environ)
+    instance = instance_id(environ)
+    folder = data_dir(database_url, environ)
+    check_data_dir(folder)
     section = config.sections.get("budget")
     budget = section if isinstance(section, BudgetConfig) else BudgetConfig()
     options = DaemonOptions(
@@ -113,7 +155,7 @@ def build_options(
         lease_ttl=ttl,
         budget=Budget(month_reads=budget.monthly_reads, month_spend=budget.monthly_usd),
         pricing=posting_of(config).prices,
-        heartbeat_file=heartbeat_path(data_dir(database_url, environ)),
-        data_dir=data_dir(database_url, environ),
+        heartbeat_file=heartbeat_path(folder),
+        data_dir=folder,
     )
     return options, instance

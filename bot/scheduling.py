@@ -10,6 +10,7 @@ of after its interval (adaptive cadence, backoff). `clock_from_spec` reads the t
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,15 +105,20 @@ class ClockSpecError(ValueError):
     pass
 
 
-def clock_from_spec(spec: str | None) -> Clock:
-    """`None`/"" /"system" -> SystemClock; `accelerated:<ISO start>[@<unix time>]:<speed>` -> an
-    accelerated clock at `start` when the wall clock read `unix time` (default: now), so separate
-    processes given the same spec agree on the simulated time. A testing aid, not for production."""
+MAX_SPEED = 1_000_000.0  # simulated seconds per real second
+
+
+def parse_clock_spec(spec: str) -> tuple[datetime, float | None, float] | None:
+    """(start, anchor unix time or None, speed) of an accelerated spec; None for the system clock.
+    Raises `ClockSpecError` (naming the variable, never a bare ValueError or OverflowError) for
+    anything a clock cannot be built from: a non-finite or huge speed or anchor, a start out of
+    range, text that is not valid UTF-8."""
     if not spec or spec.strip() == "system":
-        return SystemClock()
+        return None
     fix = "use accelerated:2026-09-01T12:00:00+00:00@1767225600.0:60 (start@unix-time:speed)"
+    shown = repr(spec) if len(spec) <= 80 and spec.isprintable() else "(the value set)"
     if not spec.startswith("accelerated:"):
-        raise ClockSpecError(f"{CLOCK_ENV}={spec!r} is not a clock; {fix}")
+        raise ClockSpecError(f"{CLOCK_ENV}={shown} is not a clock; {fix}")
     body = spec[len("accelerated:") :]
     start_part, _, speed_part = body.rpartition(":")
     iso, _, anchor_part = start_part.partition("@")
@@ -121,12 +127,33 @@ def clock_from_spec(spec: str | None) -> Clock:
         speed = float(speed_part)
         anchor = float(anchor_part) if anchor_part else None
     except ValueError:
-        raise ClockSpecError(f"{CLOCK_ENV}={spec!r} cannot be read; {fix}") from None
-    if start.tzinfo is None or speed <= 0:
-        raise ClockSpecError(f"{CLOCK_ENV}={spec!r} needs an offset and a positive speed; {fix}")
+        raise ClockSpecError(f"{CLOCK_ENV}={shown} cannot be read; {fix}") from None
+    if start.tzinfo is None or not math.isfinite(speed) or not 0 < speed <= MAX_SPEED:
+        raise ClockSpecError(
+            f"{CLOCK_ENV}={shown} needs an offset and a speed above 0, at most {MAX_SPEED:g}; {fix}"
+        )
+    if anchor is not None and (not math.isfinite(anchor) or abs(anchor) > 1e11):
+        raise ClockSpecError(f"{CLOCK_ENV}={shown} has an anchor that is not a unix time; {fix}")
+    return start, anchor, speed
+
+
+def clock_from_spec(spec: str | None) -> Clock:
+    """`None`/"" /"system" -> SystemClock; `accelerated:<ISO start>[@<unix time>]:<speed>` -> an
+    accelerated clock at `start` when the wall clock read `unix time` (default: now), so separate
+    processes given the same spec agree on the simulated time. A testing aid, not for production."""
+    parsed = parse_clock_spec(spec or "")
+    if parsed is None:
+        return SystemClock()
+    start, anchor, speed = parsed
     if anchor is not None:
         # The one wall-clock read: how far the shared simulated timeline has already run.
-        start += timedelta(seconds=(time.time() - anchor) * speed)
+        try:
+            start += timedelta(seconds=(time.time() - anchor) * speed)
+        except OverflowError:
+            raise ClockSpecError(
+                f"{CLOCK_ENV}: the start plus the time elapsed since the anchor is past the year "
+                "9999 - use a nearer anchor or a lower speed"
+            ) from None
     return AcceleratedClock(start, speed)
 
 

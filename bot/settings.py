@@ -35,6 +35,22 @@ CREDENTIALS = (
     "X_ACCESS_TOKEN_SECRET",
 )
 USER_CONTEXT = CREDENTIALS[1:]
+OPERATIONS = (
+    "CONTESTBOT_LEASE_TTL",
+    "CONTESTBOT_INSTANCE_ID",
+    "CONTESTBOT_DATA_DIR",
+    "CONTESTBOT_CLOCK",
+)
+VARIABLES = (
+    *CREDENTIALS,
+    "DATABASE_URL",
+    "X_API_BASE_URL",
+    "CONTESTBOT_CONFIG",
+    "CONTESTBOT_LOG_FORMAT",
+    "CONTESTBOT_LOG_FILE",
+    *OPERATIONS,
+)
+"""Every variable contestbot reads: each is checked to be text before any is used."""
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -188,13 +204,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     """Validate `environ` (os.environ after load_dotenv(), or a test's dict). Raises
     `ConfigError` listing every problem; empty values count as unset."""
     problems: list[Problem] = []
+    unusable: set[str] = set()
 
     def get(name: str) -> str | None:
+        if name in unusable:
+            return None
         value = environ.get(name, "").strip()
         return value or None
 
     def problem(name: str, value: object, issue: str, fix: str) -> None:
         problems.append(Problem(file=SOURCE, key=name, value=value, issue=issue, fix=fix))
+
+    for name in VARIABLES:
+        issue = text_problem(environ.get(name, ""), secret=name in CREDENTIALS)
+        if issue is not None:
+            # The value is never shown: it may be a secret, and it cannot be printed as text.
+            problem(name, None, issue[0], issue[1])
+            unusable.add(name)
 
     secrets: dict[str, Secret | None] = {}
     for name in CREDENTIALS:
@@ -219,6 +245,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     log_file = get("CONTESTBOT_LOG_FILE")
     if log_file is not None:
         _log_file(log_file, problem)
+    _operations({n: v for n in OPERATIONS if (v := get(n)) is not None}, database_url, problem)
 
     if problems:
         raise ConfigError(problems)
@@ -234,6 +261,55 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_format="json" if log_format == "json" else "text",
         log_file=Path(log_file) if log_file else None,
     )
+
+
+def text_problem(value: str, *, secret: bool = False) -> tuple[str, str] | None:
+    """(issue, fix) when an environment value is not usable text, else None. Undecodable bytes
+    arrive as lone surrogates (Python's surrogateescape); a credential travels in an HTTP header
+    and an OAuth signature, so it must be printable ASCII."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return (
+            "holds bytes that are not valid UTF-8",
+            "set it again as UTF-8 text (check the terminal's or the .env file's encoding)",
+        )
+    stripped = value.strip()
+    if not stripped.isprintable() and not secret:
+        return (
+            "holds control characters",
+            "set it again without control characters (a pasted newline, tab or escape)",
+        )
+    if secret and not all("!" <= ch <= "~" for ch in stripped if not ch.isspace()):
+        return (
+            "holds characters other than printable ASCII (X credentials are plain letters, "
+            "digits and punctuation)",
+            "copy the credential again from the X developer console and paste it unquoted",
+        )
+    return None
+
+
+def _operations(values: Mapping[str, str], database_url: str, problem: _Reporter) -> None:
+    """The daemon's operations variables, checked here so every command refuses them before
+    anything is opened (`run` builds the same values again in `bot.daemon_options`)."""
+    from bot.daemon_options import BadOption, check_data_dir, data_dir, instance_id, lease_ttl
+    from bot.scheduling import ClockSpecError, parse_clock_spec
+
+    checks = (
+        ("CONTESTBOT_LEASE_TTL", lambda: lease_ttl(values)),
+        ("CONTESTBOT_INSTANCE_ID", lambda: instance_id(values)),
+        ("CONTESTBOT_DATA_DIR", lambda: check_data_dir(data_dir(database_url, values))),
+        ("CONTESTBOT_CLOCK", lambda: parse_clock_spec(values.get("CONTESTBOT_CLOCK", ""))),
+    )
+    for name, check in checks:
+        if name not in values:
+            continue  # unset: the default is valid (the database's folder is checked with it)
+        try:
+            check()
+        except (BadOption, ClockSpecError) as exc:
+            issue, _, fix = str(exc).partition(" - ")
+            if not fix:
+                issue, _, fix = str(exc).partition("; ")
+            problems_issue = issue.removeprefix(name).lstrip("=: ") or issue
+            problem(name, None, problems_issue, fix or "fix the value, or leave it unset")
 
 
 LOG_FILE_FIX = "give a file path in a folder you can write, e.g. data/contestbot.log"
@@ -363,6 +439,37 @@ def is_loopback(host: str) -> bool:
 
 
 ENV_NAME_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+ENV_FILE_LIMIT = 1024 * 1024  # a .env holds a few lines; /dev/zero must not fill memory
+
+
+def env_file_error(path: Path) -> str | None:
+    """Why the `.env` file at `path` cannot be used at all (not a regular file, too large, not
+    readable, not UTF-8), or None (also when there is none). Never opens a FIFO (it would block)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror}) — check its permissions"
+    fix = "it must be a text file of NAME=value lines"
+    if not stat.S_ISREG(mode):
+        return f"{path} is not a regular file — {fix}"
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(ENV_FILE_LIMIT + 1)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror}) — check its permissions"
+    if len(data) > ENV_FILE_LIMIT:
+        return f"{path} is larger than {ENV_FILE_LIMIT // 1024} KiB — {fix}"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{path} is not UTF-8 (byte {exc.start}) — save it as UTF-8; {fix}"
+    return None
 
 
 def env_file_problems(path: Path) -> list[str]:

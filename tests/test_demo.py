@@ -224,8 +224,20 @@ def test_the_speed_fits_the_whole_scenario_into_the_seconds_asked() -> None:
 def test_a_database_path_that_is_a_directory_fails_clearly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--seconds", "5", "--db", str(tmp_path)], environ={}) == 1
-    assert f"--db {tmp_path} is a directory" in capsys.readouterr().out
+    assert main(["demo", "--seconds", "5", "--db", str(tmp_path)], environ={}) == 2
+    err = capsys.readouterr().err
+    assert f"the database {tmp_path} is a folder" in err and "--db " in err
+
+
+def test_a_file_that_is_not_a_database_is_never_deleted_by_the_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the organisers' notes\n")
+    assert main(["demo", "--seconds", "5", "--db", str(notes)], environ={}) == 2
+    assert "is not a SQLite database" in capsys.readouterr().err
+    assert notes.read_text() == "the organisers' notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 # ------------------------------------------------------------------ the self-check bites

@@ -19,7 +19,7 @@ import argparse
 import getpass
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.cmd_leaderboard import positive_int
+from bot.cli.args import count
 from bot.cli.cmd_results import entry_key, open_rules, standings_of
 from bot.cli.context import Context, UsageError
 from bot.cli.output import (
@@ -91,7 +91,7 @@ def _jury_parser(sub: Any) -> None:
     pick.add_argument("category", metavar="CATEGORY", help="the jury category id")
     pick.add_argument("tweet", metavar="TWEET", help="a tweet id or a post URL")
     pick.add_argument(
-        "--rank", type=positive_int, required=True, help="1 = best, up to the shortlist size"
+        "--rank", type=count, required=True, help="1 = best, up to the shortlist size"
     )
     pick.add_argument(
         "--replace",

@@ -5,9 +5,10 @@ Needs no credentials and no network."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from bot.cli.cmd_sandbox import positive_float
+from bot.cli.args import seconds, speed
 from bot.cli.context import Context
 
 DEFAULT_DB = "data/demo.db"
@@ -23,13 +24,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--speed",
-        type=positive_float,
+        type=speed,
         default=None,
         help="simulated seconds per real second (default: the scenario's own, x80: about 100 s)",
     )
     p.add_argument(
         "--seconds",
-        type=positive_float,
+        type=seconds,
         default=None,
         help="fit the whole scenario into about this many real seconds (sets the speed)",
     )
@@ -44,6 +45,14 @@ def add_parser(sub: Any) -> None:
 
 def demo(ctx: Context) -> int:
     from bot.demo import run_demo
+    from bot.store.paths import check_sqlite_file
 
+    # The demo starts from a fresh database: it deletes the file at --db, so that file must be a
+    # SQLite database (or absent), never a folder or someone's document (exit 2, nothing touched).
+    check_sqlite_file(
+        Path(ctx.args.db),
+        fix="give --db a new file path (or an earlier demo's database), e.g. --db data/demo.db",
+        option="--db ",
+    )
     code: int = run_demo(speed=ctx.args.speed, seconds=ctx.args.seconds, db=ctx.args.db)
     return code

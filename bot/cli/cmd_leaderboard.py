@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bot.cli.args import count
 from bot.cli.context import Context, UsageError
 from bot.cli.output import (
     add_format_option,
@@ -45,16 +46,6 @@ CSV_COLUMNS = (
 )
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1 — give 1 or more")
-    return value
-
-
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "leaderboard",
@@ -67,7 +58,7 @@ def add_parser(sub: Any) -> None:
     add_format_option(p)
     p.add_argument(
         "--top",
-        type=positive_int,
+        type=count,
         metavar="N",
         help="entries shown per category (default: the competition's leaderboard_top)",
     )

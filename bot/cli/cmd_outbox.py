@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import row_id
 from bot.cli.context import Context, UsageError
 from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
 from bot.core.outbox import OutboxPost
@@ -51,7 +52,9 @@ def add_parser(sub: Any) -> None:
         description="Approve post ID (from `contestbot outbox`): the bot sends it on its next "
         "cycle (within the grace from now). Only a pending post of a gated kind can be approved.",
     )
-    a.add_argument("id", metavar="ID", type=int, help="the post's id, as `contestbot outbox` shows")
+    a.add_argument(
+        "id", metavar="ID", type=row_id, help="the post's id, as `contestbot outbox` shows"
+    )
     a.add_argument("--by", metavar="NAME", help="who approves (default: $USER)")
     a.set_defaults(func=approve)
     v = actions.add_parser(
@@ -61,7 +64,7 @@ def add_parser(sub: Any) -> None:
         "--upcoming, the default) exactly as it will be posted, with its weighted length out of "
         "280, state, due time and estimated cost. Nothing is posted.",
     )
-    v.add_argument("id", metavar="ID", type=int, nargs="?", help="the post's id (optional)")
+    v.add_argument("id", metavar="ID", type=row_id, nargs="?", help="the post's id (optional)")
     v.add_argument(
         "--upcoming",
         action="store_true",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli.args import read_text_file, row_id
 from bot.cli.context import Context, UsageError
 from bot.cli.output import add_format_option, iso_z
 
@@ -60,7 +61,7 @@ def add_parser(sub: Any) -> None:
         description="Cancel post ID (from `contestbot post list`); a post already sent, or "
         "being sent, cannot be cancelled.",
     )
-    c.add_argument("id", metavar="ID", type=int, help="the post's id")
+    c.add_argument("id", metavar="ID", type=row_id, help="the post's id")
     c.set_defaults(func=cancel)
 
 
@@ -94,12 +95,7 @@ def schedule(ctx: Context) -> int:
             f"{', '.join(SUPPORTED_LANGUAGES)}"
         )
     path = Path(ctx.args.text_file)
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(
-            f"--text-file {path}: cannot be read ({exc}); give a UTF-8 text file"
-        ) from None
+    text = read_text_file(path, option="--text-file").strip()
     if not text:
         raise UsageError(f"--text-file {path} is empty; write the post's text in it")
     now = ctx.clock.now()

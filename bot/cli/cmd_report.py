@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bot.cli.args import check_output_file, count
 from bot.cli.cmd_leaderboard import find_competition
 from bot.cli.context import Context, UsageError
 
@@ -62,7 +63,7 @@ def add_parser(sub: Any) -> None:
     c.add_argument("-o", "--output", metavar="FILE.png", required=True, help="the PNG to write")
     c.add_argument("--chart", choices=CHARTS, default="standings", help="which chart")
     c.add_argument(
-        "--top", type=int, default=5, metavar="N", help="entries per category (standings)"
+        "--top", type=count, default=5, metavar="N", help="entries per category (standings)"
     )
     c.set_defaults(func=chart)
 
@@ -132,8 +133,7 @@ def chart(ctx: Context) -> int:
         raise UsageError(f"{out} does not end in .png — charts are written as PNG files")
     if out.is_dir():
         raise UsageError(f"{out} is a folder — give a file name such as chart.png")
-    if ctx.args.top < 1:
-        raise UsageError(f"--top {ctx.args.top} is below 1 — give 1 or more")
+    check_output_file(out, option="-o")
     store = existing_store(ctx.settings())
     try:
         now = ctx.clock.now()

@@ -128,8 +128,11 @@ def standings_of(
 
 
 def results_cmd(ctx: Context) -> int:
+    from bot.cli.args import check_output_file
     from bot.core.results import certificate
 
+    if ctx.args.export:
+        check_output_file(Path(ctx.args.export), option="--export")
     competition, store, rules = open_rules(ctx)
     history = rules.history(competition.id)
     current = history[-1] if history else None

@@ -12,27 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.cli.args import port_number, speed
 from bot.cli.context import Context, UsageError
 
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
-    return value
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535; 0 picks a free one)")
-    return value
+SCENARIO_LIMIT = 8 * 2**20  # the shipped scenario is 10 KiB; /dev/zero-sized files are refused
 
 
 def default_scenario() -> Path:
@@ -59,7 +42,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
         "--speed",
-        type=positive_float,
+        type=speed,
         default=None,
         help="simulated seconds per real second when playing the scenario (default: the "
         "scenario's own speed)",
@@ -79,6 +62,11 @@ def sandbox(ctx: Context) -> int:
     scenario: Path = ctx.args.scenario or default_scenario()
     if not scenario.is_file():
         raise UsageError(f"sandbox: no scenario file at {scenario} — give --scenario FILE")
+    if scenario.stat().st_size > SCENARIO_LIMIT:
+        raise UsageError(
+            f"sandbox: the scenario {scenario} is larger than {SCENARIO_LIMIT // 2**20} MiB — "
+            "give a scenario TOML file (see bot/sandbox/scenarios/demo.toml)"
+        )
     try:
         load_scenario(scenario)  # checked first, so a bad file is a usage line, not a traceback
     except (ValueError, TypeError) as exc:  # ScenarioError, and a bad value it let through

@@ -124,7 +124,9 @@ def collect(ctx: Context) -> dict[str, Any]:
     from bot.app import existing_store
     from bot.config.budget import BudgetConfig
     from bot.core.budget import Budget, Usage, projection
+    from bot.core.liveness import liveness, threshold_for
     from bot.core.models import competition_state
+    from bot.daemon_options import lease_ttl
     from bot.store.ops import OpsStore
     from bot.store.rules import RulesStore
 
@@ -163,8 +165,10 @@ def collect(ctx: Context) -> dict[str, Any]:
         )
         persistent: dict[str, str] = {}
         live_instances = []
+        threshold = threshold_for(lease_ttl(ctx.environ))  # validated with the settings
         for i in instances:
-            live = i.stopped_at is None and now - i.heartbeat_at < timedelta(minutes=15)
+            verdict = liveness(i.heartbeat_at, i.stopped_at, now=now, threshold=threshold)
+            live = verdict.is_live
             for job, blocked in (i.state.get("blocked") or {}).items():
                 if blocked.get("persistent") and live:
                     persistent[f"{i.instance_id} {job}"] = str(blocked.get("reason"))
@@ -175,6 +179,8 @@ def collect(ctx: Context) -> dict[str, Any]:
                     "heartbeat_at": iso_z(i.heartbeat_at),
                     "stopped_at": iso_z(i.stopped_at),
                     "live": live,
+                    "liveness": verdict.state,
+                    "liveness_since": iso_z(verdict.since),
                     "held": list(i.state.get("held") or []),
                     "budget_factor": i.state.get("budget_factor"),
                     "budget_warning": i.state.get("budget_warning"),
@@ -254,12 +260,12 @@ def render(doc: dict[str, Any]) -> str:
     if doc["instances"]:
         out.append(
             render_table(
-                ("instance", "heartbeat", "live", "holds", "budget factor"),
+                ("instance", "heartbeat", "liveness", "holds", "budget factor"),
                 [
                     (
                         i["instance_id"],
                         i["heartbeat_at"],
-                        "yes" if i["live"] else "no",
+                        _liveness_text(i),
                         ", ".join(i["held"]) or "-",
                         i["budget_factor"],
                     )
@@ -304,6 +310,16 @@ def render(doc: dict[str, Any]) -> str:
     else:
         out.append("  none")
     return "\n".join(out) + "\n"
+
+
+def _liveness_text(instance: dict[str, Any]) -> str:
+    state = instance.get("liveness", "live" if instance["live"] else "stale")
+    since = instance.get("liveness_since")
+    if state == "stale" and since:
+        return f"stale since {since}"
+    if state == "stopped" and since:
+        return f"stopped at {since}"
+    return str(state)
 
 
 def _ago(delta: timedelta) -> str:

@@ -119,28 +119,76 @@ def main(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
+    try:
+        return _main(argv, clock=clock, environ=environ)
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+
+
+def _main(
+    argv: Sequence[str] | None, *, clock: Clock | None, environ: Mapping[str, str] | None
+) -> int:
+    args_text = list(sys.argv[1:] if argv is None else argv)
+    for position, arg in enumerate(args_text, start=1):
+        if any("\ud800" <= ch <= "\udfff" for ch in arg):
+            print(
+                f"error: argument {position} holds bytes that are not valid UTF-8 — type it "
+                "again as UTF-8 text (check the terminal's encoding)",
+                file=sys.stderr,
+            )
+            return 2
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_text)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 after --help
         return exc.code if isinstance(exc.code, int) else 2
     if environ is None:
         # The .env of the directory the organiser runs from; the environment wins over it.
         # (Without a path, python-dotenv searches upwards from this module's file instead.)
-        for line in load_env_file(Path.cwd() / ".env"):
+        try:
+            warnings = load_env_file(Path.cwd() / ".env")
+        except EnvFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for line in warnings:
             print(f"warning: {line}", file=sys.stderr)
         environ = os.environ
     ctx = Context(args=args, clock=clock or SystemClock(), environ=environ)
     try:
-        return _run(ctx)
+        code = _run(ctx)
+        # Output a listing left in the buffer reaches the pipe here, not at interpreter exit
+        # (where a closed pipe would print "Exception ignored ... BrokenPipeError").
+        sys.stdout.flush()
+        return code
     finally:
         ctx.close()
+
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+
+
+def quiet_broken_pipe() -> int:
+    """The reader of stdout went away (`contestbot ... | head -1`): end quietly. stdout is pointed
+    at /dev/null so the interpreter's final flush cannot complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout already closed or not a real file (a test's capture)
+        pass
+    return BROKEN_PIPE
+
+
+class EnvFileError(Exception):
+    """The `.env` file exists but cannot be read as UTF-8 text (exit 2)."""
 
 
 def _run(ctx: Context) -> int:
     try:
         code: int = ctx.args.func(ctx)
         return code
+    except BrokenPipeError:
+        raise  # not an error: the reader closed the pipe (handled quietly by main)
     except ConfigError as exc:
         return _fail(ctx, exc.lines(), 2)
     except UsageError as exc:
@@ -151,6 +199,10 @@ def _run(ctx: Context) -> int:
         from bot.app import MissingCredentials
 
         if isinstance(exc, MissingCredentials):
+            return _fail(ctx, [f"error: {exc}"], 2)
+        from bot.store.paths import DatabaseFileError
+
+        if isinstance(exc, DatabaseFileError):
             return _fail(ctx, [f"error: {exc}"], 2)
         if ctx.debug:
             traceback.print_exc()
@@ -164,8 +216,11 @@ def load_env_file(path: Path) -> list[str]:
 
     from dotenv import load_dotenv
 
-    from bot.settings import env_file_problems
+    from bot.settings import env_file_error, env_file_problems
 
+    error = env_file_error(path)
+    if error is not None:
+        raise EnvFileError(error)
     problems = env_file_problems(path)
     dotenv_log = logging.getLogger("dotenv.main")
     was_disabled = dotenv_log.disabled

@@ -23,11 +23,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.models import Competition, Entry, Lookup, Metrics, Page, User
 from bot.core.polling import Cursor, CursorUpdate, Snapshot
 from bot.store.convert import competition_config, user_from_row
+from bot.store.paths import DatabaseFileError, check_sqlite_file, garbled
 from bot.store.schema import (
     AuthorRow,
     CompetitionEntryRow,
@@ -59,7 +61,7 @@ DONE = CursorUpdate(since_id=None, newest_created_at=None)
 MIGRATION_LOCK = 0x636F6E74  # the advisory lock key migrations hold on PostgreSQL ("cont")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-__all__ = ["ACCOUNTS", "DEFAULT_URL", "Store"]
+__all__ = ["ACCOUNTS", "DEFAULT_URL", "DatabaseFileError", "Store"]
 
 
 class Store(StreamsMixin):
@@ -69,8 +71,13 @@ class Store(StreamsMixin):
         parsed = make_url(url)
         is_sqlite = parsed.get_backend_name() == "sqlite"
         database = parsed.database or ""
+        self.sqlite_path: Path | None = None
         if is_sqlite and database not in ("", ":memory:") and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.sqlite_path = Path(database).expanduser()
+            # Before anything is created: a folder, a path below a file or a file that is not a
+            # database is the organiser's to fix (exit 2), and must leave nothing behind.
+            check_sqlite_file(self.sqlite_path)
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed.render_as_string(hide_password=True)
         # Statement parameters are tweet texts and ids: a database error must not print them into
         # logs (they may hold anything a participant wrote).
@@ -101,6 +108,7 @@ class Store(StreamsMixin):
         no version table and both create the tables. PostgreSQL: a transaction-level advisory
         lock (released at commit); SQLite: an exclusive lock on a file next to the database."""
         cfg = self._alembic()
+        self._check_readable()  # a damaged file fails here, before the lock file is made
         with migration_lock(self.engine), self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -108,8 +116,24 @@ class Store(StreamsMixin):
             command.upgrade(cfg, revision)
 
     def current_revision(self) -> str | None:
+        self._check_readable()
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
+
+    def _check_readable(self) -> None:
+        """Raise `DatabaseFileError` when the SQLite file is not a database (a valid header over
+        damaged pages passes `check_sqlite_file`; reading the schema does not)."""
+        if self.sqlite_path is None:
+            return
+        check_sqlite_file(self.sqlite_path)
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
+        except DatabaseError as exc:
+            message = str(exc.orig)
+            if "not a database" in message or "malformed" in message:
+                raise garbled(self.sqlite_path) from None
+            raise
 
     def head_revision(self) -> str | None:
         return ScriptDirectory.from_config(self._alembic()).get_current_head()

@@ -376,17 +376,17 @@ def test_db_upgrade_says_it_created_the_database_and_its_revision(cli: Cli) -> N
 
 
 def test_a_sqlite_error_names_the_file_without_sqlalchemy_links(cli: Cli) -> None:
+    # Issue 12: a file that is not a database is the organiser's to fix (exit 2), said plainly.
     cli.env["DATABASE_URL"] = f"sqlite:///{cli.db}"  # about SQLite files, on every backend
     cli.db.parent.mkdir(parents=True)
     cli.db.write_bytes(b"this is not a SQLite database, just bytes " * 100)
     code, _, err = cli("db", "upgrade")
-    assert code == 1
+    assert code == 2
     (line,) = err.strip().splitlines()
-    assert line.startswith("error: database: ") and "file is not a database" in line
-    assert line.endswith(
-        f"check the file {cli.db} (permissions, disk space, not used by another program)"
-    )
+    assert line.startswith(f"error: the database {cli.db} is not a SQLite database")
+    assert "move it away" in line and "restore it from a backup" in line
     assert "sqlalche.me" not in line and "Background" not in line and "server" not in line
+    assert sorted(p.name for p in cli.db.parent.iterdir()) == [cli.db.name]  # no lock left
 
 
 def test_the_leaderboard_counts_excluded_entries_not_exclusions(
