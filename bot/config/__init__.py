@@ -18,7 +18,13 @@ from types import MappingProxyType
 
 from bot.config.competitions import parse_competition, written_zone
 from bot.config.problems import MISSING, ConfigError, Problem, render_value
-from bot.config.reader import ParseContext, TableReader, parse_handle, type_name
+from bot.config.reader import (
+    ParseContext,
+    TableReader,
+    parse_handle,
+    read_text_capped,
+    type_name,
+)
 from bot.core.models import Competition
 
 __all__ = [
@@ -92,7 +98,7 @@ def load_config(path: str | Path) -> Config:
     """Read and validate the file at `path`; raises `ConfigError` (with every problem)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_capped(p, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -106,7 +112,10 @@ def load_config(path: str | Path) -> Config:
             ]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, UnicodeDecodeError):
+            reason = f"it is not UTF-8 text: byte {exc.object[exc.start]:#04x} at {exc.start}"
+        else:
+            reason = exc.strerror or str(exc)
         raise ConfigError(
             [
                 Problem(
@@ -118,6 +127,9 @@ def load_config(path: str | Path) -> Config:
             ]
         ) from None
     return parse_config(text, source=str(p), base_dir=p.parent)
+
+
+MAX_CONFIG_BYTES = 1024 * 1024  # 1 MiB: far above any real config; read with this cap
 
 
 def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) -> Config:
@@ -135,6 +147,17 @@ def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) 
                     issue=f"is not valid TOML: {exc}",
                     fix="fix the syntax at that line (strings need quotes, tables [name], "
                     "lists [a, b])",
+                )
+            ]
+        ) from None
+    except RecursionError:  # tomllib recurses once per nested list or inline table
+        raise ConfigError(
+            [
+                Problem(
+                    file=source,
+                    key=None,
+                    issue="nests lists or inline tables too deeply to read",
+                    fix="write the values flat: a list of strings, or [table] sections",
                 )
             ]
         ) from None
@@ -160,6 +183,20 @@ def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) 
                 "as entries",
                 fix='set username = "<the bot\'s handle>" under [bot] (the account the user '
                 "credentials in .env belong to)",
+            )
+        )
+    if not ctx.problems:
+        # Only a config valid so far can be composed: every post it will make, written now.
+        from bot.config.composable import post_problems
+        from bot.core.events import PostingConfig
+
+        events = sections.get("event")
+        ctx.problems.extend(
+            post_problems(
+                source,
+                competitions,
+                events if isinstance(events, tuple) else (),
+                posting if isinstance(posting, PostingConfig) else PostingConfig(),
             )
         )
     if ctx.problems:
@@ -193,7 +230,7 @@ def _bot(top: TableReader, ctx: ParseContext) -> BotConfig:
     return BotConfig(
         username=username,
         dry_run=r.boolean("dry_run", False),
-        poll_interval_seconds=r.integer("poll_interval_seconds", 300, minimum=10),
+        poll_interval_seconds=r.integer("poll_interval_seconds", 300, minimum=10, maximum=86_400),
     )
 
 

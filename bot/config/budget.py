@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bot.config import ParseContext, register_section
+from bot.config import ParseContext, limits, register_section
 from bot.config.problems import MISSING, Problem
 from bot.config.reader import TableReader, type_name
 from bot.core.models import Competition
@@ -40,7 +40,11 @@ def parse_budget_section(
         return BudgetConfig()
     r = TableReader(raw, ctx, allowed=BUDGET_KEYS, prefix="budget")
     r.finish()
-    reads = r.integer("monthly_reads", 0, minimum=1) if r.has("monthly_reads") else None
+    reads = (
+        r.integer("monthly_reads", 0, minimum=1, maximum=limits.MAX_MONTHLY_READS)
+        if r.has("monthly_reads")
+        else None
+    )
     return BudgetConfig(monthly_reads=reads or None, monthly_usd=_dollars(r))
 
 
@@ -59,6 +63,9 @@ def _dollars(r: TableReader) -> Decimal | None:
         return None
     if not amount.is_finite() or amount <= 0:
         r.problem("monthly_usd", value, "must be a positive amount", fix)
+        return None
+    if amount > limits.MAX_USD:
+        r.problem("monthly_usd", value, f"is above {limits.MAX_USD} dollars", fix)
         return None
     return amount
 

@@ -12,15 +12,23 @@ A competition with any problem is dropped from the result; the problems say why.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from bot.config import limits
 from bot.config.problems import MISSING, Problem
-from bot.config.reader import ParseContext, TableReader, parse_handle, type_name
+from bot.config.reader import (
+    ParseContext,
+    TableReader,
+    parse_handle,
+    read_text_capped,
+    type_name,
+)
 from bot.core.models import (
     Audience,
     Category,
@@ -31,6 +39,7 @@ from bot.core.models import (
     RepliesMode,
     TieRule,
 )
+from bot.core.queries import MAX_QUERY_LENGTH, build_search_queries, normalize_hashtag
 from bot.core.rescans import DEFAULT_LATE_GRACE, MAX_LATE_GRACE, MIN_LATE_GRACE
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -142,7 +151,7 @@ def parse_competition(
             'needed when tie_rule = "random"',
             'add tie_seed = "<any text, published before the start>" so the draw can be re-run',
         )
-    top = r.integer("leaderboard_top", 10, minimum=1)
+    top = r.integer("leaderboard_top", 10, minimum=1, maximum=limits.MAX_LEADERBOARD_TOP)
     late_grace = _late_grace(r)
     excluded = r.handles("excluded_accounts")
     organisers = r.handles("organisers")
@@ -211,26 +220,61 @@ def _hashtags(r: TableReader) -> tuple[str, ...]:
         r.problem(
             "hashtags", values, "is empty", 'list one or more, e.g. hashtags = ["IGFcontest"]'
         )
+    if len(values) > limits.MAX_HASHTAGS:
+        r.problem(
+            "hashtags",
+            f"{len(values)} hashtags",
+            f"are more than {limits.MAX_HASHTAGS}",
+            f"list at most {limits.MAX_HASHTAGS} hashtags (each query to X is billed)",
+        )
+        return ()
     out: dict[str, str] = {}
     for raw in values:
         tag = unicodedata.normalize("NFC", raw.strip())
         if tag.startswith(("#", "＃")):
             tag = tag[1:]
         problem = hashtag_problem(tag)
+        if problem is None:
+            try:
+                tag = normalize_hashtag(raw)  # the query builder's own rule, so `run` agrees
+            except ValueError:
+                problem = "is not a hashtag X can search for"
         if problem:
-            r.problem("hashtags", raw, problem, "write a hashtag as one word, e.g. IGFcontest")
+            r.problem(
+                "hashtags",
+                raw,
+                problem,
+                "write a hashtag as one word of letters, digits or '_' (at most "
+                f"{limits.MAX_HASHTAG_LENGTH} characters), e.g. IGFcontest",
+            )
             continue
         # X matches hashtags case-insensitively: #IGF and #igf are one tag.
         out.setdefault(tag.casefold(), tag)
-    return tuple(out.values())
+    tags = tuple(out.values())
+    if tags and not r.failed:
+        try:
+            build_search_queries(tags)
+        except ValueError as exc:
+            r.problem(
+                "hashtags",
+                list(tags),
+                f"cannot be searched for ({exc})",
+                f"shorten the hashtags: every search query must stay within {MAX_QUERY_LENGTH} "
+                "characters",
+            )
+    return tags
 
 
 def hashtag_problem(tag: str) -> str | None:
     """Why `tag` (without '#') cannot be an X hashtag, or None."""
     if not tag:
         return "is an empty hashtag"
+    if len(tag) > limits.MAX_HASHTAG_LENGTH:
+        return f"is {len(tag)} characters long, more than X's {limits.MAX_HASHTAG_LENGTH}"
     if any(ch.isspace() for ch in tag):
         return "contains a space"
+    if unicodedata.category(tag[0]).startswith("M"):
+        return f"starts with the combining mark {tag[0]!r}, which cannot begin a hashtag"
     for ch in tag:
         if not (ch == "_" or ch.isalnum() or unicodedata.category(ch).startswith("M")):
             return f"contains {ch!r}, which ends a hashtag on X"
@@ -244,16 +288,15 @@ def hashtag_problem(tag: str) -> str | None:
 
 def _zone(r: TableReader) -> tuple[str, ZoneInfo | None]:
     name = r.string("timezone", default="UTC", example='"Europe/Paris"')
-    try:
-        return name, ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    found = limits.load_zone(name)
+    if found is None:
         r.problem(
             "timezone",
             name,
             "is not a known time zone",
             'use an IANA zone name such as "Europe/Paris", "Africa/Nairobi" or "UTC"',
         )
-        return name, None
+    return name, found
 
 
 def written_zone(table: dict[str, Any]) -> str:
@@ -295,6 +338,14 @@ def _instant(r: TableReader, name: str, zone: ZoneInfo | None, zone_name: str) -
             return None
     else:
         r.problem(name, value, f"is {type_name(value)}, not a time", f"write {name} = {example}")
+        return None
+    if not limits.wall_time_in_range(when):
+        r.problem(
+            name,
+            _as_written(value),
+            f"is outside {limits.DATE_RANGE}",
+            f"write e.g. {name} = {example}",
+        )
         return None
     if when.tzinfo is not None:
         return when.astimezone(UTC)
@@ -399,7 +450,9 @@ def _category(table: dict[str, Any], ctx: ParseContext, label: str, prefix: str)
     replies_mode = r.choice("replies_mode", REPLIES_MODES, "reported")
     min_score: float | None = None
     if r.has("min_score"):
-        min_score = r.number("min_score", 0.0)
+        raw_min = r.raw("min_score")
+        finite = not isinstance(raw_min, float) or math.isfinite(raw_min)
+        min_score = r.number("min_score", 0.0) if finite else math.inf
         if not math.isfinite(min_score) or min_score > MAX_MIN_SCORE:
             r.problem(
                 "min_score",
@@ -413,13 +466,13 @@ def _category(table: dict[str, Any], ctx: ParseContext, label: str, prefix: str)
         id=cid,
         kind=kind,
         title=r.string("title"),
-        winners=r.integer("winners", 1, minimum=1),
+        winners=r.integer("winners", 1, minimum=1, maximum=limits.MAX_WINNERS),
         replies_mode=replies_mode,
         weights=weights,
         audience=r.choice("audience", AUDIENCES, "all"),
         questions_only=r.boolean("questions_only", False),
         replies_to_organisers_only=r.boolean("replies_to_organisers_only", False),
-        shortlist=r.integer("shortlist", 10, minimum=1),
+        shortlist=r.integer("shortlist", 10, minimum=1, maximum=limits.MAX_SHORTLIST),
         min_score=min_score,
         repliers=repliers,
     )
@@ -447,8 +500,10 @@ def _replier_rules(
     )
     rr.finish()
     rules = ReplierRules(
-        min_account_age_days=rr.integer("min_account_age_days", 0),
-        min_followers=rr.integer("min_followers", 0),
+        min_account_age_days=rr.integer(
+            "min_account_age_days", 0, maximum=limits.MAX_ACCOUNT_AGE_DAYS
+        ),
+        min_followers=rr.integer("min_followers", 0, maximum=limits.MAX_FOLLOWERS),
     )
     r.failed = r.failed or rr.failed
     return rules
@@ -478,8 +533,10 @@ def _eligibility(r: TableReader, ctx: ParseContext, label: str) -> Eligibility:
     eligibility = Eligibility(
         allow_replies=er.boolean("allow_replies", False),
         allow_quotes=er.boolean("allow_quotes", True),
-        min_account_age_days=er.integer("min_account_age_days", 0),
-        min_followers=er.integer("min_followers", 0),
+        min_account_age_days=er.integer(
+            "min_account_age_days", 0, maximum=limits.MAX_ACCOUNT_AGE_DAYS
+        ),
+        min_followers=er.integer("min_followers", 0, maximum=limits.MAX_FOLLOWERS),
         languages=tuple(dict.fromkeys(languages)),
         one_entry_per_author=er.boolean("one_entry_per_author", True),
         one_prize_per_author=er.boolean("one_prize_per_author", False),
@@ -493,19 +550,22 @@ def _community_file(r: TableReader, ctx: ParseContext) -> list[str]:
     if not name:
         return []
     path = ctx.base_dir / name
+    fix = "give a UTF-8 CSV path relative to the config file, one handle per row"
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
+        # A regular file of at most 4 MiB, opened without blocking (a FIFO would hang).
+        text = read_text_capped(path, limits.MAX_COMMUNITY_FILE_BYTES)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        r.problem(
-            "community_file",
-            name,
-            f"cannot be read ({reason}; looked at {path})",
-            "give a UTF-8 CSV path relative to the config file, one handle per row",
-        )
+        if isinstance(exc, UnicodeDecodeError):
+            reason = f"not UTF-8: byte {exc.start}"
+        elif isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror
+        else:
+            reason = type(exc).__name__
+        r.problem("community_file", name, f"cannot be read ({reason}; looked at {path})", fix)
         return []
     handles: list[str] = []
+    bad: list[tuple[int, str]] = []
     for n, row in enumerate(rows, start=1):
         cell = row[0].strip() if row else ""
         if not cell:
@@ -514,12 +574,30 @@ def _community_file(r: TableReader, ctx: ParseContext) -> list[str]:
             continue
         handle = parse_handle(cell)
         if handle is None:
-            r.problem(
-                "community_file",
-                name,
-                f"row {n} holds {cell!r}, not a valid X handle",
-                "put one handle (1-15 letters, digits, underscores) in the first column",
-            )
+            bad.append((n, cell))
             continue
         handles.append(handle)
+    if bad:
+        # One problem for the file, however many rows are wrong: the count and the first two.
+        shown = "; ".join(f"row {n}: {_short_cell(cell)!r}" for n, cell in bad[:2])
+        more = f" and {len(bad) - 2} more" if len(bad) > 2 else ""
+        r.problem(
+            "community_file",
+            name,
+            f"has {len(bad)} row{'s' if len(bad) != 1 else ''} that are not X handles "
+            f"({shown}{more})",
+            "put one handle (1-15 letters, digits, underscores) in the first column of each row",
+        )
+    if len(handles) > limits.MAX_COMMUNITY:
+        r.problem(
+            "community_file",
+            name,
+            f"lists {len(handles)} handles, more than {limits.MAX_COMMUNITY}",
+            "list the community's own accounts only",
+        )
+        return []
     return handles
+
+
+def _short_cell(cell: str) -> str:
+    return cell if len(cell) <= 40 else cell[:37] + "..."

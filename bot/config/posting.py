@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from bot.config import ParseContext, register_section
+from bot.config import ParseContext, limits, register_section
 from bot.config.events import LANGS_FIX, languages_value
 from bot.config.problems import MISSING, Problem
 from bot.config.reader import TableReader, type_name
@@ -55,7 +55,11 @@ def parse_posting_section(
     r.finish()
     d = PostingConfig()
     times, interval = _leaderboard_updates(r)
-    top = r.integer("leaderboard_top", 0, minimum=1) if r.has("leaderboard_top") else None
+    top = (
+        r.integer("leaderboard_top", 0, minimum=1, maximum=limits.MAX_LEADERBOARD_TOP)
+        if r.has("leaderboard_top")
+        else None
+    )
     return PostingConfig(
         enabled=r.boolean("enabled", d.enabled),
         dry_run=r.boolean("dry_run", d.dry_run),
@@ -95,7 +99,16 @@ def _leaderboard_updates(r: TableReader) -> tuple[tuple[datetime, ...], timedelt
     if value is MISSING:
         return (), None
     if isinstance(value, str):
-        return (), r.duration("leaderboard_updates", timedelta(hours=6), example='"6h"')
+        every = r.duration("leaderboard_updates", timedelta(hours=6), example='"6h"')
+        if every < limits.MIN_LEADERBOARD_INTERVAL:
+            r.problem(
+                "leaderboard_updates",
+                value,
+                "is shorter than 10 minutes (each update is a billed post)",
+                'give an interval of 10m or more, such as "6h"',
+            )
+            return (), None
+        return (), every
     if not isinstance(value, list):
         r.problem(
             "leaderboard_updates",
@@ -121,6 +134,14 @@ def _leaderboard_updates(r: TableReader) -> tuple[tuple[datetime, ...], timedelt
                 'write e.g. "2026-11-01T12:00+01:00"',
             )
             continue
+        if not limits.in_date_range(when.astimezone(UTC)):
+            r.problem(
+                "leaderboard_updates",
+                v.isoformat() if isinstance(v, datetime) else v,
+                f"is outside {limits.DATE_RANGE}",
+                "give a time during the competition",
+            )
+            continue
         out.append(when.astimezone(UTC))
     return tuple(sorted(set(out))), None
 
@@ -139,6 +160,11 @@ def _money(r: TableReader, key: str, example: str) -> Decimal | None:
         return None
     if not amount.is_finite() or amount < 0:
         r.problem(key, value, "is not a non-negative amount", f"write {key} = {example}")
+        return None
+    if amount > limits.MAX_USD:
+        r.problem(
+            key, value, f"is above {limits.MAX_USD} dollars", f"write {key} = {example} (dollars)"
+        )
         return None
     return amount
 

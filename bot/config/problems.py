@@ -28,6 +28,8 @@ def render_value(value: object) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         text = json.dumps(str(value), ensure_ascii=False)
+    except RecursionError:  # a value nested thousands deep
+        text = f"<a {type(value).__name__} nested too deeply to show>"
     if len(text) > 200:
         text = text[:197] + "..."
     return text

@@ -9,7 +9,11 @@ naming the key, the bad value and the fix, so parsing goes on and reports every 
 from __future__ import annotations
 
 import difflib
+import errno
+import math
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +24,9 @@ from bot.config.problems import MISSING, Problem
 from bot.core.timing import parse_duration
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+MAX_INTEGER = 1_000_000_000  # no count, age or id in a config file is larger: beyond is a typo
+MAX_NUMBER = 1e9  # weights and scores: finite and at most this
+MAX_DURATION = timedelta(days=365)  # longer durations overflow date arithmetic in `run`
 
 T = TypeVar("T")
 
@@ -135,20 +142,29 @@ class TableReader:
         value = self._typed(name, (bool,), "true or false", f"{name} = {str(default).lower()}")
         return default if value is MISSING else bool(value)
 
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def integer(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_INTEGER
+    ) -> int:
         value = self._typed(name, (int,), "an integer", f"{name} = {max(default, minimum)}")
         if value is MISSING:
             return default
-        if value < minimum:
-            self.problem(
-                name, value, f"is below {minimum}", f"use an integer of at least {minimum}"
-            )
+        if value < minimum or value > maximum:
+            where = f"below {minimum}" if value < minimum else f"above {maximum}"
+            self.problem(name, value, f"is {where}", f"use an integer from {minimum} to {maximum}")
             return default
         return int(value)
 
     def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         value = self._typed(name, (int, float), "a number", f"{name} = {default}")
         if value is MISSING:
+            return default
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            self.problem(
+                name,
+                value,
+                "is not a usable number",
+                f"use a number from {minimum:g} to {MAX_NUMBER:g}",
+            )
             return default
         if value < minimum:
             self.problem(name, value, f"is below {minimum}", f"use a number of at least {minimum}")
@@ -167,10 +183,13 @@ class TableReader:
             return default
         try:
             td = parse_duration(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             self.problem(
                 name, value, "is not a duration", f"write it like {example} (d, h, m, s units)"
             )
+            return default
+        if td > MAX_DURATION:
+            self.problem(name, value, "is too long", f"use at most 365d, e.g. {name} = {example}")
             return default
         if td <= timedelta(0):
             self.problem(name, value, "is not positive", f"write e.g. {name} = {example}")
@@ -241,3 +260,18 @@ def parse_handle(raw: str) -> str | None:
     if text.startswith("@"):
         text = text[1:]
     return text if HANDLE_RE.match(text) else None
+
+
+def read_text_capped(path: Path, cap: int) -> str:
+    """The UTF-8 text of the regular file at `path`, read at most `cap` bytes. Opened without
+    blocking (a FIFO would hang a plain open) and checked to be a regular file before reading
+    (/dev/zero would never end); OSError or UnicodeDecodeError say why not."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            kind = "a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file"
+            raise OSError(errno.EINVAL, f"it is {kind}")
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise OSError(errno.EFBIG, f"it is larger than {cap // 1024} KiB")
+    return data.decode("utf-8").removeprefix("\ufeff")
