@@ -8,6 +8,7 @@ page of 100 tweets costs a handful of statements whatever the backend. Only `bot
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -70,12 +71,25 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         return
     path = Path(database.removeprefix("file:").split("?", 1)[0]).expanduser()
     lock = path.with_name(path.name + ".migrate.lock")
-    with lock.open("a") as handle:
+    # The lock file is removed when done (no stray file beside the database), so it is removed
+    # while still held, and a process that waited on a removed file finds, once it holds the
+    # lock, that the path names another file (or none) and locks again: two processes never
+    # hold locks on two different files at once.
+    while True:
+        handle = lock.open("a")
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            same = os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()  # closing releases the lock on the removed file
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        handle.close()
 
 
 def insert_ignoring(s: Session, table: Any, keys: Sequence[str]) -> Insert:
