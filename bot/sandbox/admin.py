@@ -1,5 +1,9 @@
-"""Admin routes under `/_sandbox/` (no auth; never a real X API path): the request log, the posted
+"""Admin routes under `/_sandbox/` (never a real X API path): the request log, the posted
 tweets, a state summary, fault switches, world actions and (with a ManualClock) the clock.
+
+Every admin route needs the sandbox's admin token (`Sandbox.admin_token`, random per start and
+printed by `contestbot sandbox`), as `Authorization: Bearer <token>` or `?token=<token>`: 401
+without it, 403 with a wrong one, and nothing changes. The X API credentials never open them.
 
   GET    /_sandbox/state          summary: world counts, faults, log sizes, scenario errors,
                                   client disconnects
@@ -18,9 +22,11 @@ tweets, a state summary, fault switches, world actions and (with a ManualClock) 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from bot.clock import ManualClock
 from bot.sandbox.faults import KINDS
@@ -32,12 +38,39 @@ if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
 
 
-def handle_admin(sb: Sandbox, method: str, raw_path: str, body: bytes) -> tuple[int, Any]:
+HINT = (
+    "admin routes need the admin token `contestbot sandbox` printed at start: send "
+    "'Authorization: Bearer <admin token>' (or ?token=<admin token>); the X API credentials "
+    "do not open admin routes"
+)
+
+
+def check_token(sb: Sandbox, raw_path: str, headers: dict[str, str]) -> tuple[int, Any] | None:
+    """None when the request carries the admin token; else the 401/403 answer."""
+    given: str | None = None
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        given = auth[7:].strip()
+    elif "?" in raw_path:
+        given = next(iter(parse_qs(raw_path.split("?", 1)[1]).get("token", [])), None)
+    if not given:
+        return 401, {"error": "missing admin token", "status": 401, "hint": HINT}
+    if not secrets.compare_digest(given.encode(), sb.admin_token.encode()):
+        return 403, {"error": "wrong admin token", "status": 403, "hint": HINT}
+    return None
+
+
+def handle_admin(
+    sb: Sandbox, method: str, raw_path: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    refused = check_token(sb, raw_path, headers or {})
+    if refused is not None:
+        return refused
     path = raw_path.split("?", 1)[0].rstrip("/")
     try:
         payload = json.loads(body) if body else {}
-    except ValueError:
-        return 400, {"error": "the body must be JSON"}
+    except (ValueError, RecursionError):
+        return 400, {"error": "the body must be JSON (UTF-8, nested at most a few levels)"}
     try:
         return _route(sb, method, path, payload)
     except (KeyError, ValueError, TypeError) as exc:

@@ -71,8 +71,15 @@ def serve(
         for key, value in sandbox.credentials.items():
             print(f"  X_{key.upper()}={value}", file=out)
         print(f"  X_API_BASE_URL={sandbox.base_url}", file=out)
+        print(f"  admin token: {sandbox.admin_token}", file=out)
         print(
-            "  admin: GET /_sandbox/state, /_sandbox/requests, /_sandbox/posted; Ctrl-C stops",
+            "  admin: GET /_sandbox/state, /_sandbox/requests, /_sandbox/posted "
+            "(send 'Authorization: Bearer <admin token>'); Ctrl-C stops",
+            file=out,
+        )
+        print(
+            f"  curl -H 'Authorization: Bearer {sandbox.admin_token}' "
+            f"{sandbox.base_url}/_sandbox/state",
             file=out,
         )
         out.flush()

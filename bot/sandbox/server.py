@@ -4,7 +4,8 @@ request log, and the `Sandbox` object tests and the CLI start.
 `Sandbox(...).start()` serves a `ThreadingHTTPServer` on 127.0.0.1 (port 0 picks a free port) in a
 daemon thread. Every API response carries the headers of CONTRACT.md §1 (x-rate-limit-*,
 api-version, x-access-level, x-transaction-id, ...); bodies are gzip when the client accepts it.
-Routes under `/_sandbox/` (see `bot.sandbox.admin`) need no auth and are never real API paths.
+Routes under `/_sandbox/` (see `bot.sandbox.admin`) need `admin_token`, never the X API
+credentials, and are never real API paths.
 The HTTP layer itself (handler, request log entries, quiet client disconnects) is
 `bot.sandbox.httpd`.
 """
@@ -12,6 +13,7 @@ The HTTP layer itself (handler, request log entries, quiet client disconnects) i
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -65,6 +67,9 @@ class Sandbox:
         credentials: Credentials | None = None,
         allow_non_loopback: bool = False,
         gzip_responses: bool = True,
+        admin_token: str | None = None,
+        request_timeout: float = 10.0,
+        max_connections: int = 256,
     ) -> None:
         if host not in LOOPBACK and not allow_non_loopback:
             raise ValueError(
@@ -79,6 +84,11 @@ class Sandbox:
         self.faults = Faults(seed)
         self.limits = RateLimiter()
         self.gzip_responses = gzip_responses
+        # Admin routes need this token (bot.sandbox.admin); sockets time out after
+        # request_timeout s of silence; at most max_connections handler threads (httpd).
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
+        self.request_timeout = request_timeout
+        self.max_connections = max_connections
         bot = self.world.find_user(bot_username)
         self.bot_user_id = bot.id if bot else self.world.add_user(bot_username, name="Contest Bot")
         self.bot_username = bot_username

@@ -34,6 +34,11 @@ def make_client(
     return redirect_client(tweepy.Client(**kwargs), sb.base_url, timeout)
 
 
+def admin_auth(sb: Sandbox) -> dict[str, str]:
+    """The headers that open the sandbox's admin routes (/_sandbox/*)."""
+    return {"Authorization": f"Bearer {sb.admin_token}"}
+
+
 @pytest.fixture
 def client(sandbox: Sandbox) -> tweepy.Client:
     return make_client(sandbox)

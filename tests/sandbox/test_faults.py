@@ -13,7 +13,7 @@ import tweepy
 
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
-from tests.sandbox.conftest import make_client
+from tests.sandbox.conftest import admin_auth, make_client
 
 
 def test_rate_limit_burst_then_reset(
@@ -128,14 +128,22 @@ def test_faults_through_the_admin_route(sandbox: Sandbox, client: tweepy.Client)
     resp = requests.post(
         sandbox.base_url + "/_sandbox/faults",
         json={"kind": "unavailable", "endpoint": "mentions", "count": 1},
+        headers=admin_auth(sandbox),
         timeout=5,
     )
     assert resp.status_code == 201 and resp.json()["fault"]["kind"] == "unavailable"
     with pytest.raises(tweepy.TwitterServerError):
         client.get_users_mentions(sandbox.bot_user_id)
-    bad = requests.post(sandbox.base_url + "/_sandbox/faults", json={"kind": "meteor"}, timeout=5)
+    bad = requests.post(
+        sandbox.base_url + "/_sandbox/faults",
+        json={"kind": "meteor"},
+        headers=admin_auth(sandbox),
+        timeout=5,
+    )
     assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
-    assert requests.delete(sandbox.base_url + "/_sandbox/faults", timeout=5).json() == {
+    assert requests.delete(
+        sandbox.base_url + "/_sandbox/faults", headers=admin_auth(sandbox), timeout=5
+    ).json() == {
         "faults": [],
         "removed": 1,
     }
@@ -146,12 +154,17 @@ def test_clearing_faults_refills_the_bucket_a_burst_emptied(
 ) -> None:
     client.search_recent_tweets("x")  # the bucket exists: 449 of 450 left
     faults = sandbox.base_url + "/_sandbox/faults"
-    requests.post(faults, json={"kind": "rate_limit", "endpoint": "search", "count": 1}, timeout=5)
+    requests.post(
+        faults,
+        json={"kind": "rate_limit", "endpoint": "search", "count": 1},
+        headers=admin_auth(sandbox),
+        timeout=5,
+    )
     with pytest.raises(tweepy.TooManyRequests):
         client.search_recent_tweets("x")
     with pytest.raises(tweepy.TooManyRequests):  # drained: the fault's burst outlives its count
         client.search_recent_tweets("x")
-    requests.delete(faults, timeout=5)
+    requests.delete(faults, headers=admin_auth(sandbox), timeout=5)
     raw = make_client(sandbox, raw=True).search_recent_tweets("x")
     assert raw.status_code == 200
     # 450 - the first call - the call the fault answered - this one; the refused call spent none
@@ -202,7 +215,9 @@ def test_killed_clients_are_counted_not_printed(
     _reset_connection(sock)
     state: dict[str, object] = {}
     for _ in range(100):
-        state = requests.get(sandbox.base_url + "/_sandbox/state", timeout=5).json()
+        state = requests.get(
+            sandbox.base_url + "/_sandbox/state", headers=admin_auth(sandbox), timeout=5
+        ).json()
         if state["disconnects"] == 2:
             break
         time.sleep(0.02)

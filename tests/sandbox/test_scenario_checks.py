@@ -23,6 +23,7 @@ from bot.sandbox import (
     serve,
 )
 from tests.conftest import START
+from tests.sandbox.conftest import admin_auth
 
 HEAD = '[sandbox]\nstart = "2026-09-01T10:00:00Z"\n\n[[account]]\nusername = "alice"\n\n'
 
@@ -163,7 +164,12 @@ def test_serve_prints_play_time_errors_and_lists_them_in_state(tmp_path: Path) -
             for line in out.getvalue().splitlines()
             if "X_API_BASE_URL" in line
         )
-        state = requests.get(base + "/_sandbox/state", timeout=5).json()
+        token = next(
+            line.split(": ", 1)[1] for line in out.getvalue().splitlines() if "admin token:" in line
+        )
+        state = requests.get(
+            base + "/_sandbox/state", headers={"Authorization": f"Bearer {token}"}, timeout=5
+        ).json()
     finally:
         stop.set()
         worker.join(5)
@@ -179,7 +185,10 @@ def test_world_actions_can_target_the_scenario_refs(clock: ManualClock) -> None:
         player = ScenarioPlayer(scenario.build(), world, clock, refs=sb.refs)
         player.advance_to(START + timedelta(minutes=2))
         liked = requests.post(
-            sb.base_url + "/_sandbox/world", json={"action": "like", "target": "a"}, timeout=5
+            sb.base_url + "/_sandbox/world",
+            json={"action": "like", "target": "a"},
+            headers=admin_auth(sb),
+            timeout=5,
         ).json()
     assert liked["tweet_id"] == player.refs["a"]
     assert world.get(player.refs["a"]).likes == 1  # type: ignore[union-attr]
