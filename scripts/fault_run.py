@@ -1,7 +1,7 @@
 """Run one competition scenario through the daemon twice, without and with injected API faults, and
 compare the frozen results.
 
-    python scripts/fault_run.py [--rate 0.2] [--seed 1]
+    python scripts/fault_run.py [--rate 0.2] [--profile transient|every] [--seed 1]
 
 The sandbox and the daemon share a ManualClock (the daemon's sleeps move it, and the scenario's
 posts, likes, edits and deletions land as it passes them), so two simulated hours take seconds.
@@ -32,7 +32,7 @@ from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.daemon import Daemon, DaemonOptions
 from bot.sandbox import Sandbox, ScenarioBuilder, ScenarioPlayer, World
-from bot.sandbox.faults import KINDS
+from bot.sandbox.faults import PROFILES
 from bot.store import Store
 from bot.store.rules import RulesStore
 from bot.x.tweepy_client import TweepyXClient
@@ -41,6 +41,9 @@ START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 DURATION = timedelta(hours=2)
 HASHTAG = "OpsCup"
 USERS = [f"user{i:02d}" for i in range(14)]
+# Transient faults only delay requests by seconds: the run must make about as many requests as a
+# clean one (retries add some), not a fifth of them (long pauses) nor a retry storm.
+VOLUME = (0.9, 2.0)
 
 
 def scenario_builder(start: datetime = START) -> ScenarioBuilder:
@@ -120,17 +123,17 @@ def fingerprint(standings: list[Any]) -> str:
     return hashlib.sha256(json.dumps(standings, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def add_faults(sandbox: Sandbox, rate: float) -> None:
-    """Every kind, on every endpoint, so that about `rate` of the requests fail."""
-    per_kind = 1 - (1 - rate) ** (1 / len(KINDS))
-    for kind in KINDS:
-        sandbox.faults.add(kind, "*", probability=per_kind, delay=0.3, reset_in=300)
+def add_faults(sandbox: Sandbox, rate: float, profile: str = "every") -> None:
+    """The kinds of `profile` (bot.sandbox.faults.PROFILES), on every endpoint, so that about
+    `rate` of the requests fail."""
+    sandbox.faults.add_profile(profile, rate, delay=0.3)
 
 
 def simulate(
     db_url: str,
     *,
     rate: float = 0.0,
+    profile: str = "every",
     seed: int = 1,
     heartbeat: Path | None = None,
     limit: timedelta = timedelta(hours=30),
@@ -147,7 +150,7 @@ def simulate(
     store.upgrade()
     with sandbox:
         if rate > 0:
-            add_faults(sandbox, rate)
+            add_faults(sandbox, rate, profile)
         creds = sandbox.credentials
         client = TweepyXClient(
             creds["bearer_token"],
@@ -198,13 +201,21 @@ def simulate(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=0.2, help="share of failing requests")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="transient",
+        help="which faults: transient (retry soon) or every kind (long pauses included)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     logger.remove()
     logger.add(sys.stderr, level="CRITICAL")
     with tempfile.TemporaryDirectory() as tmp:
         clean = simulate(f"sqlite:///{tmp}/clean.db", seed=args.seed)
-        faulty = simulate(f"sqlite:///{tmp}/faulty.db", rate=args.rate, seed=args.seed)
+        faulty = simulate(
+            f"sqlite:///{tmp}/faulty.db", rate=args.rate, profile=args.profile, seed=args.seed
+        )
     share = sum(faulty.failed.values()) / max(1, faulty.requests)
     print(
         f"clean run : {clean.requests} requests, {clean.entries} entries, "
@@ -221,10 +232,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     same = clean.standings == faulty.standings and bool(clean.standings)
     print("frozen standings identical: " + ("yes" if same else "NO"))
+    ratio = faulty.requests / max(1, clean.requests)
+    volume_ok = args.profile != "transient" or VOLUME[0] <= ratio <= VOLUME[1]
+    print(
+        f"request ratio faulty/clean: {ratio:.2f}"
+        + (f" (wanted {VOLUME[0]}..{VOLUME[1]})" if args.profile == "transient" else "")
+        + ("" if volume_ok else " NOT MET")
+    )
     fired = sum(faulty.failed.values()) > 0
     if args.rate > 0 and not fired:
         print(f"NO fault fired at --rate {args.rate}: the runs were not compared under faults")
-    return 0 if same and (fired or args.rate <= 0) else 1
+    return 0 if same and volume_ok and (fired or args.rate <= 0) else 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ and/or only between two clock times. The HTTP layer asks `pick(endpoint, now)` o
 and turns the answer into a 429 burst, a usage-cap 429, a 402, a 500/503, a slow reply, a dropped
 connection or a malformed body. Late indexing is a world property, set here for convenience.
 Removing or clearing a fault calls the `on_removed` listeners (the sandbox uses one to refill the
-rate-limit buckets a `rate_limit` fault emptied).
+rate-limit buckets a `rate_limit` fault emptied). `PROFILES` name ready-made mixes that
+`Faults.add_profile` switches on at a total failure rate: "every" (each kind, long rate-limit
+resets and persistent failures included) and "transient" (only failures a client should retry
+soon: 429s with a short reset, 503s and dropped connections).
 """
 
 from __future__ import annotations
@@ -44,6 +47,13 @@ ENDPOINTS = (
     "user_tweets",
     "media_upload",
 )
+
+
+# name -> (kind, share of the profile's failures, seconds until a rate-limit reset)
+PROFILES: dict[str, tuple[tuple[str, float, int], ...]] = {
+    "every": tuple((kind, 1 / len(KINDS), 300) for kind in KINDS),
+    "transient": (("rate_limit", 0.3, 5), ("unavailable", 0.4, 0), ("drop", 0.3, 0)),
+}
 
 
 @dataclass
@@ -103,6 +113,24 @@ class Faults:
             )
             self.active.append(fault)
             return fault
+
+    def add_profile(self, name: str, rate: float, *, delay: float = 0.3) -> list[Fault]:
+        """Switch on every fault of profile `name` on every endpoint, so that about `rate` of
+        all requests fail, split between the kinds by their shares. (Switches are tried in
+        order, so each one's probability is its share of what the earlier ones let through.)"""
+        if name not in PROFILES:
+            raise ValueError(f"unknown fault profile {name!r}; use one of {', '.join(PROFILES)}")
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate {rate} must be at least 0 and below 1")
+        added, left = [], 1.0
+        for kind, share, reset_in in PROFILES[name]:
+            wanted = rate * share  # of all requests
+            probability = min(1.0, wanted / left)
+            added.append(
+                self.add(kind, probability=probability, delay=delay, reset_in=max(1, reset_in))
+            )
+            left -= wanted
+        return added
 
     def remove(self, fault_id: int) -> bool:
         with self._lock:
