@@ -1,8 +1,9 @@
 """Shell: the deadline freeze, re-issues after it, the pre-announcement re-check, verification.
 
 The freeze has two phases. Phase one (`take_final_snapshot`) runs at the first chance at or after
-the competition's end: it looks every entry not already known deleted up (100 ids a request,
-following edits to their newest version, `bot.x.lookups`; deleted and protected posts are marked),
+the competition's end: it looks every entry up, those marked deleted before included (100 ids a
+request, following edits to their newest version and asking again for a passing miss,
+`bot.x.lookups`; deleted and protected posts are marked, a post found again is active again),
 stores one snapshot row each, all stamped with the same whole-second time, and records that time
 with the delay after the deadline and its reason ("on-time" within `ON_TIME_TOLERANCE`, else
 "bot-not-running": the bot missed the deadline and took it at its first chance). During the
@@ -96,7 +97,7 @@ def take_final_snapshot(
     clock: Clock,
     tolerance: timedelta = ON_TIME_TOLERANCE,
 ) -> FinalSnapshot | None:
-    """Phase one: at or after the end, snapshot every entry not known deleted and record the time
+    """Phase one: at or after the end, snapshot every entry and record the time
     (once: later calls return the record). None before the end."""
     rules = RulesStore(store)
     now = clock.now()
@@ -106,7 +107,9 @@ def take_final_snapshot(
     if recorded is not None:
         return recorded
     taken_at = now.replace(microsecond=0)
-    ids = [e.tweet.id for e in store.entries(competition.id) if e.status != "deleted"]
+    # Every entry, the ones marked deleted included: a mark from one look-up during the
+    # competition must not decide the result (a deactivated account's posts come back).
+    ids = [e.tweet.id for e in store.entries(competition.id)]
     for batch in batched(ids):
         store.save_lookup(lookup_newest(client, batch).lookup, taken_at)
     deadline = competition.end.replace(microsecond=0)

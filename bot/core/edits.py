@@ -44,3 +44,29 @@ def merge_newest(first: Lookup, newer: Lookup) -> Lookup:
     tweets = tuple(found.get(t.key, t) if t.id in stale else t for t in first.tweets)
     users = {u.id: u for u in (*first.users, *newer.users)}
     return Lookup(tweets=tweets, users=tuple(users.values()), problems=first.problems)
+
+
+CONFIRM_ROUNDS = 2
+"""How many times a look-up asks again for the ids it got a doubtful answer for."""
+
+DOUBTFUL: frozenset[str] = frozenset({"deleted", "unavailable"})
+"""Problems worth a second look-up before they count: "unavailable" (`resource-unavailable`) is
+X failing to serve a post just now, and a "deleted" mark (`resource-not-found`) takes an entry out
+of every later refresh and ranking, so one passing miss must not make it."""
+
+
+def doubtful_ids(lookup: Lookup) -> list[str]:
+    """The ids `lookup` reported a doubtful problem for, de-duplicated, in answer order."""
+    return list(dict.fromkeys(i for i, p in lookup.problems if p in DOUBTFUL))
+
+
+def settle(first: Lookup, again: Lookup, asked_again: Sequence[str]) -> Lookup:
+    """`first` with the answer for the ids asked again (`asked_again`) taken from `again`: the
+    posts found there join the found ones, and those ids' problems are `again`'s (a post found
+    on the second asking has none). Other ids' problems stay as `first` reported them."""
+    asked = set(asked_again)
+    keys = {t.key for t in again.tweets}
+    tweets = (*(t for t in first.tweets if t.key not in keys), *again.tweets)
+    users = {u.id: u for u in (*first.users, *again.users)}
+    problems = (*((i, p) for i, p in first.problems if i not in asked), *again.problems)
+    return Lookup(tweets=tuple(tweets), users=tuple(users.values()), problems=tuple(problems))

@@ -9,7 +9,8 @@ Removing or clearing a fault calls the `on_removed` listeners (the sandbox uses 
 rate-limit buckets a `rate_limit` fault emptied). `PROFILES` name ready-made mixes that
 `Faults.add_profile` switches on at a total failure rate: "every" (each kind, long rate-limit
 resets and persistent failures included) and "transient" (only failures a client should retry
-soon: 429s with a short reset, 503s and dropped connections).
+soon: 429s with a short reset, 503s, dropped connections, and look-ups that answer 200 with some
+posts withheld as `resource-unavailable` or `resource-not-found` partial errors).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,8 @@ KINDS = (
     "slow",  # answer normally after `delay` real seconds (beyond a client timeout)
     "drop",  # close the connection without any response
     "malformed",  # 200 with a truncated JSON body
+    "partial",  # tweet look-ups: 200 with some found posts as resource-unavailable partial errors
+    "vanish",  # tweet look-ups: 200 with some found posts as resource-not-found (a passing miss)
 )
 ENDPOINTS = (
     "*",
@@ -49,10 +52,16 @@ ENDPOINTS = (
 )
 
 
-# name -> (kind, share of the profile's failures, seconds until a rate-limit reset)
-PROFILES: dict[str, tuple[tuple[str, float, int], ...]] = {
-    "every": tuple((kind, 1 / len(KINDS), 300) for kind in KINDS),
-    "transient": (("rate_limit", 0.3, 5), ("unavailable", 0.4, 0), ("drop", 0.3, 0)),
+# name -> (kind, endpoint, share of the profile's failures, seconds until a rate-limit reset)
+PROFILES: dict[str, tuple[tuple[str, str, float, int], ...]] = {
+    "every": tuple((kind, "*", 1 / len(KINDS), 300) for kind in KINDS),
+    "transient": (
+        ("rate_limit", "*", 0.25, 5),
+        ("unavailable", "*", 0.3, 0),
+        ("drop", "*", 0.25, 0),
+        ("partial", "tweets", 0.1, 0),
+        ("vanish", "tweets", 0.1, 0),
+    ),
 }
 
 
@@ -123,11 +132,13 @@ class Faults:
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"rate {rate} must be at least 0 and below 1")
         added, left = [], 1.0
-        for kind, share, reset_in in PROFILES[name]:
+        for kind, endpoint, share, reset_in in PROFILES[name]:
             wanted = rate * share  # of all requests
             probability = min(1.0, wanted / left)
             added.append(
-                self.add(kind, probability=probability, delay=delay, reset_in=max(1, reset_in))
+                self.add(
+                    kind, endpoint, probability=probability, delay=delay, reset_in=max(1, reset_in)
+                )
             )
             left -= wanted
         return added
@@ -168,6 +179,15 @@ class Faults:
                 fault.fired += 1
                 return fault
             return None
+
+    def withheld(self, ids: Sequence[str]) -> set[str]:
+        """For a "partial" or "vanish" fault: the found ids to withhold (each with an even
+        chance, at least one)."""
+        if not ids:
+            return set()
+        with self._lock:
+            out = {i for i in ids if self._rng.random() < 0.5}
+            return out or {ids[self._rng.randrange(len(ids))]}
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:

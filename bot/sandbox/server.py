@@ -264,8 +264,29 @@ class Sandbox:
             result = self._handler(name)(req, *args)
         except ApiError as exc:
             result = Result(exc.status, exc.body)
+        withholds = fault is not None and fault.kind in ("partial", "vanish")
+        if fault is not None and withholds and name in ("tweets", "tweet"):
+            result = self._withhold(result, "ids" if name == "tweets" else "id", fault.kind)
         result.headers.update(rl)
         return result, fault, name, caller
+
+    def _withhold(self, result: Result, param: str, kind: str) -> Result:
+        """A "partial" ("vanish") fault on a look-up: some found posts answered as
+        resource-unavailable (resource-not-found) partial errors instead (CONTRACT.md §4), the
+        rest as they were."""
+        body = result.body
+        if result.status != 200 or not isinstance(body, dict) or "data" not in body:
+            return result
+        data = body["data"] if isinstance(body["data"], list) else [body["data"]]
+        gone = self.faults.withheld([t["id"] for t in data])
+        kept = [t for t in data if t["id"] not in gone]
+        out = {k: v for k, v in body.items() if k != "data"}
+        if kept:
+            out["data"] = kept if isinstance(body["data"], list) else kept[0]
+        problem = wire.unavailable if kind == "partial" else wire.not_found
+        errors = [problem("tweet", param, i) for i in sorted(gone, key=int)]
+        out["errors"] = [*body.get("errors", []), *errors]
+        return Result(200, dict(sorted(out.items())), result.headers)
 
     def _fault_result(
         self, fault: Fault, name: str, caller: Caller, now: datetime, rl: dict[str, str]

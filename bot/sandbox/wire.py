@@ -261,6 +261,18 @@ def not_found(kind: str, parameter: str, value: str, section: str | None = None)
     return err
 
 
+def unavailable(kind: str, parameter: str, value: str) -> dict[str, Any]:
+    """A resource-unavailable partial error (X could not serve the resource just now), in a 200."""
+    return {
+        "parameter": parameter,
+        "resource_id": value,
+        "resource_type": kind,
+        "title": "Resource Unavailable",
+        "detail": f"The {kind} with {parameter}: [{value}] is temporarily unavailable.",
+        "type": PROBLEMS + "resource-unavailable",
+    }
+
+
 def not_authorized(kind: str, parameter: str, value: str, section: str = "data") -> dict[str, Any]:
     what = "Tweet" if kind == "tweet" else "user"
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core.edits import merge_newest, newest_ids, stale_versions
+from bot.core.edits import doubtful_ids, merge_newest, newest_ids, settle, stale_versions
 from bot.core.models import Lookup, Metrics, Tweet, User
 from bot.core.snowflake import make_snowflake
 
@@ -50,3 +50,32 @@ def test_a_chain_whose_newest_version_is_not_returned_keeps_its_old_version() ->
     merged = merge_newest(first, Lookup(tweets=(), users=(), problems=((V2, "deleted"),)))
     assert merged.tweets == first.tweets and merged.problems == ()
     assert merge_newest(Lookup((version(V2, (V1, V2), 1),), ()), Lookup((), ())).tweets[0].id == V2
+
+
+def test_only_a_passing_or_deleting_miss_is_asked_for_again() -> None:
+    lookup = Lookup(
+        tweets=(version(OTHER, (OTHER,), 1),),
+        users=(),
+        problems=(("7", "unavailable"), ("8", "protected"), ("9", "deleted"), ("7", "unavailable")),
+    )
+    assert doubtful_ids(lookup) == ["7", "9"]  # protected is a stable answer; de-duplicated
+    assert doubtful_ids(Lookup(tweets=lookup.tweets, users=())) == []
+
+
+def test_the_second_answer_settles_the_ids_asked_again_and_only_those() -> None:
+    first = Lookup(
+        tweets=(version(OTHER, (OTHER,), 1, author="2"),),
+        users=(User("2", "al", "Al"),),
+        problems=((V1, "unavailable"), (V2, "deleted"), ("8", "protected")),
+    )
+    # V1 is found on the second asking; V2 is still not found; "8" was not asked again.
+    again = Lookup(
+        tweets=(version(V1, (V1,), 5),), users=(User("1", "ed", "Ed"),), problems=((V2, "deleted"),)
+    )
+    settled = settle(first, again, [V1, V2])
+    assert [(t.id, t.metrics.likes) for t in settled.tweets] == [(OTHER, 1), (V1, 5)]
+    assert sorted(u.id for u in settled.users) == ["1", "2"]
+    assert sorted(settled.problems) == sorted([("8", "protected"), (V2, "deleted")])
+    # A post found both times is counted once, with the newer answer.
+    twice = settle(settled, Lookup(tweets=(version(V1, (V1,), 6),), users=()), [V1])
+    assert [(t.id, t.metrics.likes) for t in twice.tweets] == [(OTHER, 1), (V1, 6)]

@@ -175,8 +175,9 @@ def test_twenty_percent_faults_freeze_the_same_standings(tmp_path: Path) -> None
 
 def test_twenty_percent_transient_faults_cost_requests_not_pauses(tmp_path: Path) -> None:
     # Only faults a client retries within seconds (429 with a 5 s reset, 503, dropped
-    # connections): the daemon keeps working, so the request volume stays near the clean run's
-    # (retries on top), not a fifth of it, and the frozen standings are the same.
+    # connections, look-ups with posts withheld as partial errors): the daemon keeps working, so
+    # the request volume stays near the clean run's (retries on top), not a fifth of it, and the
+    # frozen standings are the same.
     fault_run: Any = load_script("fault_run")
     clean = fault_run.simulate(f"sqlite:///{tmp_path}/clean.db")
     faulty = fault_run.simulate(
@@ -184,7 +185,7 @@ def test_twenty_percent_transient_faults_cost_requests_not_pauses(tmp_path: Path
     )
     share = sum(faulty.failed.values()) / faulty.requests
     assert 0.15 <= share <= 0.25
-    assert set(faulty.failed) == {"rate_limit", "unavailable", "drop"}
+    assert set(faulty.failed) == {"rate_limit", "unavailable", "drop", "partial", "vanish"}
     low, high = fault_run.VOLUME
     assert low <= faulty.requests / clean.requests <= high
     assert clean.standings and faulty.standings == clean.standings
