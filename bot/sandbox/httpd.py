@@ -77,6 +77,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     sandbox: Sandbox
     daemon_threads = True
+    request_queue_size = 128  # the listen backlog (socketserver's default, 5, drops a burst)
 
     def server_activate(self) -> None:
         sb = self.RequestHandlerClass.sandbox  # type: ignore[attr-defined]

@@ -158,3 +158,39 @@ def test_half_open_connections_do_not_block_a_normal_client(clock: ManualClock) 
             time.sleep(0.05)
         assert sb._server.open_connections <= 1  # type: ignore[union-attr]
         assert json.loads(json.dumps(sb.disconnects)) >= 0
+
+
+def test_a_new_client_is_served_at_once_while_stalled_connections_fill_every_slot(
+    clock: ManualClock,
+) -> None:
+    # More stalled connections than slots (request_timeout far away): the listen backlog takes
+    # the burst, the server evicts the connection idle the longest, and a client arriving after
+    # the flood on a fresh connection is answered without waiting for any timeout.
+    with Sandbox(World(clock), clock=clock, request_timeout=30.0, max_connections=16) as sb:
+        server = sb._server
+        assert server is not None
+        port = server.server_address[1]
+        held: list[socket.socket] = []
+        try:
+            _flood_then_serve(sb, server, port, held)
+        finally:
+            for s in held:
+                s.close()
+
+
+def _flood_then_serve(sb: Sandbox, server: Any, port: int, held: list[socket.socket]) -> None:
+    """Sixty stalled connections against sixteen slots, then one fresh client."""
+    for i in range(60):
+        s = socket.create_connection(("127.0.0.1", port), 2)
+        if i % 2:
+            s.sendall(b"GET /2/users/me HTTP/1.1\r\nHost: x\r\n")  # headers, never ended
+        held.append(s)
+    deadline = time.monotonic() + 1.5  # a burst is taken at once, not 5 at a time
+    while server.open_connections < 16 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.open_connections == 16  # every slot taken by a stalled connection
+    start = time.monotonic()
+    fresh = make_client(sb, timeout=5)  # its own, new connection
+    assert fresh.get_me().data.username == "contestbot"
+    assert time.monotonic() - start < 1.0
+    assert server.evicted >= 1
