@@ -1,6 +1,6 @@
 """Crash safety: kill -9 the daemon at random moments, restart it, and compare with a clean run.
 
-    python scripts/crash_test.py [N=100] [--speed 12] [--seed 1]
+    python scripts/crash_test.py [N=100] [--speed 8] [--seed 1]
 
 Two sandboxes on 127.0.0.1 play the same scenario (a 40-minute competition: entries, likes,
 replies, an edit, a deletion, a late-indexed entry; posting on, so a launch post and the winners
@@ -202,6 +202,7 @@ class Crashes:
 AIMED = ("poll", "refresh", "post", "freeze")
 """The steps kills are aimed at, each at least `SHARE` of the kills."""
 SHARE = 0.2
+FREEZE_LEAD = timedelta(minutes=3)
 FREEZE_JOBS = ("final-snapshot", "late-snapshot", "freeze")  # phase one, late entries, phase two
 
 
@@ -211,8 +212,9 @@ def next_target(phases: Counter[str], kills: int, *, ended: bool, frozen: bool) 
     posting whenever those have theirs (it runs all along; after the freeze it sends the winners
     post); past the quotas, the least-hit step that still runs."""
     quota = math.ceil(kills * (SHARE + 0.05))
-    if ended and not frozen and phases["freeze"] < quota:
-        return "freeze"
+    others_done = all(phases[j] >= quota for j in ("poll", "refresh", "post"))
+    if not frozen and phases["freeze"] < quota and (ended or others_done):
+        return "freeze"  # before the end, once the others have theirs: wait for it
     running = ("post",) if ended else ("poll", "refresh", "post")
     short = [j for j in running if phases[j] < quota]
     return min(short or running, key=lambda j: (phases[j], AIMED.index(j)))
@@ -239,12 +241,15 @@ def run_crashes(
             target = next_target(
                 Counter({phase_of(j): n for j, n in seen.phases.items()}),
                 kills,
-                ended=w.clock.now() >= end,
+                # A kill cycle can outlast the late grace: aim at the freeze from just before
+                # the end (its fault fires from the end only).
+                ended=w.clock.now() >= end - FREEZE_LEAD,
                 frozen=_frozen(store),
             )
             proc = spawn(w, db_url, config, data, instance=None if n % 4 == 3 else "crashed")
             # Start-up, the killed instance's leases (60 s) and a poll interval or two.
-            _aim(w, store, ops, target, rng, timeout=3.0 + 150 / w.speed)
+            wait = max(0.0, (end - w.clock.now()).total_seconds()) if target == "freeze" else 0
+            _aim(w, store, ops, target, rng, end=end, timeout=3.0 + (wait + 330) / w.speed)
             proc.kill()
             proc.wait()
             w.sandbox.faults.clear()
@@ -271,7 +276,14 @@ while the competition runs and the freeze's after the end; a create is a post be
 
 
 def _aim(
-    w: World1, store: Store, ops: OpsStore, target: str, rng: random.Random, *, timeout: float
+    w: World1,
+    store: Store,
+    ops: OpsStore,
+    target: str,
+    rng: random.Random,
+    *,
+    end: datetime,
+    timeout: float,
 ) -> None:
     """Return at a moment to kill inside a `target` step (at the timeout if none comes). The
     step's next request (`ENDPOINT`) is slowed in the sandbox; the kill lands at a random moment
@@ -283,7 +295,8 @@ def _aim(
             pass  # a step of a few milliseconds: look without pausing
         return
     delay = rng.uniform(0.2, 0.6)
-    fault = w.sandbox.faults.add("slow", ENDPOINT[target], count=1, delay=delay)
+    start = end if target == "freeze" else None  # the refresh's look-ups come before the end
+    fault = w.sandbox.faults.add("slow", ENDPOINT[target], count=1, delay=delay, start=start)
     while time.monotonic() < until and fault.fired == 0:
         time.sleep(0.002)
     if fault.fired:
@@ -362,8 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--speed",
         type=float,
-        default=12.0,
-        help="simulated seconds per second (12 leaves time to aim 100 kills: ~2.7 s each)",
+        default=8.0,
+        help="simulated seconds per second (8 leaves time to aim 100 kills: ~4 s each)",
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
