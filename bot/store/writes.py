@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -47,13 +49,37 @@ _STATUS_OF_PROBLEM: dict[str, EntryStatus] = {
 _IN_CHUNK = 500  # bound the size of IN (...) lists (SQLite's variable limit)
 
 
+WAL_SWITCH_SECONDS = 10.0
+"""How long a new connection keeps trying to switch a fresh database file to WAL while other
+connections hold it (SQLite answers that switch "database is locked" at once, without waiting)."""
+
+
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     # WAL lets the CLI read while the daemon writes; NORMAL sync is durable at each checkpoint.
-    cur.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _switch_to_wal(cur: Any) -> None:
+    """Put the database in WAL mode. Once a file is in WAL (every connection after the first)
+    nothing is asked of it; the first switch needs the file to itself, and several processes
+    opening a fresh database at once would have all but one fail, so the others wait and retry."""
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 @contextlib.contextmanager

@@ -243,6 +243,42 @@ def test_two_instances_upgrading_and_syncing_a_fresh_database_at_once_both_succe
             s.close()
 
 
+def test_many_connections_opening_a_fresh_sqlite_file_at_once_all_switch_it_to_wal(
+    tmp_path: Path,
+) -> None:
+    """The first connection to a new file switches it to WAL, which needs the file to itself;
+    SQLite answers the others "database is locked" at once (no busy wait), so each retries."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    for _ in range(10):
+        (tmp_path / "fresh.db").unlink(missing_ok=True)
+        stores = [Store(url) for _ in range(12)]
+        barrier = threading.Barrier(len(stores))
+        modes: list[str] = []
+        errors: list[BaseException] = []
+
+        def open_one(
+            s: Store, barrier: threading.Barrier, modes: list[str], errors: list[BaseException]
+        ) -> None:
+            try:
+                barrier.wait(timeout=10)
+                with s.engine.connect() as conn:
+                    modes.append(str(conn.execute(text("PRAGMA journal_mode")).scalar()))
+            except BaseException as exc:  # collected: a thread's failure must fail the test
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=open_one, args=(s, barrier, modes, errors)) for s in stores
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        for s in stores:
+            s.close()
+        assert errors == []
+        assert modes == ["wal"] * len(stores)
+
+
 def test_database_errors_do_not_show_statement_parameters(store: Store) -> None:
     """A failed statement's parameters (tweet texts, titles) never reach the error message, and
     so never the logs: the engine hides them."""
