@@ -17,6 +17,7 @@ reply to the mention (the only tweets the 2026 reply restriction lets the bot an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,16 +26,9 @@ from loguru import logger
 from bot.clock import Clock
 from bot.config import Config
 from bot.core.commands import parse_command
-from bot.core.mentions import (
-    compose_help_reply,
-    compose_standing_reply,
-    may_reply,
-    standing_of,
-)
+from bot.core.mentions import StandingLine, compose_command_reply, may_reply, standing_of
 from bot.core.models import Competition, Tweet, User
 from bot.core.outbox import OutboxPost, mention_reply_key, needs_approval
-from bot.core.templates import isolate
-from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
 from bot.freezer import live_standings
 from bot.planner import posting_of
 from bot.store import Store
@@ -137,28 +131,22 @@ class Responder:
             if why is not None or command is None or author is None or competition is None:
                 report.ignored[t.id] = why or "ignored"
                 continue
-            # X refuses a text identical to one of our live posts (duplicate content), and a
-            # user asking twice would get the same words: the time makes each reply distinct.
-            stamp = "\n" + isolate(f"{now:%Y-%m-%d %H:%M} UTC", command.lang)
-            if command.name == "help":
-                text = compose_help_reply(
-                    author.username, command.lang, competition, self.posting.templates
-                )
-            else:
+            standing: Sequence[StandingLine] = ()
+            if command.name != "help":
                 if standings is None:
                     standings = live_standings(
                         self.store, competition, now, bot_username=self.bot_username
                     )
-                text = compose_standing_reply(
-                    author.username,
-                    standing_of(author.username, standings),
-                    command.lang,
-                    competition,
-                    self.posting.templates,
-                    limit=MAX_WEIGHTED_LENGTH - weighted_length(stamp),
-                )
-            if weighted_length(text + stamp) <= MAX_WEIGHTED_LENGTH:
-                text += stamp
+                standing = standing_of(author.username, standings)
+            text = compose_command_reply(
+                command.name,
+                author.username,
+                command.lang,
+                competition,
+                self.posting.templates,
+                standing,
+                now,
+            )
             posts.append(
                 OutboxPost(
                     key=mention_reply_key(t.id, command.lang),

@@ -10,22 +10,25 @@ composer splits long texts into threads; only an unbreakable token can fail).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.config.problems import Problem
 from bot.core.composing import (
+    category_title,
     compose_launch,
     compose_leaderboard_update,
     compose_reminder,
     compose_winners,
 )
 from bot.core.events import Event, PostingConfig
+from bot.core.mentions import StandingLine, compose_command_reply
 from bot.core.models import CategoryStanding, Competition, Ranked, Standings
 from bot.core.threads import UnsplittableError
 
 STAND_IN_USER = "x" * 15  # the longest X handle
 STAND_IN_DIGEST = "f" * 64
+STAND_IN_RANK = 999_999
 FIX = (
     "shorten that word, hashtag or link (in a title, a category title, a link or a template), "
     "or put spaces in it"
@@ -98,6 +101,22 @@ def _competition_posts(
         yield "launch", partial(compose_launch, c, lang, t)
         yield "leaderboard", partial(compose_leaderboard_update, c, standings, top, lang, t)
         yield "winners", partial(compose_winners, c, standings, STAND_IN_DIGEST, lang, t)
+    # Replies to mentions, in every language a command may come in (the posting languages):
+    # one post each, with the user's line in every category at its widest.
+    standing = tuple(
+        StandingLine(category_title(k), STAND_IN_RANK, STAND_IN_RANK, 999_999.0)
+        for k in c.categories
+    )
+    when = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
+    for lang in posting.languages:
+        yield (
+            "help reply",
+            partial(compose_command_reply, "help", STAND_IN_USER, lang, c, t, (), when),
+        )
+        yield (
+            "standing reply",
+            partial(compose_command_reply, "rank", STAND_IN_USER, lang, c, t, standing, when),
+        )
 
 
 def _stand_in(c: Competition, top: int) -> Standings:

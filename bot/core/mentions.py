@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.commands import COMMAND_WORDS
+from bot.core.commands import COMMAND_WORDS, CommandName
 from bot.core.composing import category_title, format_score, ltr, make_draft
 from bot.core.eligibility import rule_order
 from bot.core.events import Templates
@@ -148,3 +148,36 @@ def compose_help_reply(
     if draft.is_thread:
         raise ValueError(f"the mention_help template for {lang!r} does not fit one post")
     return draft.parts[0]
+
+
+def reply_stamp(now: datetime, lang: str) -> str:
+    """The line a reply ends with: X refuses a text identical to one of our live posts, and a
+    user asking twice would get the same words, so the time makes each reply distinct."""
+    return "\n" + isolate(f"{now:%Y-%m-%d %H:%M} UTC", lang)
+
+
+def compose_command_reply(
+    name: CommandName,
+    username: str,
+    lang: str,
+    competition: Competition,
+    templates: Templates | None,
+    standing: Sequence[StandingLine],
+    now: datetime,
+) -> str:
+    """The reply to a command (`help`, or `rank` with the user's `standing`), stamped with the
+    time when the stamp fits. Raises ValueError when the organiser's template cannot fit one post
+    (`config check` composes it with the widest stand-ins, so a running bot never meets that)."""
+    stamp = reply_stamp(now, lang)
+    if name == "help":
+        text = compose_help_reply(username, lang, competition, templates)
+    else:
+        text = compose_standing_reply(
+            username,
+            standing,
+            lang,
+            competition,
+            templates,
+            limit=MAX_WEIGHTED_LENGTH - weighted_length(stamp),
+        )
+    return text + stamp if weighted_length(text + stamp) <= MAX_WEIGHTED_LENGTH else text

@@ -342,7 +342,10 @@ def test_a_word_no_post_can_hold_is_refused_at_check(
     good = _parts(clock)["good"]
     if where == "competition title":
         text = good.replace('title = "Competition spring"', f'title = "Cup {LONG_WORD}"')
-        needle = "its launch, leaderboard and winners posts cannot be written"
+        needle = (
+            "its launch, leaderboard, winners, help reply and standing reply posts cannot be "
+            "written"
+        )
     elif where == "category title":
         text = good.replace('title = "Most liked"', f'title = "Most {LONG_WORD}"')
         needle = "its launch, leaderboard and winners posts cannot be written"
@@ -365,6 +368,55 @@ def test_a_word_no_post_can_hold_is_refused_at_check(
     assert needle in lines[0] and "more than the 280 of a post" in lines[0], lines[0]
     assert "shorten that word" in lines[0]
     assert not cli.written() and not cli.db.parent.exists()
+
+
+@pytest.mark.parametrize("argv", [("config", "check"), ("run", "--once")], ids=["check", "run"])
+@pytest.mark.parametrize(
+    ("kind", "template", "needle"),
+    [
+        ("mention_help", f"{{username}} {LONG_WORD}", "its help reply post cannot be written"),
+        ("mention_help", "{username} " + "words " * 60, "mention_help template for 'en' does not"),
+        (
+            "mention_reply",
+            f"{{username}} {{standing}} {LONG_WORD}",
+            "its standing reply post cannot be written",
+        ),
+        (
+            "mention_reply",
+            "{username} {standing} " + "words " * 60,
+            "mention_reply template for 'en' does not fit one post",
+        ),
+    ],
+    ids=["help-word", "help-long", "reply-word", "reply-long"],
+)
+def test_reply_templates_that_cannot_make_one_post_are_refused_at_check(
+    argv: tuple[str, ...], kind: str, template: str, needle: str, cli: Cli, clock: ManualClock
+) -> None:
+    """A reply to a mention is one post (never a thread): a template that cannot fit one, with
+    the widest handle and standing, is refused before the bot runs, not when someone asks."""
+    text = (
+        _parts(clock)["good"]
+        + f'\n[posting]\nenabled = false\n[posting.templates.en]\n{kind} = "{template}"\n'
+    )
+    cli.write_config(text)
+    cli.env["X_BEARER_TOKEN"] = "bearer-for-the-test"
+    code, _, err = cli(*argv)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err[-500:]
+    assert len(lines) == 1, lines
+    assert needle in lines[0], lines[0]
+    assert not cli.written() and not cli.db.parent.exists()
+
+
+def test_reply_templates_that_fit_pass_check(cli: Cli, clock: ManualClock) -> None:
+    text = _parts(clock)["good"] + (
+        "\n[posting]\nenabled = false\n[posting.templates.en]\n"
+        'mention_reply = "{username}, your places in {title}:\\n{standing}"\n'
+        'mention_help = "{username}: reply {commands} to see your place in {title}."\n'
+    )
+    cli.write_config(text)
+    code, _, err = cli("config", "check")
+    assert code == 0, err
 
 
 def test_the_shipped_and_long_but_breakable_configs_still_pass(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.core.commands import Command, parse_command
 from bot.core.events import SUPPORTED_LANGUAGES
 from bot.core.mentions import (
+    compose_command_reply,
     compose_help_reply,
     compose_standing_reply,
     may_reply,
@@ -118,6 +119,19 @@ def test_reply_with_many_categories_fits_one_post(n: int, lang: str) -> None:
 def test_help_reply() -> None:
     text = compose_help_reply("alice", "es", competition())
     assert text == "@alice Mencióname con “clasificación” para ver tu clasificación en IGF 2026."
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=40), st.sampled_from(SUPPORTED_LANGUAGES))
+def test_a_command_reply_is_one_post_stamped_with_the_time(n: int, lang: str) -> None:
+    """The time stamp makes two answers to one user distinct; it is kept inside the one post."""
+    cats = tuple(Category(f"c{i}", "likes", f"Category {i} long title") for i in range(n))
+    comp = Competition("c", "IGF", ("IGF",), T0, T0 + timedelta(days=1), cats)
+    line = standing_of("alice", Standings("c", T0, tuple(CategoryStanding(c, ()) for c in cats)))
+    for name in ("rank", "help"):
+        text = compose_command_reply(name, "alice", lang, comp, None, line, T0)
+        assert weighted_length(text) <= 280
+        assert "2026-11-02 00:00 UTC" in text
 
 
 def test_rate_limit_per_user() -> None:
