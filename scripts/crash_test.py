@@ -1,6 +1,6 @@
 """Crash safety: kill -9 the daemon at random moments, restart it, and compare with a clean run.
 
-    python scripts/crash_test.py [N=100] [--speed 8] [--seed 1]
+    python scripts/crash_test.py [N=100] [--speed 6] [--seed 1]
 
 Two sandboxes on 127.0.0.1 play the same scenario (a 40-minute competition: entries, likes,
 replies, an edit, a deletion, a late-indexed entry; posting on, so a launch post and the winners
@@ -207,14 +207,18 @@ FREEZE_JOBS = ("final-snapshot", "late-snapshot", "freeze")  # phase one, late e
 
 
 def next_target(phases: Counter[str], kills: int, *, ended: bool, frozen: bool) -> str:
-    """The step to aim the next kill at, so that each of `AIMED` gets its share: polling and
-    refresh while the competition runs (they need it running), the freeze while it is pending,
-    posting whenever those have theirs (it runs all along; after the freeze it sends the winners
-    post); past the quotas, the least-hit step that still runs."""
+    """The step to aim the next kill at, so that each of `AIMED` gets its share. Polling and
+    refresh only run while the competition does: they come first, in turn; then the freeze while
+    it is pending (waiting for the end if need be); posting last, since it runs all along (before
+    the end its launch post and idle cycles, after the freeze the winners post). Past the quotas,
+    the least-hit step that still runs."""
     quota = math.ceil(kills * (SHARE + 0.05))
-    others_done = all(phases[j] >= quota for j in ("poll", "refresh", "post"))
-    if not frozen and phases["freeze"] < quota and (ended or others_done):
-        return "freeze"  # before the end, once the others have theirs: wait for it
+    if not ended:
+        short = [j for j in ("poll", "refresh") if phases[j] < quota]
+        if short:
+            return min(short, key=lambda j: (phases[j], AIMED.index(j)))
+    if not frozen and phases["freeze"] < quota:
+        return "freeze"  # before the end, once polling and refresh have theirs: wait for it
     running = ("post",) if ended else ("poll", "refresh", "post")
     short = [j for j in running if phases[j] < quota]
     return min(short or running, key=lambda j: (phases[j], AIMED.index(j)))
@@ -341,7 +345,7 @@ def run(
     (workdir / "ref").mkdir(exist_ok=True)
     (workdir / "crash").mkdir(exist_ok=True)
     scenario_real = (LENGTH + timedelta(minutes=8)).total_seconds() / speed
-    limit = scenario_real + 60 + kills * 4
+    limit = scenario_real + 60 + kills * 8  # a kill cycle takes ~6 s at speed 6 (start-up, aim)
     reference, crashed = World1(speed), World1(speed)
     try:
         ref_done: list[bool] = []
@@ -375,8 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--speed",
         type=float,
-        default=8.0,
-        help="simulated seconds per second (8 leaves time to aim 100 kills: ~4 s each)",
+        default=6.0,
+        help="simulated seconds per second (6 leaves the running competition ~400 s: time for "
+        "the poll and refresh kills, ~6 s each)",
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
