@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.poller import Poller
+    from bot.polling.poller import Poller
     from bot.store import Store
     from bot.x.tweepy_client import TweepyXClient
 
@@ -105,6 +105,6 @@ def make_client(settings: Settings) -> TweepyXClient:
 
 
 def make_poller(client: TweepyXClient, store: Store, clock: Clock) -> Poller:
-    from bot.poller import Poller
+    from bot.polling.poller import Poller
 
     return Poller(client, store, clock)

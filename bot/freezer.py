@@ -12,7 +12,8 @@ for posts created before the end and indexed late; each one it finds gets its fi
 once (`snapshot_late_entries`): the earliest reading is the closest to the deadline. Phase two
 (`freeze_if_due`, from the end of the grace, once the final re-scan of the whole window is done)
 reads the replies when a category counts distinct repliers (only replies created before the end,
-`bot.replies`), and freezes the standings from the metrics of the final snapshot rows: likes the
+`bot.polling.replies`), and freezes the standings from the metrics of the final snapshot rows:
+likes the
 poller or anyone read after that time never enter. Late-indexed entries carry their first
 snapshot after it (a later `metrics_at`, `late_indexed` in the result), which may include a little
 engagement after the deadline. The result's `frozen_at` is the final snapshot's time, and it
@@ -49,7 +50,7 @@ from bot.core.results import (
 )
 from bot.core.revisions import Cause, revise, revision_problems, snapshot_problems
 from bot.core.scoring import compute_standings
-from bot.replies import collect_replies, needs_repliers
+from bot.polling.replies import collect_replies, needs_repliers
 from bot.store import Store
 from bot.store.rules import RulesStore, StoredResult
 from bot.x.interface import XClient

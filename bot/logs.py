@@ -15,12 +15,13 @@ import sys
 import threading
 import traceback
 from collections.abc import Sequence
-from datetime import UTC
 from pathlib import Path
 from typing import IO, Any, Literal
 from urllib.parse import quote
 
 from loguru import logger
+
+from bot.core.timefmt import iso_z
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
@@ -85,10 +86,7 @@ def json_line(record: Any, mask: Masker) -> str:
     """One JSON object per line: time (UTC, Z), level, message, where it came from, extra fields
     and the exception text, if any."""
     payload: dict[str, object] = {
-        "time": record["time"]
-        .astimezone(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "time": iso_z(record["time"], timespec="milliseconds"),
         "level": record["level"].name,
         "message": mask(record["message"]),
         "module": record["name"],

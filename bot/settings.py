@@ -289,9 +289,9 @@ def text_problem(value: str, *, secret: bool = False) -> tuple[str, str] | None:
 
 def _operations(values: Mapping[str, str], database_url: str, problem: _Reporter) -> None:
     """The daemon's operations variables, checked here so every command refuses them before
-    anything is opened (`run` builds the same values again in `bot.daemon_options`)."""
-    from bot.daemon_options import BadOption, check_data_dir, data_dir, instance_id, lease_ttl
-    from bot.scheduling import ClockSpecError, parse_clock_spec
+    anything is opened (`run` builds the same values again in `bot.daemon.options`)."""
+    from bot.daemon.options import BadOption, check_data_dir, data_dir, instance_id, lease_ttl
+    from bot.daemon.scheduling import ClockSpecError, parse_clock_spec
 
     checks = (
         ("CONTESTBOT_LEASE_TTL", lambda: lease_ttl(values)),

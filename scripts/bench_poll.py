@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection
 
 from bot.clock import ManualClock
 from bot.core.models import Category, Competition
-from bot.poller import Poller
+from bot.polling.poller import Poller
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.freezer import freeze_if_due
-from bot.poller import Poller
+from bot.polling.poller import Poller
 from bot.report.gather import gather
 from bot.report.write import write_report
 from bot.sandbox import Sandbox, World

@@ -41,7 +41,7 @@ def worker(db_url: str, base_url: str) -> int:
     """Send everything the outbox holds, then exit 0. Prints "ready" once set up."""
     from bot.clock import SystemClock
     from bot.config import parse_config
-    from bot.poster import Poster
+    from bot.posting.poster import Poster
     from bot.x.tweepy_client import TweepyXClient
 
     logger.remove()  # the parent prints the tally; only errors matter here

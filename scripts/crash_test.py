@@ -42,8 +42,8 @@ sys.path.insert(0, str(REPO / "scripts"))  # crash_compare, also when loaded by 
 from crash_compare import COMPETITION, HASHTAG, KINDS, Tally, compare  # noqa: E402
 
 from bot.clock import AcceleratedClock  # noqa: E402
+from bot.daemon.scheduling import accelerated_spec  # noqa: E402
 from bot.sandbox import Sandbox, ScenarioBuilder, ScenarioPlayer, World  # noqa: E402
-from bot.scheduling import accelerated_spec  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.ops import OpsStore  # noqa: E402
 from bot.store.outbox import OutboxStore  # noqa: E402

@@ -30,7 +30,7 @@ from loguru import logger
 
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
-from bot.daemon import Daemon, DaemonOptions
+from bot.daemon.loop import Daemon, DaemonOptions
 from bot.sandbox import Sandbox, ScenarioBuilder, ScenarioPlayer, World
 from bot.sandbox.faults import PROFILES
 from bot.store import Store

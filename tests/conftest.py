@@ -15,7 +15,7 @@ import pytest
 from requests.adapters import HTTPAdapter
 
 from bot.clock import ManualClock
-from bot.poller import Poller
+from bot.polling.poller import Poller
 from bot.sandbox import Sandbox, World
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient

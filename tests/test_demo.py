@@ -1,6 +1,6 @@
 """`contestbot demo`, end to end and short: the real command (sandbox in-process, tweepy over HTTP,
 SQLite, the daemon, freeze and poster) fitted into a few seconds, read as its audience would; and
-its self-check (`bot.demo_check`), shown to fail on what it guards."""
+its self-check (`bot.demo.check`), shown to fail on what it guards."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 
 from bot.cli.main import main
 from bot.core.models import Category, CategoryKind, CategoryStanding, Ranked, Standings
-from bot.demo import COMPETITION_ID, demo_speed
-from bot.demo_check import REAL_MARGIN, Printed, prize_check, tie_check, zero_check
+from bot.demo.check import REAL_MARGIN, Printed, prize_check, tie_check, zero_check
+from bot.demo.stage import COMPETITION_ID, demo_speed
 from bot.sandbox import DEMO_SCENARIO, load_scenario
 
 slow = pytest.mark.slow

@@ -11,8 +11,9 @@ import argparse
 from typing import Any
 
 from bot.cli.context import Context
-from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
+from bot.cli.output import add_format_option, render_table, to_json, write_csv
 from bot.core.models import competition_state
+from bot.core.timefmt import iso_z
 
 COLUMNS = ("id", "title", "state", "start", "end", "timezone", "entries", "last_poll")
 

@@ -20,7 +20,7 @@ from bot.core.polling import uncollectable_warnings
 from bot.core.rescans import freezes_from
 from bot.core.scoring import seed_commitment
 from bot.core.timing import format_duration
-from bot.planner import events_of, posting_of
+from bot.posting.planner import events_of, posting_of
 from bot.settings import DEFAULT_CONFIG, USER_CONTEXT, Settings
 
 

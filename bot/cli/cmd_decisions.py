@@ -26,13 +26,13 @@ from bot.cli.output import (
     Cell,
     add_format_option,
     category_label,
-    iso_z,
     number,
     render_table,
     to_json,
     write_csv,
 )
 from bot.core.models import Category, Competition
+from bot.core.timefmt import iso_z
 
 if TYPE_CHECKING:
     from bot.core.revisions import Cause

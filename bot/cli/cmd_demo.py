@@ -44,7 +44,7 @@ def add_parser(sub: Any) -> None:
 
 
 def demo(ctx: Context) -> int:
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
     from bot.store.paths import check_sqlite_file
 
     # The demo starts from a fresh database: it deletes the file at --db, so that file must be a

@@ -18,7 +18,6 @@ from bot.cli.context import Context, UsageError
 from bot.cli.output import (
     add_format_option,
     category_label,
-    iso_z,
     local_iso,
     number,
     render_table,
@@ -28,6 +27,7 @@ from bot.cli.output import (
 )
 from bot.core.models import Competition, Standings, competition_state
 from bot.core.rescans import freezes_from
+from bot.core.timefmt import iso_z
 
 SCHEMA = "contestbot.leaderboard/1"
 CSV_COLUMNS = (

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.args import row_id
 from bot.cli.context import Context, UsageError
-from bot.cli.output import add_format_option, iso_z, render_table, to_json, write_csv
+from bot.cli.output import add_format_option, render_table, to_json, write_csv
 from bot.core.outbox import OutboxPost
 from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
+from bot.core.timefmt import iso_z
 from bot.core.timing import zone
 
 if TYPE_CHECKING:
-    from bot.planner import Preview
+    from bot.posting.planner import Preview
     from bot.store.outbox import OutboxEntry, OutboxStore
 
 STATES = ("pending", "approved", "sending", "sent", "skipped", "failed", "cancelled")
@@ -245,7 +246,7 @@ def preview(ctx: Context) -> int:
 def _preview_items(ctx: Context, outbox: OutboxStore) -> list[tuple[Preview, str, str]]:
     """(preview, estimated cost, state) of post ID, or of every upcoming post by due time: those
     in the outbox still to go out, then what the config will plan (read-only: nothing stored)."""
-    from bot.planner import Planner, Preview, StoredResults
+    from bot.posting.planner import Planner, Preview, StoredResults
 
     config = ctx.config()
     planner = Planner(

@@ -16,7 +16,8 @@ from typing import Any
 
 from bot.cli.args import read_text_file, row_id
 from bot.cli.context import Context, UsageError
-from bot.cli.output import add_format_option, iso_z
+from bot.cli.output import add_format_option
+from bot.core.timefmt import iso_z
 
 TIME_EXAMPLE = "2026-11-02T09:00+01:00"
 
@@ -85,7 +86,7 @@ def schedule(ctx: Context) -> int:
     from bot.core.events import SUPPORTED_LANGUAGES
     from bot.core.outbox import OutboxPost, needs_approval, scheduled_key
     from bot.core.threads import UnsplittableError
-    from bot.planner import posting_of
+    from bot.posting.planner import posting_of
 
     when = parse_time(ctx.args.at)
     lang = ctx.args.lang.strip().lower()

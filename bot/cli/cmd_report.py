@@ -69,7 +69,7 @@ def add_parser(sub: Any) -> None:
 
 
 def reports_folder(ctx: Context) -> Path:
-    from bot.daemon_options import data_dir
+    from bot.daemon.options import data_dir
     from bot.report.job import reports_root
 
     if ctx.args.output:
@@ -120,8 +120,8 @@ def _check_folder(root: Path) -> None:
 
 def chart(ctx: Context) -> int:
     from bot.app import existing_store
-    from bot.chart import standings_chart
     from bot.freezer import live_standings
+    from bot.posting.chart import standings_chart
     from bot.report.charts import png
     from bot.report.gather import gather
     from bot.report.write import atomic_write

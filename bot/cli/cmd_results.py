@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.cmd_leaderboard import find_competition
 from bot.cli.context import Context, UsageError
-from bot.cli.output import category_label, iso_z, number, render_table, to_json
+from bot.cli.output import category_label, number, render_table, to_json
 from bot.core.models import Competition, Standings
+from bot.core.timefmt import iso_z
 
 if TYPE_CHECKING:
     from bot.core.results import FinalSnapshot

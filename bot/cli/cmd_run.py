@@ -1,5 +1,5 @@
 """`contestbot run`: the bot itself. Validates config and settings, upgrades the database, then
-runs `bot.daemon.Daemon` (polling, adaptive refresh, freeze, posting, leases) until SIGTERM or
+runs `bot.daemon.loop.Daemon` (polling, adaptive refresh, freeze, posting, leases) until SIGTERM or
 SIGINT (which finish the current step cleanly, exit 0); `--once` runs one full cycle and exits.
 
 A failure inside the loop is logged, recorded for `contestbot status` and retried after a backoff;
@@ -77,8 +77,8 @@ def stop_on_signals(flag: StopFlag) -> Iterator[None]:
 
 def run(ctx: Context) -> int:
     from bot.app import make_client, open_store
-    from bot.daemon import BadOption, Daemon, build_options
-    from bot.scheduling import ClockSpecError, clock_from_spec
+    from bot.daemon.loop import BadOption, Daemon, build_options
+    from bot.daemon.scheduling import ClockSpecError, clock_from_spec
 
     settings = ctx.settings()
     config = ctx.config()  # validated before the database is touched
@@ -152,7 +152,7 @@ def warn_uncollectable(competitions: Sequence[Competition], store: Store, now: d
 
 def _check_posting(config: Any, settings: Any, dry_run: bool) -> None:
     """An explicit `[posting]` that would post needs the four user-context credentials."""
-    from bot.planner import posting_of
+    from bot.posting.planner import posting_of
     from bot.settings import USER_CONTEXT
 
     posting = config.sections.get("posting")
@@ -168,7 +168,7 @@ def _check_posting(config: Any, settings: Any, dry_run: bool) -> None:
 
 
 def describe_cycle(report: Any) -> str:
-    """One log line for a `bot.poller.CycleReport`."""
+    """One log line for a `bot.polling.poller.CycleReport`."""
     polled = [c for c in report.competitions if c.polled]
     parts = [
         f"{len(polled)}/{len(report.competitions)} competition(s) polled",

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.cli.args import port_number, speed
 from bot.cli.context import Context, UsageError
+from bot.core.messages import one_line
 
 SCENARIO_LIMIT = 8 * 2**20  # the shipped scenario is 10 KiB; /dev/zero-sized files are refused
 
@@ -91,7 +92,7 @@ def sandbox(ctx: Context) -> int:
 
 
 def scenario_problem(path: Path, exc: Exception) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = one_line(exc)
     # Its messages name the file mostly, not always (an event's problem names the event).
     head = "" if str(path) in text else f"{path}: "
     kind = "" if type(exc).__name__ == "ScenarioError" else f"{type(exc).__name__}: "

@@ -7,7 +7,7 @@ month (requests, billable reads, estimated spend) against the `[budget]`; the ra
 `--format json` gives the same as one document (`contestbot.status/1`).
 
 `health` reads this host's heartbeat file (`data/heartbeat-<hostname>.json`, see
-`bot.daemon.data_dir`) and exits 0 when it is fresher than three poll intervals, 1 otherwise,
+`bot.daemon.loop.data_dir`) and exits 0 when it is fresher than three poll intervals, 1 otherwise,
 printing why: the Docker HEALTHCHECK runs it.
 """
 
@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.cli.context import Context, UsageError
-from bot.cli.output import iso_z, render_table, to_json
+from bot.cli.output import render_table, to_json
 from bot.clock import Clock
+from bot.core.timefmt import iso_z
 
 SCHEMA = "contestbot.status/1"
 STALE_POLLS = 3  # a heartbeat older than this many poll intervals is unhealthy
@@ -53,7 +54,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _clock(ctx: Context) -> Clock:
-    from bot.scheduling import ClockSpecError, clock_from_spec
+    from bot.daemon.scheduling import ClockSpecError, clock_from_spec
 
     spec = ctx.environ.get("CONTESTBOT_CLOCK")
     if not spec:
@@ -70,7 +71,7 @@ def _clock(ctx: Context) -> Clock:
 
 
 def health(ctx: Context) -> int:
-    from bot.daemon import data_dir, heartbeat_path
+    from bot.daemon.loop import data_dir, heartbeat_path
 
     settings = ctx.settings()
     path = heartbeat_path(data_dir(settings.database_url, ctx.environ))
@@ -126,7 +127,7 @@ def collect(ctx: Context) -> dict[str, Any]:
     from bot.core.budget import Budget, Usage, projection
     from bot.core.liveness import liveness, threshold_for
     from bot.core.models import competition_state
-    from bot.daemon_options import lease_ttl
+    from bot.daemon.options import lease_ttl
     from bot.store.ops import OpsStore
     from bot.store.rules import RulesStore
 

@@ -37,6 +37,7 @@ from bot.cli import (
 from bot.cli.context import Context, UsageError
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError
+from bot.core.messages import one_line
 from bot.settings import Settings
 
 GROUPS = (
@@ -238,7 +239,7 @@ def describe(exc: BaseException, settings: Settings | None = None) -> str:
     from bot.app import NoDatabase
     from bot.x.errors import AuthError, CreditsDepleted, UsageCapped, XApiError
 
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = one_line(exc)
     if isinstance(exc, NoDatabase):
         return text
     if isinstance(exc, XApiError):
@@ -294,7 +295,7 @@ def database_fix(settings: Settings | None) -> str:
 def describe_os_error(exc: OSError) -> str:
     """`cannot read or write PATH: reason — fix`, for files the bot touches (database folder,
     log file, config, scenario); without a path, the reason and a fix."""
-    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    reason = exc.strerror or one_line(exc)
     path = exc.filename
     if path is None:
         if exc.errno == errno.ENOSPC:

@@ -37,14 +37,6 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def iso_z(when: datetime | None) -> str | None:
-    """Aware datetime -> `2026-11-02T09:00:00Z` (UTC, whole seconds: the fraction is dropped, so
-    every time the CLI prints has one shape); None stays None."""
-    if when is None:
-        return None
-    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def zone_of(label: str) -> tzinfo:
     """The zone an organiser wrote: an offset (`+01:00`, `-03:30`), `UTC`/`Z`, or an IANA name.
     An unknown name falls back to UTC (config validation has already rejected it)."""

@@ -11,7 +11,7 @@ and their results land in `Config.sections` under the section name.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +25,7 @@ from bot.config.reader import (
     read_text_capped,
     type_name,
 )
+from bot.config.sections import SECTIONS, SectionParser, register_section
 from bot.core.models import Competition
 
 __all__ = [
@@ -80,18 +81,6 @@ class Config:
     @property
     def competition_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.competitions)
-
-
-SectionParser = Callable[[object, ParseContext, tuple[Competition, ...]], object]
-"""Parses one top-level section's raw value, given the already parsed competitions (to cross-check
-ids); records problems in the context and returns what goes into `Config.sections`."""
-
-_SECTIONS: dict[str, SectionParser] = {}
-
-
-def register_section(name: str, parser: SectionParser) -> None:
-    """Make top-level key `name` valid, parsed by `parser` (the last registration wins)."""
-    _SECTIONS[name] = parser
 
 
 def load_config(path: str | Path) -> Config:
@@ -162,13 +151,13 @@ def parse_config(text: str, *, source: str, base_dir: str | Path | None = None) 
             ]
         ) from None
 
-    top = TableReader(data, ctx, allowed=("bot", "competition", *sorted(_SECTIONS)))
+    top = TableReader(data, ctx, allowed=("bot", "competition", *sorted(SECTIONS)))
     top.finish()
     bot = _bot(top, ctx)
     competitions = _competitions(top, ctx)
     zones = _zones(data.get("competition"), competitions)
     sections: dict[str, object] = {}
-    for name, parser in sorted(_SECTIONS.items()):
+    for name, parser in sorted(SECTIONS.items()):
         if name in data:
             sections[name] = parser(data[name], ctx, competitions)
     posting = sections.get("posting")
@@ -279,9 +268,10 @@ def _competitions(top: TableReader, ctx: ParseContext) -> tuple[Competition, ...
     return tuple(out)
 
 
-# Section modules register their parsers on import (bot.config.events also loads
-# bot.config.posting); importing here means every entry point validates the same sections. They
-# import this module's names, all defined above.
+# Section modules register their parsers on import; importing them here means every entry point
+# validates the same sections. They import the registry from bot.config.sections, never this
+# package: no import circle.
 from bot.config import budget as _budget  # noqa: E402, F401
 from bot.config import events as _events  # noqa: E402, F401
+from bot.config import posting as _posting  # noqa: E402, F401
 from bot.config import reports as _reports  # noqa: E402, F401

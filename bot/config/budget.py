@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bot.config import ParseContext, limits, register_section
+import bot.config.limits as limits
 from bot.config.problems import MISSING, Problem
-from bot.config.reader import TableReader, type_name
+from bot.config.reader import ParseContext, TableReader, type_name
+from bot.config.sections import register_section
 from bot.core.models import Competition
 
 BUDGET_KEYS = ("monthly_reads", "monthly_usd")

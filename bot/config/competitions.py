@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import limits
+import bot.config.limits as limits
 from bot.config.problems import MISSING, Problem
 from bot.config.reader import (
     ParseContext,

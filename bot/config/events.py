@@ -12,20 +12,17 @@ from a parsed document without the registry.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.config import ParseContext, limits, register_section
+import bot.config.limits as limits
 from bot.config.problems import MISSING, Problem
-from bot.config.reader import TableReader, type_name
+from bot.config.reader import ParseContext, TableReader, type_name
+from bot.config.sections import register_section
 from bot.core.events import (
     SUPPORTED_LANGUAGES,
     Event,
-    PostingConfig,
     PostMode,
 )
 from bot.core.models import Competition
@@ -47,24 +44,6 @@ EVENT_KEYS = (
 POST_MODES: tuple[PostMode, ...] = ("per-language", "combined")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGS_FIX = f"use language codes among {', '.join(SUPPORTED_LANGUAGES)}"
-
-
-@dataclass(frozen=True)
-class EventsConfig:
-    events: tuple[Event, ...] = ()
-    posting: PostingConfig = field(default_factory=PostingConfig)
-
-
-def parse_events(data: Mapping[str, Any], *, source: str) -> tuple[EventsConfig, list[Problem]]:
-    """Both sections of a parsed TOML document, standalone (tests, tools)."""
-    ctx = ParseContext(source=source, base_dir=Path(source).parent)
-    events: tuple[Event, ...] = ()
-    posting = PostingConfig()
-    if "event" in data:
-        events = parse_event_section(data["event"], ctx, ())
-    if "posting" in data:
-        posting = _posting.parse_posting_section(data["posting"], ctx, ())
-    return EventsConfig(events, posting), list(ctx.problems)
 
 
 # ----------------------------------------------------------------------------------------- events
@@ -284,6 +263,3 @@ def is_web_url(text: str) -> bool:
 
 
 register_section("event", parse_event_section)
-
-# The [posting] parser lives in its own module; importing it here registers it too.
-from bot.config import posting as _posting  # noqa: E402

@@ -9,15 +9,20 @@ period, the languages competition posts are written in, and template overrides u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
 
-from bot.config import ParseContext, limits, register_section
-from bot.config.events import LANGS_FIX, languages_value
+import bot.config.limits as limits
+from bot.config.events import LANGS_FIX, languages_value, parse_event_section
 from bot.config.problems import MISSING, Problem
-from bot.config.reader import TableReader, type_name
+from bot.config.reader import ParseContext, TableReader, type_name
+from bot.config.sections import register_section
 from bot.core.cost import PRICE_NAMES, PriceTable
-from bot.core.events import SUPPORTED_LANGUAGES, TEMPLATE_KINDS, PostingConfig, Templates
+from bot.core.events import SUPPORTED_LANGUAGES, TEMPLATE_KINDS, Event, PostingConfig, Templates
 from bot.core.models import Competition
 from bot.core.outbox import POST_KINDS
 from bot.core.templates import template_problem
@@ -220,3 +225,21 @@ def _templates(r: TableReader, ctx: ParseContext) -> Templates:
 
 
 register_section("posting", parse_posting_section)
+
+
+@dataclass(frozen=True)
+class EventsConfig:
+    events: tuple[Event, ...] = ()
+    posting: PostingConfig = field(default_factory=PostingConfig)
+
+
+def parse_events(data: Mapping[str, Any], *, source: str) -> tuple[EventsConfig, list[Problem]]:
+    """Both sections of a parsed TOML document, standalone (tests, tools)."""
+    ctx = ParseContext(source=source, base_dir=Path(source).parent)
+    events: tuple[Event, ...] = ()
+    posting = PostingConfig()
+    if "event" in data:
+        events = parse_event_section(data["event"], ctx, ())
+    if "posting" in data:
+        posting = parse_posting_section(data["posting"], ctx, ())
+    return EventsConfig(events, posting), list(ctx.problems)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
 
-from bot.config import ParseContext, register_section
 from bot.config.problems import Problem
-from bot.config.reader import TableReader, type_name
+from bot.config.reader import ParseContext, TableReader, type_name
+from bot.config.sections import register_section
 from bot.core.models import Competition
 
 REPORT_KEYS = (

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from bot.core.timefmt import iso
 from bot.x.errors import (
     AuthError,
     CreditsDepleted,
@@ -107,7 +108,7 @@ def next_attempt(
         if error.reset_at is None:
             return Decision(
                 backoff_until,
-                f"rate limited without a reset time; backing off until {_iso(backoff_until)}",
+                f"rate limited without a reset time; backing off until {iso(backoff_until)}",
                 persistent=False,
                 severity="warning",
                 kind="rate-limited",
@@ -116,7 +117,7 @@ def next_attempt(
         until = min(max(reset, now + MIN_WAIT), now + MAX_RESET_WAIT)
         return Decision(
             until,
-            f"rate limited; waiting for the reset at {_iso(until)}",
+            f"rate limited; waiting for the reset at {iso(until)}",
             persistent=False,
             severity="warning",
             kind="rate-limited",
@@ -130,7 +131,7 @@ def next_attempt(
             until, what = next_day_start(now), "daily" if period == "daily" else "unspecified"
         return Decision(
             until,
-            f"X usage cap reached ({what} period); pausing reads until {_iso(until)} - "
+            f"X usage cap reached ({what} period); pausing reads until {iso(until)} - "
             "raise the cap or wait for the new period",
             persistent=True,
             severity="error",
@@ -141,7 +142,7 @@ def next_attempt(
         until = now + slow
         return Decision(
             until,
-            f"X API credits depleted (402); top up at console.x.com - retrying at {_iso(until)}",
+            f"X API credits depleted (402); top up at console.x.com - retrying at {iso(until)}",
             persistent=True,
             severity="error",
             kind="credits-depleted",
@@ -152,7 +153,7 @@ def next_attempt(
         return Decision(
             until,
             "X API rejected the credentials or app permissions; check the tokens in .env and the "
-            f"app's permissions in the developer console - retrying at {_iso(until)}",
+            f"app's permissions in the developer console - retrying at {iso(until)}",
             persistent=True,
             severity="error",
             kind="auth",
@@ -162,7 +163,7 @@ def next_attempt(
     if isinstance(error, Unavailable):
         return Decision(
             backoff_until,
-            f"X API unavailable (attempt {attempt}); backing off until {_iso(backoff_until)}",
+            f"X API unavailable (attempt {attempt}); backing off until {iso(backoff_until)}",
             persistent=False,
             severity="warning",
             kind="unavailable",
@@ -173,7 +174,7 @@ def next_attempt(
         return Decision(
             backoff_until,
             f"X API refused a request ({type(error).__name__}); backing off until "
-            f"{_iso(backoff_until)}",
+            f"{iso(backoff_until)}",
             persistent=False,
             severity="error",
             kind="rejected",
@@ -181,7 +182,7 @@ def next_attempt(
     what = "X API error" if isinstance(error, XApiError) else "unexpected error"
     return Decision(
         backoff_until,
-        f"{what} ({type(error).__name__}); backing off until {_iso(backoff_until)}",
+        f"{what} ({type(error).__name__}); backing off until {iso(backoff_until)}",
         persistent=False,
         severity="error",
         kind="unexpected",
@@ -211,7 +212,3 @@ def _check(attempt: int, rand: float, base: timedelta, cap: timedelta) -> None:
         raise ValueError(f"base={base}; the backoff base must be positive")
     if cap < base:
         raise ValueError(f"cap={cap} is below base={base}; the cap must be at least the base")
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,6 +30,7 @@ from typing import Literal
 from bot.core.analysis import OwnPost
 from bot.core.audience import audience_of, normalise_handle
 from bot.core.models import Competition, Entry, Metrics, Standings
+from bot.core.timefmt import iso
 
 Cell = str | int | float | None
 ChartKind = Literal["bar", "line", "hbar"]
@@ -354,7 +355,7 @@ def _growth(
             j += 1
         while k < len(created) and created[k] <= p:
             k += 1
-        out.append((_iso(p), k, *totals))
+        out.append((iso(p), k, *totals))
     figures = (
         Figure(
             "total_engagement",
@@ -406,12 +407,6 @@ def _grid(start: datetime, until: datetime) -> list[datetime]:
         t += step
     points.append(until)
     return points
-
-
-def _iso(t: datetime) -> str:
-    from bot.core.timefmt import iso_z
-
-    return iso_z(t) or ""
 
 
 def _participants(
@@ -676,7 +671,7 @@ def _own_posts(data: CampaignInput) -> Section:
             p.username,
             p.kind or "",
             p.tweet_id,
-            _iso(p.created_at),
+            iso(p.created_at),
             p.latest.likes,
             p.latest.replies,
             p.latest.reposts,
@@ -744,7 +739,7 @@ def _own_growth(posts: Sequence[OwnPost]) -> tuple[tuple[Cell, ...], ...]:
             latest = [m for at, m in p.snapshots if at <= t]
             if latest:
                 sums[p.owner] += engagement(latest[-1])
-        out.append((_iso(t), sums["bot"], sums["organiser"]))
+        out.append((iso(t), sums["bot"], sums["organiser"]))
     return tuple(out)
 
 

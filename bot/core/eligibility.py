@@ -32,6 +32,7 @@ from bot.core.models import (
     ReplierRules,
     Reply,
 )
+from bot.core.timefmt import iso
 
 # Rule codes in the order they are checked and reported.
 RULES: tuple[str, ...] = (
@@ -228,11 +229,6 @@ def facts_of(
 def reply_order(r: Reply) -> tuple[object, ...]:
     """Replies oldest first, then by id (numeric order): how results list them."""
     return (r.created_at, len(r.reply_id), r.reply_id)
-
-
-def iso(when: datetime) -> str:
-    """ISO-8601 UTC with a Z, seconds precision: how times appear in reasons and output."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failures(c: Competition, f: EntryFacts, bot_username: str | None) -> list[tuple[str, str]]:

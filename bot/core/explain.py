@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.audience import normalise_handle
-from bot.core.eligibility import EntryFacts, facts_of, iso, reply_exclusion
+from bot.core.eligibility import EntryFacts, facts_of, reply_exclusion
 from bot.core.models import (
     Category,
     CategoryStanding,
@@ -24,6 +24,7 @@ from bot.core.models import (
     Standings,
 )
 from bot.core.scoring import counts_distinct_repliers, draw_value
+from bot.core.timefmt import iso
 
 _URL = re.compile(
     r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:[A-Za-z0-9_]+|i/web)/status(?:es)?/"

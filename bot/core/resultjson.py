@@ -13,10 +13,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from bot.core.audience import audience_of
-from bot.core.eligibility import EntryFacts, iso, replier_rules, reply_order
+from bot.core.eligibility import EntryFacts, replier_rules, reply_order
 from bot.core.models import (
     Category,
     CategoryStanding,
@@ -31,9 +31,7 @@ from bot.core.models import (
     tweet_url,
 )
 from bot.core.scoring import JuryPick, seed_commitment
-
-if TYPE_CHECKING:
-    from bot.core.results import FrozenResult
+from bot.core.timefmt import iso
 
 Json = Any
 RESULT_SCHEMA = "contestbot.result/3"
@@ -67,7 +65,7 @@ def _opt_parse(text: str | None) -> datetime | None:
     return None if text is None else parse_time(text)
 
 
-def _plain(value: Json) -> Json:
+def plain_json(value: Json) -> Json:
     """Datetimes to strings, integral floats to ints, tuples to lists, recursively."""
     if isinstance(value, datetime):
         return iso(value)
@@ -78,16 +76,20 @@ def _plain(value: Json) -> Json:
             raise ValueError(f"cannot serialise the number {value!r} in a result")
         return int(value) if value.is_integer() else value
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     raise TypeError(f"cannot serialise {type(value).__name__} {value!r} in a result")
 
 
 def canonical_bytes(document: Json) -> bytes:
     """The canonical serialisation of a JSON document (see the module docstring)."""
     text = json.dumps(
-        _plain(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        plain_json(document),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
     )
     return text.encode("utf-8")
 
@@ -124,7 +126,7 @@ def rules_of(competition: Competition, bot_username: str | None = None) -> dict[
     category's effective minimum score and replier rules (defaults resolved, so the document
     alone says what applied)."""
     c, e = competition, competition.eligibility
-    rules: dict[str, Json] = _plain(
+    rules: dict[str, Json] = plain_json(
         {
             "competition_id": c.id,
             "title": c.title,
@@ -368,7 +370,7 @@ def _ranked_document(r: Ranked) -> dict[str, Json]:
         "tweet_id": r.tweet_id,
         "author_id": r.author_id,
         "username": r.username,
-        "score": _plain(r.score),
+        "score": plain_json(r.score),
         "created_at": iso(r.created_at),
         "audience": r.audience,
         "audience_rank": r.audience_rank,
@@ -442,42 +444,5 @@ def standings_from_document(
         tuple(
             Exclusion(x["key"], x["tweet_id"], x["username"], x["rule"], x["reason"], x["category"])
             for x in d["exclusions"]
-        ),
-    )
-
-
-# --------------------------------------------------------------------------------------- result
-
-
-def result_document(result: FrozenResult) -> dict[str, Json]:
-    """The whole frozen result as the JSON document the digest is taken over."""
-    competition = competition_from_rules(result.rules)
-    schema = result.schema
-    extra: dict[str, Json] = {}
-    if schema != LEGACY_SCHEMA:
-        extra["uncollected"] = [{"from": a, "until": b} for a, b in result.uncollected]
-    return cast(
-        dict[str, Json],
-        _plain(
-            {
-                **extra,
-                "schema": schema,
-                "competition_id": result.competition_id,
-                "frozen_at": result.frozen_at,
-                "deadline": result.deadline,
-                "freeze_delay_seconds": result.freeze_delay_seconds,
-                "freeze_delay_reason": result.freeze_delay_reason,
-                "rules": result.rules,
-                "inputs": {
-                    "entries": [
-                        facts_document(f, competition, result.frozen_at, schema=schema)
-                        for f in result.inputs
-                    ],
-                    "jury_picks": [pick_document(p) for p in result.jury_picks],
-                    "disqualified": [{"key": k, "reason": r} for k, r in result.disqualified],
-                    "requalified": list(result.requalified),
-                },
-                "standings": standings_document(result.standings, schema=schema),
-            }
         ),
     )

@@ -17,20 +17,24 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from bot.core.eligibility import EntryFacts, facts_of, organiser_ids
 from bot.core.models import Competition, Entry, EntryStatus, Metrics, Standings
 from bot.core.resultjson import (
+    LEGACY_SCHEMA,
     RESULT_SCHEMA,
     SCHEMAS,
+    Json,
     canonical_bytes,
     committed_document,
     competition_from_rules,
+    facts_document,
     facts_from_document,
     parse_time,
+    pick_document,
     pick_from_document,
-    result_document,
+    plain_json,
     rules_of,
     standings_document,
     standings_from_document,
@@ -431,3 +435,37 @@ def _reason(value: Any) -> DelayReason:
 def load_result(data: bytes | str) -> FrozenResult:
     """Parse `canonical_json(result)` (as the store keeps it) back into a `FrozenResult`."""
     return result_from_document(json.loads(data))
+
+
+def result_document(result: FrozenResult) -> dict[str, Json]:
+    """The whole frozen result as the JSON document the digest is taken over."""
+    competition = competition_from_rules(result.rules)
+    schema = result.schema
+    extra: dict[str, Json] = {}
+    if schema != LEGACY_SCHEMA:
+        extra["uncollected"] = [{"from": a, "until": b} for a, b in result.uncollected]
+    return cast(
+        dict[str, Json],
+        plain_json(
+            {
+                **extra,
+                "schema": schema,
+                "competition_id": result.competition_id,
+                "frozen_at": result.frozen_at,
+                "deadline": result.deadline,
+                "freeze_delay_seconds": result.freeze_delay_seconds,
+                "freeze_delay_reason": result.freeze_delay_reason,
+                "rules": result.rules,
+                "inputs": {
+                    "entries": [
+                        facts_document(f, competition, result.frozen_at, schema=schema)
+                        for f in result.inputs
+                    ],
+                    "jury_picks": [pick_document(p) for p in result.jury_picks],
+                    "disqualified": [{"key": k, "reason": r} for k, r in result.disqualified],
+                    "requalified": list(result.requalified),
+                },
+                "standings": standings_document(result.standings, schema=schema),
+            }
+        ),
+    )

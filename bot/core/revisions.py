@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from bot.core.eligibility import iso
 from bot.core.models import EntryStatus, Metrics
 from bot.core.results import FrozenResult, recompute
 from bot.core.scoring import JuryPick, key_order
+from bot.core.timefmt import iso
 
 Action = Literal["disqualify", "requalify"]
 ACTIONS: tuple[Action, ...] = ("disqualify", "requalify")

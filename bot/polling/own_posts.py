@@ -31,6 +31,7 @@ from bot.core.analysis import (
     plan_own_posts,
 )
 from bot.core.audience import normalise_handle
+from bot.core.messages import one_line
 from bot.core.models import User
 from bot.core.snowflake import snowflake_floor
 from bot.store import Store
@@ -175,7 +176,7 @@ class OwnPostsTracker:
                     break
         except (ForbiddenForTarget, InvalidRequest) as exc:
             # About this account only (forbidden, rejected): the other organisers are still read.
-            why = " ".join(str(exc).split()) or type(exc).__name__
+            why = one_line(exc)
             return replace(report, requests=requests, refused=(*report.refused, (handle, why)))
         return replace(
             report,

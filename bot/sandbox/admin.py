@@ -25,7 +25,7 @@ import json
 import secrets
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 from bot.clock import ManualClock
@@ -35,7 +35,35 @@ from bot.sandbox.scenario import CREATES, METRIC_NAMES, Event, ScenarioError, ch
 from bot.sandbox.wire import ts
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+    from bot.clock import Clock
+    from bot.sandbox.faults import Faults
+    from bot.sandbox.httpd import LoggedRequest
+    from bot.sandbox.world import World
+
+
+class AdminHost(Protocol):
+    """What the admin routes read and change of the sandbox (`bot.sandbox.server.Sandbox`)."""
+
+    clock: Clock
+    world: World
+    faults: Faults
+    admin_token: str
+    bot_user_id: str
+    bot_username: str
+    media: dict[str, dict[str, Any]]
+    refs: dict[str, str]
+    scenario_errors: list[str]
+    disconnects: int
+
+    @property
+    def requests(self) -> list[LoggedRequest]: ...
+
+    @property
+    def posted(self) -> list[dict[str, Any]]: ...
+
+    def reset_log(self) -> None: ...
+
+    def late_indexing(self, seconds: float) -> None: ...
 
 
 HINT = (
@@ -45,7 +73,7 @@ HINT = (
 )
 
 
-def check_token(sb: Sandbox, raw_path: str, headers: dict[str, str]) -> tuple[int, Any] | None:
+def check_token(sb: AdminHost, raw_path: str, headers: dict[str, str]) -> tuple[int, Any] | None:
     """None when the request carries the admin token; else the 401/403 answer."""
     given: str | None = None
     auth = headers.get("authorization", "")
@@ -61,7 +89,7 @@ def check_token(sb: Sandbox, raw_path: str, headers: dict[str, str]) -> tuple[in
 
 
 def handle_admin(
-    sb: Sandbox, method: str, raw_path: str, body: bytes, headers: dict[str, str] | None = None
+    sb: AdminHost, method: str, raw_path: str, body: bytes, headers: dict[str, str] | None = None
 ) -> tuple[int, Any]:
     refused = check_token(sb, raw_path, headers or {})
     if refused is not None:
@@ -77,7 +105,7 @@ def handle_admin(
         return 400, {"error": str(exc.args[0]) if exc.args else repr(exc)}
 
 
-def _route(sb: Sandbox, method: str, path: str, payload: Any) -> tuple[int, Any]:
+def _route(sb: AdminHost, method: str, path: str, payload: Any) -> tuple[int, Any]:
     if (method, path) == ("GET", "/_sandbox/state"):
         return 200, {
             "world": sb.world.summary(),
@@ -145,7 +173,7 @@ def _route(sb: Sandbox, method: str, path: str, payload: Any) -> tuple[int, Any]
     return 404, {"error": f"no admin route {method} {path}"}
 
 
-def _world_action(sb: Sandbox, payload: dict[str, Any]) -> tuple[int, Any]:
+def _world_action(sb: AdminHost, payload: dict[str, Any]) -> tuple[int, Any]:
     allowed = {f.name for f in fields(Event)} | set(METRIC_NAMES)
     unknown = set(payload) - allowed - {"at"}
     if unknown:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.sandbox import params as P
+import bot.sandbox.params as P
 from bot.sandbox.auth import Caller
 from bot.sandbox.pages import includes_of, page_body
 from bot.sandbox.params import Fields

@@ -26,13 +26,16 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox import wire
+import bot.sandbox.wire as wire
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+    from bot.clock import Clock
+    from bot.sandbox.api import Result
+    from bot.sandbox.auth import Caller
+    from bot.sandbox.faults import Fault
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,31 @@ BUSY_503 = (
 ) + _BUSY_BODY
 
 
+class Host(Protocol):
+    """What the HTTP layer needs of the sandbox behind it (`bot.sandbox.server.Sandbox`)."""
+
+    clock: Clock
+    max_connections: int
+    request_timeout: float
+    gzip_responses: bool
+
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[Result, Fault | None, str, Caller]: ...
+
+    def admin(
+        self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, Any]: ...
+
+    def record(self, entry: LoggedRequest) -> None: ...
+
+    def count_disconnect(self) -> None: ...
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     """Threads bounded by `sandbox.max_connections`; idle connections are evicted when full."""
 
-    sandbox: Sandbox
+    sandbox: Host
     daemon_threads = True
     request_queue_size = 128  # the listen backlog (socketserver's default, 5, drops a burst)
 
@@ -155,7 +179,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
-    sandbox: Sandbox
+    sandbox: Host
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; without TCP_NODELAY, delayed ACKs add ~40 ms.
     disable_nagle_algorithm = True
@@ -244,9 +268,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         sb = self.sandbox
         if self.path.startswith("/_sandbox/"):
-            from bot.sandbox.admin import handle_admin
-
-            status, payload = handle_admin(sb, method, self.path, body, headers)
+            status, payload = sb.admin(method, self.path, body, headers)
             self._send(status, json.dumps(payload).encode(), {}, headers)
             return
         try:

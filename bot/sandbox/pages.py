@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import params as P
+import bot.sandbox.params as P
 from bot.sandbox.params import Fields
 from bot.sandbox.wire import (
     not_authorized,

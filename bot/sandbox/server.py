@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import bot.sandbox.wire as wire
 from bot.clock import Clock, SystemClock
-from bot.sandbox import wire
+from bot.sandbox.admin import handle_admin
 from bot.sandbox.api import Reads, Request, Result, Rules
 from bot.sandbox.auth import Caller, Credentials, identify
 from bot.sandbox.faults import Fault, Faults
@@ -187,6 +188,12 @@ class Sandbox:
         self.stop()
 
     # ---------------------------------------------------------------- dispatch
+    def admin(
+        self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        """Answer one `/_sandbox/*` admin route (`bot.sandbox.admin`: token first)."""
+        return handle_admin(self, method, raw_path, body, headers)
+
     def record(self, entry: LoggedRequest) -> None:
         with self._log_lock:
             self._log.append(entry)

@@ -12,12 +12,12 @@ from bot.cli.output import (
     category_label,
     csv_safe,
     display_width,
-    iso_z,
     local_iso,
     render_table,
     write_csv,
 )
 from bot.core.models import Category
+from bot.core.timefmt import iso_z
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, func, select
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.core.results import freeze
-from bot.poller import Poller
+from bot.polling.poller import Poller
 from bot.store import Store
 from bot.store.rules import RulesStore
 from bot.x.tweepy_client import TweepyXClient

@@ -20,7 +20,7 @@ from bot.clock import ManualClock
 from bot.config import load_config
 from bot.core.models import Competition
 from bot.freezer import freeze_if_due
-from bot.poller import Poller
+from bot.polling.poller import Poller
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient
 from tests.cli.conftest import Cli

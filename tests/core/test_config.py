@@ -451,7 +451,7 @@ def test_registered_sections_are_parsed_after_the_competitions(
             )
         return "parsed"
 
-    monkeypatch.setitem(bot.config._SECTIONS, "extra", parse_extra)
+    monkeypatch.setitem(bot.config.sections.SECTIONS, "extra", parse_extra)
     config = parse_config(config_text(top="[extra]\nok = true"), source=SOURCE)
     assert config.sections["extra"] == "parsed"
     assert seen == [({"ok": True}, ("igf2026",))]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.config.events import parse_events
+from bot.config.posting import parse_events
 from bot.core.events import Event, PostingConfig
 
 GOOD = """

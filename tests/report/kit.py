@@ -18,8 +18,8 @@ from bot.config import load_config
 from bot.core.models import Competition
 from bot.core.outbox import OutboxPost, outbox_key
 from bot.freezer import freeze_if_due
-from bot.poller import Poller
 from bot.polling.own_posts import OwnPostsTracker
+from bot.polling.poller import Poller
 from bot.store import Store
 from bot.store.outbox import OutboxStore
 from bot.x.tweepy_client import TweepyXClient

@@ -23,8 +23,8 @@ from bot.core.mentions import compose_standing_reply, standing_of
 from bot.core.models import Category, Competition, Eligibility
 from bot.core.results import verify
 from bot.freezer import freeze_if_due, live_standings
-from bot.poller import Poller
-from bot.replies import collect_replies
+from bot.polling.poller import Poller
+from bot.polling.replies import collect_replies
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient
 

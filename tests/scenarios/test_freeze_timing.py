@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.core.results import canonical_json, describe_delay
-from bot.daemon import Daemon
+from bot.daemon.loop import Daemon
 from bot.freezer import live_standings, verify_stored
 from bot.sandbox import Sandbox
 from bot.store.rules import RulesStore

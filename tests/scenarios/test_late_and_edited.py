@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.core.models import Standings
-from bot.daemon import Daemon
+from bot.daemon.loop import Daemon
 from bot.freezer import live_standings, verify_stored
 from bot.sandbox import Sandbox
 from bot.store.rules import RulesStore

@@ -19,7 +19,7 @@ from bot.clock import ManualClock
 from bot.core.models import Category, Competition
 from bot.core.results import verify
 from bot.freezer import freeze_if_due, recheck_before_announcement, take_final_snapshot
-from bot.poller import CycleReport, Poller
+from bot.polling.poller import CycleReport, Poller
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient
 

@@ -36,7 +36,7 @@ from bot.freezer import (
     reissue,
     verify_stored,
 )
-from bot.poller import Poller
+from bot.polling.poller import Poller
 from bot.sandbox import ScenarioBuilder, ScenarioPlayer
 from bot.store import Store
 from bot.store.rules import RulesStore

@@ -18,7 +18,7 @@ import pytest
 
 from bot.clock import Clock
 from bot.config import Config, parse_config
-from bot.daemon import Daemon, DaemonOptions
+from bot.daemon.loop import Daemon, DaemonOptions
 from bot.sandbox import Sandbox
 from bot.store import Store
 from bot.store.ops import JobRun

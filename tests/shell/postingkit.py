@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
-from bot.poster import Poster
+from bot.posting.poster import Poster
 from bot.store import Store
 from bot.x.tweepy_client import TweepyXClient
 

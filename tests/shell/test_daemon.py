@@ -21,9 +21,9 @@ from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.core.budget import Budget
 from bot.core.cadence import CadencePolicy
-from bot.daemon import Daemon, heartbeat_path
+from bot.daemon.loop import Daemon, heartbeat_path
+from bot.daemon.scheduling import ClockedScheduler, capped_sleep, clock_from_spec
 from bot.sandbox import Sandbox
-from bot.scheduling import ClockedScheduler, capped_sleep, clock_from_spec
 from bot.store.rules import RulesStore
 from tests.shell.daemonkit import Comp, close_stores, config_of, config_text, daemon_for, populate
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
-from bot.daemon import Daemon, build_options
+from bot.daemon.loop import Daemon, build_options
 from bot.sandbox import Sandbox
 from bot.store.own_posts import OwnPostsStore
 from tests.shell.daemonkit import close_stores, daemon_for

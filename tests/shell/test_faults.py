@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
-from bot.daemon import Daemon
+from bot.daemon.loop import Daemon
 from bot.sandbox import Sandbox
 from tests.shell.daemonkit import Comp, close_stores, config_of, daemon_for, populate
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import AcceleratedClock
+from bot.daemon.scheduling import accelerated_spec
 from bot.sandbox import Sandbox, World
-from bot.scheduling import accelerated_spec
 from bot.store import Store
 from bot.store.ops import OpsStore
 from tests.shell.daemonkit import (

@@ -14,8 +14,8 @@ from bot.clock import ManualClock
 from bot.core.models import Category, Competition
 from bot.core.polling import conversation_queries
 from bot.core.scoring import compute_standings
-from bot.poller import Poller
-from bot.replies import collect_replies
+from bot.polling.poller import Poller
+from bot.polling.replies import collect_replies
 from bot.store import Store
 from bot.x.errors import Unavailable
 from bot.x.tweepy_client import TweepyXClient

@@ -13,8 +13,8 @@ from typing import Any
 from bot.clock import ManualClock
 from bot.core.outbox import OutboxPost, mention_reply_key, scheduled_key, transition
 from bot.core.results import freeze
-from bot.planner import StoredResults
-from bot.poller import Poller
+from bot.polling.poller import Poller
+from bot.posting.planner import StoredResults
 from bot.store.outbox import OutboxStore
 from bot.store.rules import RulesStore
 from tests.shell.postingkit import (  # close_stores: autouse
@@ -246,7 +246,7 @@ def test_the_recheck_replaces_a_winner_deleted_since_the_freeze(
 
 
 def _report(clock: ManualClock) -> Any:
-    from bot.poller import CycleReport
+    from bot.polling.poller import CycleReport
 
     return CycleReport(started_at=clock.now())
 

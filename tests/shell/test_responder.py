@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.poller import MentionsReader, Poller
-from bot.responder import MAX_AGE, Responder, ResponderReport
+from bot.polling.poller import MentionsReader, Poller
+from bot.posting.responder import MAX_AGE, Responder, ResponderReport
 from bot.store import Store
 from tests.shell.postingkit import (  # close_stores: autouse
     client_for,

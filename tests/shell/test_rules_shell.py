@@ -23,8 +23,8 @@ from bot.freezer import (
     reissue,
     verify_stored,
 )
-from bot.poller import Poller
-from bot.replies import collect_replies
+from bot.polling.poller import Poller
+from bot.polling.replies import collect_replies
 from bot.store import Store
 from bot.store.rules import RulesStore
 from bot.x.tweepy_client import TweepyXClient

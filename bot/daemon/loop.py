@@ -17,10 +17,11 @@ report and the public results page of each held competition that runs, rewritten
 folder's `reports/`, `bot.report.job`; store reads only) and `housekeeping`. An instance only
 acts on competitions whose lease it holds, renewed before every API request of a step and
 recorded as an acting interval (`job_runs`). Every failure is caught per job, logged, recorded
-for `contestbot status`, and delays that job as `bot.core.backoff` decides (`bot.failures`):
+for `contestbot status`, and delays that job as `bot.core.backoff` decides (`bot.daemon.failures`):
 until the reset of a rate limit, exponentially with jitter for outages, slowly for persistent
 failures (credits, credentials, usage caps: those pause every API job). Job bodies live in
-`bot.jobs`, options in `bot.daemon_options`. The loop sleeps until the next job, capped, on the
+`bot.daemon.jobs`, options in `bot.daemon.options`. The loop sleeps until the next job, capped, on
+the
 injected clock. SIGTERM/SIGINT finish the current step and exit; a second signal forces the
 exit.
 """
@@ -40,13 +41,16 @@ from typing import Any
 
 from loguru import logger
 
-from bot import failures, jobs
 from bot.clock import Clock
 from bot.config import Config
 from bot.config.reports import reports_of
 from bot.core.lease import Lease, assign, should_renew
+from bot.core.messages import one_line
 from bot.core.models import Competition
-from bot.daemon_options import (
+from bot.daemon import failures, jobs
+from bot.daemon.failures import API_JOBS, LeaseLost
+from bot.daemon.jobs import POSTING, Gate
+from bot.daemon.options import (
     BadOption,
     DaemonOptions,
     build_options,
@@ -54,12 +58,10 @@ from bot.daemon_options import (
     default_instance_id,
     heartbeat_path,
 )
-from bot.failures import API_JOBS, LeaseLost
-from bot.jobs import POSTING, Gate
-from bot.metering import MeteredClient
-from bot.poller import Poller
+from bot.daemon.scheduling import ClockedJob, ClockedScheduler, capped_sleep
+from bot.polling.metering import MeteredClient
 from bot.polling.own_posts import OwnPostsTracker
-from bot.scheduling import ClockedJob, ClockedScheduler, capped_sleep
+from bot.polling.poller import Poller
 from bot.store import Store
 from bot.store.ops import ApiCall, OpsStore
 from bot.x.interface import XClient
@@ -222,7 +224,7 @@ class Daemon:
             try:
                 self.ops.release(cid, self.me, now=now)
             except Exception as exc:  # the database may be the reason we stop
-                logger.warning("could not release the lease of {}: {}", cid, _one_line(exc))
+                logger.warning("could not release the lease of {}: {}", cid, one_line(exc))
         self.held.clear()
         if self._stopped:
             return
@@ -230,7 +232,7 @@ class Daemon:
         try:
             self.ops.stop_instance(self.me, now=now)
         except Exception as exc:
-            logger.warning("could not mark instance {} stopped: {}", self.me, _one_line(exc))
+            logger.warning("could not mark instance {} stopped: {}", self.me, one_line(exc))
         self.write_heartbeat(stopped=True)
 
     @contextmanager
@@ -365,7 +367,7 @@ class Daemon:
             if isinstance(exc, LeaseLost) and self._lost_at is not None:
                 # We stopped acting when the lease ran out, before the failed renewal.
                 end = min(end, self._lost_at)
-            self.ops.finish_job(run_id, now=end, ok=False, detail=_one_line(exc))
+            self.ops.finish_job(run_id, now=end, ok=False, detail=one_line(exc))
             raise
         self._acting = None
         self.ops.finish_job(run_id, now=self.clock.now(), ok=True, detail=None)
@@ -373,7 +375,7 @@ class Daemon:
     def held_competitions(self) -> list[Competition]:
         return [self.competitions[c] for c in sorted(self.held) if c in self.competitions]
 
-    # Job steps (bodies in bot.jobs)
+    # Job steps (bodies in bot.daemon.jobs)
 
     def poll(self) -> None:
         jobs.poll(self)
@@ -424,7 +426,7 @@ class Daemon:
         return reports_of(self.config.sections).own_posts_every is not None
 
     def posting_enabled(self) -> bool:
-        from bot.planner import posting_of
+        from bot.posting.planner import posting_of
 
         return self.user_context and posting_of(self.config).enabled
 
@@ -432,12 +434,8 @@ class Daemon:
         try:
             self.ops.record_calls(self.me, [call])
         except Exception as exc:
-            logger.warning("could not record an API call in the ledger: {}", _one_line(exc))
+            logger.warning("could not record an API call in the ledger: {}", one_line(exc))
 
 
 def _lease(cid: str, me: str, expires: datetime) -> Lease:
     return Lease(cid, me, expires)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

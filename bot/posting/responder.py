@@ -3,7 +3,8 @@ configured languages) with ONE reply carrying their current standing.
 
 It makes no request to read them: the poller reads the bot's mentions timeline once per cycle
 (one mentions stream per account, shared with the competitions that list the bot; the daemon adds
-the bot's account as a `bot.poller.MentionsReader` while it holds the posting lease) and keeps the
+the bot's account as a `bot.polling.poller.MentionsReader` while it holds the posting lease) and
+keeps the
 raw mentions in the store. The responder reads them from there, from its own cursor in the
 `mention_cursors` table. For each new mention, oldest first: a tweet that does not mention the
 bot, the bot's own tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user
@@ -30,7 +31,7 @@ from bot.core.mentions import StandingLine, compose_command_reply, may_reply, st
 from bot.core.models import Competition, Tweet, User
 from bot.core.outbox import OutboxPost, mention_reply_key, needs_approval
 from bot.freezer import live_standings
-from bot.planner import posting_of
+from bot.posting.planner import posting_of
 from bot.store import Store
 from bot.store.outbox import OutboxStore, ReplyMark
 from bot.x.interface import XClient

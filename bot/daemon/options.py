@@ -1,6 +1,6 @@
 """The daemon's options and where they come from: the config file and the operations variables.
 
-`DaemonOptions` holds every setting of `bot.daemon.Daemon` (intervals, lease TTL, sleeps, the
+`DaemonOptions` holds every setting of `bot.daemon.loop.Daemon` (intervals, lease TTL, sleeps, the
 cadence and re-scan policies, budget and prices, the heartbeat file); `build_options` builds them
 from the config (`[bot]`, `[budget]`, `[posting.prices]`) and `CONTESTBOT_LEASE_TTL`,
 `CONTESTBOT_INSTANCE_ID` and `CONTESTBOT_DATA_DIR`, raising `BadOption` (exit 2) with the
@@ -142,7 +142,7 @@ def build_options(
     """Daemon options from the config (`[bot]`, `[budget]`, `[posting.prices]`) and the operations
     variables; returns them with the instance id. Raises `BadOption` naming the variable."""
     from bot.config.budget import BudgetConfig
-    from bot.planner import posting_of
+    from bot.posting.planner import posting_of
 
     ttl = lease_ttl(environ)
     instance = instance_id(environ)

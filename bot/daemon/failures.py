@@ -1,6 +1,7 @@
 """How the daemon meets a failing job: backoff gates, persistent pauses, catching up, the record.
 
-`fail(d, name, exc, competition=...)` is what `bot.daemon.Daemon` does when a job raises: it asks
+`fail(d, name, exc, competition=...)` is what `bot.daemon.loop.Daemon` does when a job raises: it
+asks
 `bot.core.backoff` when to try again (a rate limit's reset, exponential backoff with jitter for
 outages, an hourly probe at most for persistent failures such as credits, credentials or usage
 caps, which pause every API job), logs it once (with the traceback only for bugs and database
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from bot.core.backoff import Decision, next_attempt
-from bot.jobs import Gate, PostingStopped, iso, one_line
+from bot.core.messages import one_line
+from bot.core.timefmt import iso
+from bot.daemon.jobs import Gate, PostingStopped
 from bot.store.ops import OpsError
 from bot.x.errors import RateLimited, XApiError
 
 if TYPE_CHECKING:
-    from bot.daemon import Daemon
+    from bot.daemon.loop import Daemon
 
 API_JOBS = ("poll", "refresh", "post")
 

@@ -1,6 +1,6 @@
 """What the daemon does, job by job.
 
-The job bodies take the `bot.daemon.Daemon` whose leases, store, metered client and clock they
+The job bodies take the `bot.daemon.loop.Daemon` whose leases, store, metered client and clock they
 use: `poll` (search and mentions of each held competition, with the re-scans for late-indexed
 posts), `refresh` (the adaptive cadence of `bot.core.cadence`, stretched by the budget factor,
 every look-up following edits to the newest version; ended competitions go to `freeze`: the final
@@ -9,7 +9,7 @@ freeze through `bot.freezer` once the final re-scan is done), `post` (the poster
 responder), `own_posts` (metric snapshots of the bot's and the organisers' own posts for the
 post analysis, `bot.polling.own_posts`), and the heartbeat (`state`, `write_heartbeat`). Each
 step runs inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in
-`job_runs`. The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon_options`.
+`job_runs`. The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon.options`.
 """
 
 from __future__ import annotations
@@ -27,18 +27,19 @@ from bot.core.audience import account_mismatch
 from bot.core.backoff import Decision
 from bot.core.budget import Usage, budget_factor, projection, warning
 from bot.core.cadence import Tracked, plan_refresh
+from bot.core.messages import one_line
 from bot.core.models import Competition
 from bot.core.polling import REPLIES_STREAM, should_collect_replies
 from bot.core.scoring import compute_standings
 from bot.core.timefmt import iso_z
-from bot.poller import CycleReport, MentionsReader
-from bot.scheduling import ClockedJob
+from bot.daemon.scheduling import ClockedJob
+from bot.polling.poller import CycleReport, MentionsReader
 from bot.store.ops import OpsError
 from bot.x.errors import XApiError
 from bot.x.lookups import lookup_newest
 
 if TYPE_CHECKING:
-    from bot.daemon import Daemon
+    from bot.daemon.loop import Daemon
 
 POSTING = "__posting__"  # the lease under which one instance posts and answers mentions
 
@@ -78,7 +79,8 @@ def describe_poll(report: CycleReport) -> str:
 def poll(d: Daemon) -> None:
     """Search of every held competition that still needs polling, and the mentions of their
     accounts (plus the bot's own, for the responder, while this instance holds the posting lease),
-    each account read once (`bot.poller.Poller.ingest`). Pages and cursors commit as they go; each
+    each account read once (`bot.polling.poller.Poller.ingest`). Pages and cursors commit as they
+    go; each
     request is made under the lease of the competition (or of posting) it serves."""
     comps = d.held_competitions()
     readers = mention_readers(d)
@@ -110,7 +112,7 @@ def mention_readers(d: Daemon) -> list[MentionsReader]:
     """The bot's account, read for the mention responder, while this instance posts."""
     if POSTING not in d.held or not d.posting_enabled():
         return []
-    from bot.responder import MAX_AGE
+    from bot.posting.responder import MAX_AGE
 
     try:
         _, responder = posting(d)
@@ -185,7 +187,7 @@ def collect_replies_if_due(d: Daemon, c: Competition, now: datetime) -> None:
     """While a distinct-repliers competition runs, read its new replies every
     `DaemonOptions.replies_every`, stretched by the budget factor, so its leaderboard is live
     (each run reads only what is new; the freezer reads the rest at the deadline)."""
-    from bot.replies import collect_replies, needs_repliers
+    from bot.polling.replies import collect_replies, needs_repliers
 
     if not needs_repliers(c):
         return
@@ -230,7 +232,7 @@ def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
                 "{} final snapshot of {} entr(ies) at {} ({} s after the end, {})",
                 c.id,
                 snap.entries,
-                iso(snap.taken_at),
+                iso_z(snap.taken_at),
                 snap.delay_seconds,
                 snap.reason,
             )
@@ -358,9 +360,9 @@ def post(d: Daemon) -> None:
 
 def posting(d: Daemon) -> tuple[Any, Any]:
     if d.poster is None:
-        from bot.planner import StoredResults
-        from bot.poster import Poster
-        from bot.responder import Responder
+        from bot.posting.planner import StoredResults
+        from bot.posting.poster import Poster
+        from bot.posting.responder import Responder
 
         me = d.client.get_me()
         mismatch = account_mismatch(d.config.bot.username, me.username)
@@ -389,10 +391,10 @@ def posting(d: Daemon) -> tuple[Any, Any]:
 
 def state(d: Daemon) -> dict[str, Any]:
     """What `status` shows about this instance (stored with its heartbeat)."""
-    jobs = {j.name: iso(j.next_run_utc) for j in d.scheduler.jobs if isinstance(j, ClockedJob)}
+    jobs = {j.name: iso_z(j.next_run_utc) for j in d.scheduler.jobs if isinstance(j, ClockedJob)}
     blocked = {
         name: {
-            "until": iso(g.until),
+            "until": iso_z(g.until),
             "reason": g.decision.reason if g.decision else None,
             "persistent": bool(g.decision and g.decision.persistent),
         }
@@ -417,7 +419,7 @@ def write_heartbeat(d: Daemon, *, stopped: bool = False) -> None:
     payload = {
         "instance_id": d.me,
         "pid": os.getpid(),
-        "at": iso(d.clock.now()),
+        "at": iso_z(d.clock.now()),
         "stopped": stopped,
         "poll_interval_seconds": d.options.poll_interval.total_seconds(),
         "held": sorted(d.held),
@@ -432,12 +434,3 @@ def write_heartbeat(d: Daemon, *, stopped: bool = False) -> None:
         tmp.replace(path)  # atomic: health never reads half a file
     except OSError as exc:
         logger.warning("could not write the heartbeat {}: {}", path, exc.strerror or exc)
-
-
-def iso(when: datetime | None) -> str | None:
-    """Whole-second ISO-8601 with `Z`, the shape the CLI prints (`bot.core.timefmt.iso_z`)."""
-    return iso_z(when)
-
-
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

@@ -5,8 +5,8 @@ work, late likes that change nothing; then the finale and the self-check whose f
 demo exit 1, naming what is wrong. The self-check holds the outcome to the scenario's truth: every
 prize won by a real margin, no printed score of 0, the late-indexed entries on the board and in
 the frozen result, the edited entry scored once on its newest version, live and frozen
-(`bot.demo_check`, from the `Evidence` this module gathers). `bot.demo` builds the pieces;
-`bot.demo_view` renders the text.
+(`bot.demo.check`, from the `Evidence` this module gathers). `bot.demo.run` builds the pieces;
+`bot.demo.view` renders the text.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import demo_view as view
 from bot.core.models import Competition, Entry
 from bot.core.queries import build_search_queries
 from bot.core.results import FrozenResult
 from bot.core.scoring import JuryPick, compute_standings
 from bot.core.textlength import weighted_length
-from bot.demo import BOARD_EVERY, BOT, POLL_EVERY, DemoBot, DemoFailed, Timeline
-from bot.demo_check import Edit, Evidence, LatePost, Printed, render, self_check
+from bot.demo import view
+from bot.demo.check import Edit, Evidence, LatePost, Printed, render, self_check
+from bot.demo.stage import BOARD_EVERY, BOT, POLL_EVERY, DemoBot, DemoFailed, Timeline
 from bot.freezer import verify_stored
-from bot.poller import CycleReport
+from bot.polling.poller import CycleReport
 from bot.report.gather import gather
 from bot.report.job import reports_root
 from bot.report.write import Written, write_report
@@ -342,7 +342,7 @@ class Show:
     # ------------------------------------------------------------------------------ evidence
 
     def evidence(self, result: FrozenResult, entries: list[Entry], frozen_ok: bool) -> Evidence:
-        """What the demo saw, for the self-check (`bot.demo_check`): the frozen result and the
+        """What the demo saw, for the self-check (`bot.demo.check`): the frozen result and the
         standings printed, and the scenario's truth from the sandbox (the posts it indexed late,
         the edits, the likes at the end, deletions, retweets) and the posts it received."""
         world = self.player.world

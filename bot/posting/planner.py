@@ -1,7 +1,7 @@
 """What the outbox should hold at a given time: every event reminder (per language or combined),
 each competition's launch post, the leaderboard updates whose slot has come, and the winners
 announcement once a competition's result is frozen. Scheduled posts come from `post schedule` and
-mention replies from `bot.responder`; they are inserted directly.
+mention replies from `bot.posting.responder`; they are inserted directly.
 
 `Planner.drafts(now)` composes them (the pure `bot.core.composing` does the texts; this shell reads
 standings and frozen results from the store); `Planner.plan(now)` inserts those whose key is new,

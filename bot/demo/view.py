@@ -7,7 +7,7 @@ the bot, a deletion leaving, an edit staying one entry), the posts as they reach
 their weighted length, the freeze with its digest and verification, the rules at work (exclusions,
 replies that do not count, entries under a category's minimum, the tie rule), and the final
 standings (a jury's rows show its pick, not a score). Fits 80 columns. `BoardMemory` is the only
-state: what the previous print showed. No I/O; `bot.demo_show` does the printing.
+state: what the previous print showed. No I/O; `bot.demo.show` does the printing.
 """
 
 from __future__ import annotations
@@ -33,10 +33,6 @@ from bot.report.write import Written
 from bot.store.outbox import OutboxEntry
 
 WIDTH = 78
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hhmm(when: datetime) -> str:

@@ -39,7 +39,7 @@ from bot.core.outbox import (
     transition,
 )
 from bot.core.snowflake import snowflake_floor
-from bot.planner import Planner, ResultsSource, StoredResults, posting_of
+from bot.posting.planner import Planner, ResultsSource, StoredResults, posting_of
 from bot.store import Store
 from bot.store.outbox import OutboxStore
 from bot.x.errors import XApiError
@@ -357,7 +357,7 @@ class Poster:
         return changed if self._save(post, changed, now) else None
 
     def _upload_chart(self, post: OutboxPost) -> str:
-        from bot.chart import standings_chart
+        from bot.posting.chart import standings_chart
 
         competition = self.config.competition(post.key.split(":")[1])
         if competition is None or self.results is None:

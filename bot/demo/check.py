@@ -1,5 +1,5 @@
 """The demo's self-check (`contestbot demo`), pure: what the demo saw (`Evidence`, gathered by
-`bot.demo_show`) -> one `Check` per claim, each saying what held or naming what is wrong. A failed
+`bot.demo.show`) -> one `Check` per claim, each saying what held or naming what is wrong. A failed
 check makes the demo exit 1.
 
 The claims: the result froze after the late grace, verifies and did not move with the late likes;
@@ -18,9 +18,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import demo_view as view
 from bot.core.models import CategoryStanding, Competition, Entry, Standings
 from bot.core.results import FrozenResult
+from bot.demo import view
 from bot.store.outbox import OutboxEntry
 
 REAL_MARGIN = 2  # a prize is won by at least this much over the next line
