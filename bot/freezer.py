@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core.models import Competition, EntryStatus, Metrics, Standings
+from bot.core.phases import is_due, is_settled
 from bot.core.polling import batched, uncollected_spans
 from bot.core.results import (
     ON_TIME_TOLERANCE,
@@ -77,17 +78,6 @@ class Recheck:
     statuses: tuple[tuple[str, EntryStatus], ...]
     replacements: tuple[Replacement, ...]
     result: StoredResult
-
-
-def is_due(competition: Competition, now: datetime) -> bool:
-    return now >= competition.end
-
-
-def is_settled(competition: Competition, now: datetime, *, settle: timedelta | None = None) -> bool:
-    """Whether the standings may freeze: the competition's late grace (or `settle`) after the end,
-    when the search for posts indexed late has had its chance."""
-    grace = competition.late_grace if settle is None else settle
-    return now >= competition.end + grace
 
 
 def take_final_snapshot(

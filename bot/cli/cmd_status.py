@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.cli.context import Context, UsageError
 from bot.cli.output import render_table, to_json
 from bot.clock import Clock
+from bot.core.status import STALE_POLLS, Heartbeat, InstanceStatus, heartbeat_health
 from bot.core.timefmt import iso_z
 
 SCHEMA = "contestbot.status/1"
-STALE_POLLS = 3  # a heartbeat older than this many poll intervals is unhealthy
 
 
 def add_parser(sub: Any) -> None:
@@ -77,9 +77,7 @@ def health(ctx: Context) -> int:
     path = heartbeat_path(data_dir(settings.database_url, ctx.environ))
     now = _clock(ctx).now()
     try:
-        beat = json.loads(path.read_text(encoding="utf-8"))
-        at = datetime.fromisoformat(str(beat["at"]).replace("Z", "+00:00"))
-        interval = float(beat.get("poll_interval_seconds") or 300)
+        beat = Heartbeat.from_json(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         print(
             f"unhealthy: no heartbeat at {path} - is `contestbot run` running here?", file=ctx.out
@@ -88,20 +86,20 @@ def health(ctx: Context) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"unhealthy: the heartbeat {path} cannot be read ({exc})", file=ctx.out)
         return 1
-    age = now - at
-    limit = timedelta(seconds=STALE_POLLS * interval)
-    if beat.get("stopped"):
-        print(f"unhealthy: the daemon stopped at {iso_z(at)} (heartbeat {path})", file=ctx.out)
+    verdict = heartbeat_health(beat, now=now)
+    age, limit = verdict.age, verdict.limit
+    if verdict.problem == "stopped":
+        print(f"unhealthy: the daemon stopped at {iso_z(beat.at)} (heartbeat {path})", file=ctx.out)
         return 1
-    if age > limit:
+    if verdict.problem == "stale":
         print(
             f"unhealthy: the last heartbeat is {_ago(age)} old (limit {_ago(limit)}, "
             f"{STALE_POLLS} poll intervals) - the daemon is stuck or gone",
             file=ctx.out,
         )
         return 1
-    print(f"healthy: heartbeat {_ago(age)} old from {beat.get('instance_id')}", file=ctx.out)
-    for reason in beat.get("persistent") or ():
+    print(f"healthy: heartbeat {_ago(age)} old from {beat.instance_id}", file=ctx.out)
+    for reason in beat.persistent:
         print(f"warning: {reason}", file=ctx.out)
     return 0
 
@@ -140,12 +138,13 @@ def collect(ctx: Context) -> dict[str, Any]:
         rules = RulesStore(store)
         leases = {lease.competition_id: lease for lease in ops.leases()}
         instances = ops.instances()
-        states = {i.instance_id: i.state for i in instances}
+        states = {i.instance_id: InstanceStatus.from_json(i.state) for i in instances}
         comps = []
         for c in config.competitions:
             lease = leases.get(c.id)
             holder = lease.holder if lease and lease.expires_at > now else None
-            jobs = dict(states.get(holder, {}).get("jobs", {})) if holder else {}
+            held_by = states.get(holder) if holder else None
+            jobs = {k: iso_z(v) for k, v in held_by.jobs.items()} if held_by else {}
             comps.append(
                 {
                     "id": c.id,
@@ -170,9 +169,10 @@ def collect(ctx: Context) -> dict[str, Any]:
         for i in instances:
             verdict = liveness(i.heartbeat_at, i.stopped_at, now=now, threshold=threshold)
             live = verdict.is_live
-            for job, blocked in (i.state.get("blocked") or {}).items():
-                if blocked.get("persistent") and live:
-                    persistent[f"{i.instance_id} {job}"] = str(blocked.get("reason"))
+            st = states[i.instance_id]
+            if live:
+                for job, reason in st.persistent().items():
+                    persistent[f"{i.instance_id} {job}"] = reason
             live_instances.append(
                 {
                     "instance_id": i.instance_id,
@@ -182,9 +182,9 @@ def collect(ctx: Context) -> dict[str, Any]:
                     "live": live,
                     "liveness": verdict.state,
                     "liveness_since": iso_z(verdict.since),
-                    "held": list(i.state.get("held") or []),
-                    "budget_factor": i.state.get("budget_factor"),
-                    "budget_warning": i.state.get("budget_warning"),
+                    "held": list(st.held),
+                    "budget_factor": st.budget_factor,
+                    "budget_warning": st.budget_warning,
                 }
             )
         errors = ops.recent_errors(10)

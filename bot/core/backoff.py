@@ -11,7 +11,7 @@ after a top-up or a fixed token. Every wait is at least `MIN_WAIT`, so nothing e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -212,3 +212,85 @@ def _check(attempt: int, rand: float, base: timedelta, cap: timedelta) -> None:
         raise ValueError(f"base={base}; the backoff base must be positive")
     if cap < base:
         raise ValueError(f"cap={cap} is below base={base}; the cap must be at least the base")
+
+
+@dataclass(frozen=True)
+class FailurePlan:
+    """What the daemon does about one failed job step, decided from values.
+
+    `decision` is what the failing job's gate holds (None: clear the gate, nothing to wait for);
+    `retry_at` when the job runs next; `pause_api_jobs`: every API job waits until
+    `decision.wait_until` too (credits, credentials and usage caps concern every request);
+    `message` the one line logged and recorded for `status`; `persistent_note` the PERSISTENT line
+    for the organiser, or None."""
+
+    decision: Decision | None
+    retry_at: datetime
+    pause_api_jobs: bool
+    message: str
+    persistent_note: str | None
+    kind: Kind
+    persistent: bool
+    severity: Severity
+
+
+POSTING_RETRY = timedelta(minutes=15)
+"""How often posting retries after a failure that needs a human."""
+
+
+def plan_failure(
+    error: BaseException,
+    *,
+    text: str,
+    attempt: int,
+    now: datetime,
+    rand: float,
+    probe: timedelta,
+    once: bool,
+    lease_lost: bool = False,
+    posting_stopped: bool = False,
+) -> FailurePlan:
+    """The failure policy of a daemon job: `next_attempt`'s decision, with persistent waits cut to
+    the hourly `probe`; a lost lease (`lease_lost`) waits for nothing (the lease job sorts it out);
+    a poster that met a failure needing a human (`posting_stopped`) retries posting alone every
+    `POSTING_RETRY`; a one-shot run (`once`) promises no retry. `text` is the error's one line."""
+    now = now.astimezone(UTC)
+    decision = next_attempt(error, attempt=attempt, now=now, rand=rand)
+    if decision.persistent:
+        at = now + probe
+        if at < decision.wait_until:
+            decision = replace(
+                decision, wait_until=at, reason=f"{decision.reason} (probing again at {iso(at)})"
+            )
+    if lease_lost:
+        return FailurePlan(None, now + MIN_WAIT, False, text, None, decision.kind, False, "warning")
+    if posting_stopped:
+        decision = Decision(
+            now + POSTING_RETRY,
+            f"posting stopped: {text} - fix it, the bot retries every 15 minutes",
+            persistent=True,
+            severity="error",
+        )
+    reason = decision.reason
+    if once and decision.persistent:
+        reason = f"{decision.cause or decision.reason}; `run --once` stops here"
+    note = None
+    pause = decision.persistent and not posting_stopped
+    if pause:
+        note = (
+            f"PERSISTENT: {decision.cause or decision.reason} - `run --once` stops without "
+            "retrying; fix it and run again"
+            if once
+            else f"PERSISTENT: {decision.reason} - the bot keeps retrying at least hourly; "
+            "status shows this"
+        )
+    return FailurePlan(
+        decision=decision,
+        retry_at=decision.wait_until,
+        pause_api_jobs=pause,
+        message=f"{text[:600]} - {reason}",
+        persistent_note=note,
+        kind=decision.kind,
+        persistent=decision.persistent,
+        severity=decision.severity,
+    )

@@ -133,7 +133,9 @@ class Heartbeat:
             pid=int(raw.get("pid") or 0),
             at=at,
             stopped=bool(raw.get("stopped")),
-            poll_interval_seconds=float(interval) if isinstance(interval, int | float) else 300.0,
+            poll_interval_seconds=(
+                float(interval) if isinstance(interval, int | float) and interval > 0 else 300.0
+            ),
             held=tuple(str(h) for h in raw.get("held") or ()),
             persistent=tuple(str(p) for p in raw.get("persistent") or ()),
         )

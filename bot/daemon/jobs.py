@@ -16,45 +16,29 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
 from bot.core.analysis import is_own_posts_run_due, next_own_posts_run, should_track_here
 from bot.core.audience import account_mismatch
-from bot.core.backoff import Decision
 from bot.core.budget import Usage, budget_factor, projection, warning
 from bot.core.cadence import Tracked, plan_refresh
 from bot.core.messages import one_line
 from bot.core.models import Competition
+from bot.core.phases import freeze_wait, next_refresh_run, refresh_phase
 from bot.core.polling import REPLIES_STREAM, should_collect_replies
 from bot.core.scoring import compute_standings
+from bot.core.status import BlockedJob, Heartbeat, InstanceStatus
 from bot.core.timefmt import iso_z
 from bot.daemon.scheduling import ClockedJob
+from bot.daemon.state import POSTING, PostingStopped, Runtime
 from bot.polling.poller import CycleReport, MentionsReader
+from bot.posting.planner import StoredResults
+from bot.posting.poster import Poster
+from bot.posting.responder import MAX_AGE, Responder
 from bot.store.ops import OpsError
-from bot.x.errors import XApiError
 from bot.x.lookups import lookup_newest
-
-if TYPE_CHECKING:
-    from bot.daemon.loop import Daemon
-
-POSTING = "__posting__"  # the lease under which one instance posts and answers mentions
-
-
-@dataclass
-class Gate:
-    """Backoff state of one job: consecutive failures and when it may call the API again."""
-
-    failures: int = 0
-    until: datetime | None = None
-    decision: Decision | None = None
-
-
-class PostingStopped(XApiError):
-    """The poster met a failure that needs a human (usage cap, credits, credentials)."""
 
 
 def describe_poll(report: CycleReport) -> str:
@@ -76,7 +60,7 @@ def describe_poll(report: CycleReport) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def poll(d: Daemon) -> None:
+def poll(d: Runtime) -> None:
     """Search of every held competition that still needs polling, and the mentions of their
     accounts (plus the bot's own, for the responder, while this instance holds the posting lease),
     each account read once (`bot.polling.poller.Poller.ingest`). Pages and cursors commit as they
@@ -108,12 +92,10 @@ def poll(d: Daemon) -> None:
         logger.info("poll cycle done: {}", describe_poll(report))
 
 
-def mention_readers(d: Daemon) -> list[MentionsReader]:
+def mention_readers(d: Runtime) -> list[MentionsReader]:
     """The bot's account, read for the mention responder, while this instance posts."""
-    if POSTING not in d.held or not d.posting_enabled():
+    if POSTING not in d.state.held or not d.posting_enabled():
         return []
-    from bot.posting.responder import MAX_AGE
-
     try:
         _, responder = posting(d)
     except PostingStopped:
@@ -121,7 +103,7 @@ def mention_readers(d: Daemon) -> list[MentionsReader]:
     return [MentionsReader(responder.bot_user_id, d.clock.now() - MAX_AGE, POSTING)]
 
 
-def record_error(d: Daemon, job: str, competition_id: str, message: str, at: datetime) -> None:
+def record_error(d: Runtime, job: str, competition_id: str, message: str, at: datetime) -> None:
     try:
         d.ops.record_error(
             d.me,
@@ -139,7 +121,7 @@ def record_error(d: Daemon, job: str, competition_id: str, message: str, at: dat
         logger.warning("could not record the error: {}", one_line(exc))
 
 
-def refresh(d: Daemon) -> datetime | None:
+def refresh(d: Runtime) -> datetime | None:
     """Re-read the entries due at the adaptive cadence; freeze ended competitions whose final
     poll is done. Returns when the next entry falls due."""
     now = d.clock.now()
@@ -149,10 +131,11 @@ def refresh(d: Daemon) -> datetime | None:
     for c in d.held_competitions():
         if d.stopping:
             break
-        if now < c.start:
+        phase = refresh_phase(c, now)
+        if phase == "waiting":
             next_due.append(c.start)
             continue
-        if now >= c.end:
+        if phase == "ended":
             again = freeze(d, c, now)
             if again is not None:
                 next_due.append(again)
@@ -161,7 +144,7 @@ def refresh(d: Daemon) -> datetime | None:
             tracked(d, c, now),
             end=c.end,
             now=now,
-            factor=d.factor,
+            factor=d.state.factor,
             policy=d.options.policy,
         )
         if plan.batches:
@@ -176,14 +159,11 @@ def refresh(d: Daemon) -> datetime | None:
             next_due.append(c.end)
         collect_replies_if_due(d, c, now)
     if refreshed:
-        logger.info("refreshed {} entr(ies) (cadence factor {:.2f})", refreshed, d.factor)
-    if not next_due:
-        return None
-    # Never sooner than a second from now, never later than a poll interval.
-    return max(now + timedelta(seconds=1), min(min(next_due), now + d.options.poll_interval))
+        logger.info("refreshed {} entr(ies) (cadence factor {:.2f})", refreshed, d.state.factor)
+    return next_refresh_run(next_due, now=now, poll_interval=d.options.poll_interval)
 
 
-def collect_replies_if_due(d: Daemon, c: Competition, now: datetime) -> None:
+def collect_replies_if_due(d: Runtime, c: Competition, now: datetime) -> None:
     """While a distinct-repliers competition runs, read its new replies every
     `DaemonOptions.replies_every`, stretched by the budget factor, so its leaderboard is live
     (each run reads only what is new; the freezer reads the rest at the deadline)."""
@@ -191,17 +171,17 @@ def collect_replies_if_due(d: Daemon, c: Competition, now: datetime) -> None:
 
     if not needs_repliers(c):
         return
-    last = d.replies_at.get(c.id)
+    last = d.state.replies_at.get(c.id)
     if last is None:
         cursor = d.store.get_cursor(c.id, REPLIES_STREAM)
         last = cursor.updated_at if cursor else None
-    if not should_collect_replies(last, now, every=d.options.replies_every, factor=d.factor):
+    if not should_collect_replies(last, now, every=d.options.replies_every, factor=d.state.factor):
         return
     with d.acting(c.id, "replies"):
         report = collect_replies(
             c, client=d.client, store=d.store, clock=d.clock, bot_username=d.config.bot.username
         )
-    d.replies_at[c.id] = now
+    d.state.replies_at[c.id] = now
     if report.requests:
         logger.info(
             "{}: {} new repl(ies) in {} conversation(s), {} request(s)",
@@ -212,7 +192,7 @@ def collect_replies_if_due(d: Daemon, c: Competition, now: datetime) -> None:
         )
 
 
-def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
+def freeze(d: Runtime, c: Competition, now: datetime) -> datetime | None:
     """The two-phase freeze of an ended competition, on every tick after its end: the final
     snapshot at the first chance (its time recorded); during the late grace, a first reading of
     every post found since (the poll job keeps searching for late-indexed ones); then, once the
@@ -241,9 +221,8 @@ def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
         with d.acting(c.id, "late-snapshot"):
             written = snapshot_late_entries(c, late, client=d.client, store=d.store, clock=d.clock)
         logger.info("{}: first reading of {} entr(ies) indexed late", c.id, written)
-    settled = c.end + c.late_grace
     if not d.poller.is_complete(c, now):
-        return settled if now < settled else None  # the final re-scan (late-indexed) comes first
+        return freeze_wait(c, now)  # the final re-scan (late-indexed) comes first
     with d.acting(c.id, "freeze"):
         stored = freeze_if_due(
             c,
@@ -257,7 +236,7 @@ def freeze(d: Daemon, c: Competition, now: datetime) -> datetime | None:
     return None
 
 
-def tracked(d: Daemon, c: Competition, now: datetime) -> list[Tracked]:
+def tracked(d: Runtime, c: Competition, now: datetime) -> list[Tracked]:
     states = d.ops.refresh_states(c.id)
     best: dict[str, int] = {}
     if states:
@@ -270,7 +249,7 @@ def tracked(d: Daemon, c: Competition, now: datetime) -> list[Tracked]:
     return [Tracked(s.latest_id, s.last_refreshed, best.get(s.key)) for s in states]
 
 
-def update_budget(d: Daemon, now: datetime) -> None:
+def update_budget(d: Runtime, now: datetime) -> None:
     budget = d.options.budget
     if budget.month_reads is None and budget.month_spend is None:
         return
@@ -283,25 +262,27 @@ def update_budget(d: Daemon, now: datetime) -> None:
         now,
         active_until=active_until,
     )
-    d.factor = budget_factor(
+    d.state.factor = budget_factor(
         proj,
         budget,
-        current=d.factor,
+        current=d.state.factor,
         reserve_reads=reserve,
         reserve_spend=reserve * d.options.pricing.post_read,
     )
-    text = warning(proj, budget, factor=d.factor)
-    last_at, last_factor = d.warned
+    text = warning(proj, budget, factor=d.state.factor)
+    last_at, last_factor = d.state.warned
     if text is not None and (
-        last_at is None or abs(d.factor - last_factor) >= 0.1 or now - last_at >= timedelta(hours=1)
+        last_at is None
+        or abs(d.state.factor - last_factor) >= 0.1
+        or now - last_at >= timedelta(hours=1)
     ):
         # Warn when it starts, when the slow-down changes markedly, and hourly: not per step.
         logger.warning("budget: {}", text)
-        d.warned = (now, d.factor)
-    d.budget_warning = text
+        d.state.warned = (now, d.state.factor)
+    d.state.budget_warning = text
 
 
-def own_posts(d: Daemon) -> datetime | None:
+def own_posts(d: Runtime) -> datetime | None:
     """Snapshot the bot's sent posts and the organisers' timeline posts (`[reports]
     own_posts_every`), under the lease of the first held competition in its tracking window; an
     instance holding none leaves it to another. Every instance reads the last run's stamp from
@@ -317,7 +298,7 @@ def own_posts(d: Daemon) -> datetime | None:
     if paused is not None:
         return paused
     plan = tracker.plan(now)
-    acting_for = should_track_here(plan, d.held)
+    acting_for = should_track_here(plan, d.state.held)
     if plan is None or acting_for is None:
         return None
     last = tracker.own.last_run()
@@ -332,11 +313,11 @@ def own_posts(d: Daemon) -> datetime | None:
     return now + every
 
 
-def persistent_pause(d: Daemon, now: datetime) -> datetime | None:
+def persistent_pause(d: Runtime, now: datetime) -> datetime | None:
     """Until when a persistent failure of another job pauses the API jobs, or None."""
     untils = [
         g.until
-        for name, g in d.gates.items()
+        for name, g in d.state.gates.items()
         if name != "own_posts"
         and g.decision is not None
         and g.decision.persistent
@@ -346,8 +327,8 @@ def persistent_pause(d: Daemon, now: datetime) -> datetime | None:
     return min(untils) if untils else None
 
 
-def post(d: Daemon) -> None:
-    if POSTING not in d.held:
+def post(d: Runtime) -> None:
+    if POSTING not in d.state.held:
         return
     poster, responder = posting(d)
     with d.acting(POSTING, "post"):
@@ -358,17 +339,15 @@ def post(d: Daemon) -> None:
         raise PostingStopped(report.stopped)
 
 
-def posting(d: Daemon) -> tuple[Any, Any]:
-    if d.poster is None:
-        from bot.posting.planner import StoredResults
-        from bot.posting.poster import Poster
-        from bot.posting.responder import Responder
-
+def posting(d: Runtime) -> tuple[Poster, Responder]:
+    """The poster and the mention responder, built on the first posting step: they need the
+    bot's account (GET /2/users/me), which must be the one the config names."""
+    if d.state.poster is None or d.state.responder is None:
         me = d.client.get_me()
         mismatch = account_mismatch(d.config.bot.username, me.username)
         if mismatch is not None:
             raise PostingStopped(mismatch)
-        d.poster = Poster(
+        d.state.poster = Poster(
             d.client,
             d.store,
             d.clock,
@@ -378,7 +357,7 @@ def posting(d: Daemon) -> tuple[Any, Any]:
             bot_username=me.username,
             results=StoredResults(d.store),  # winners are announced from frozen results
         )
-        d.responder = Responder(
+        d.state.responder = Responder(
             d.client,
             d.store,
             d.clock,
@@ -386,51 +365,56 @@ def posting(d: Daemon) -> tuple[Any, Any]:
             bot_user_id=me.id,
             bot_username=me.username,
         )
-    return d.poster, d.responder
+    return d.state.poster, d.state.responder
 
 
-def state(d: Daemon) -> dict[str, Any]:
+def status(d: Runtime) -> InstanceStatus:
     """What `status` shows about this instance (stored with its heartbeat)."""
-    jobs = {j.name: iso_z(j.next_run_utc) for j in d.scheduler.jobs if isinstance(j, ClockedJob)}
-    blocked = {
-        name: {
-            "until": iso_z(g.until),
-            "reason": g.decision.reason if g.decision else None,
-            "persistent": bool(g.decision and g.decision.persistent),
-        }
-        for name, g in d.gates.items()
-        if g.until is not None and g.until > d.clock.now()
-    }
-    return {
-        "jobs": jobs,
-        "held": sorted(d.held),
-        "blocked": blocked,
-        "budget_factor": round(d.factor, 4),
-        "budget_warning": d.budget_warning,
-        "poll_interval_seconds": d.options.poll_interval.total_seconds(),
-        "dry_run": d.dry_run,
-    }
+    now = d.clock.now()
+    return InstanceStatus(
+        jobs={j.name: j.next_run_utc for j in d.scheduler.jobs if isinstance(j, ClockedJob)},
+        held=tuple(sorted(d.state.held)),
+        blocked={
+            name: BlockedJob(
+                until=g.until,
+                reason=g.decision.reason if g.decision else None,
+                persistent=bool(g.decision and g.decision.persistent),
+            )
+            for name, g in d.state.gates.items()
+            if g.until is not None and g.until > now
+        },
+        budget_factor=round(d.state.factor, 4),
+        budget_warning=d.state.budget_warning,
+        poll_interval_seconds=d.options.poll_interval.total_seconds(),
+        dry_run=d.dry_run,
+    )
 
 
-def write_heartbeat(d: Daemon, *, stopped: bool = False) -> None:
+def write_heartbeat(d: Runtime, *, stopped: bool = False) -> None:
     path = d.options.heartbeat_file
     if path is None:
         return
-    payload = {
-        "instance_id": d.me,
-        "pid": os.getpid(),
-        "at": iso_z(d.clock.now()),
-        "stopped": stopped,
-        "poll_interval_seconds": d.options.poll_interval.total_seconds(),
-        "held": sorted(d.held),
-        "persistent": sorted(
-            {g.decision.reason for g in d.gates.values() if g.decision and g.decision.persistent}
+    beat = Heartbeat(
+        instance_id=d.me,
+        pid=os.getpid(),
+        at=d.clock.now(),
+        stopped=stopped,
+        poll_interval_seconds=d.options.poll_interval.total_seconds(),
+        held=tuple(sorted(d.state.held)),
+        persistent=tuple(
+            sorted(
+                {
+                    g.decision.reason
+                    for g in d.state.gates.values()
+                    if g.decision and g.decision.persistent
+                }
+            )
         ),
-    }
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(beat.to_json(), indent=1), encoding="utf-8")
         tmp.replace(path)  # atomic: health never reads half a file
     except OSError as exc:
         logger.warning("could not write the heartbeat {}: {}", path, exc.strerror or exc)

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any
 
 from loguru import logger
 
@@ -47,9 +46,8 @@ from bot.config.reports import reports_of
 from bot.core.lease import Lease, assign, should_renew
 from bot.core.messages import one_line
 from bot.core.models import Competition
+from bot.core.status import InstanceStatus
 from bot.daemon import failures, jobs
-from bot.daemon.failures import API_JOBS, LeaseLost
-from bot.daemon.jobs import POSTING, Gate
 from bot.daemon.options import (
     BadOption,
     DaemonOptions,
@@ -59,6 +57,7 @@ from bot.daemon.options import (
     heartbeat_path,
 )
 from bot.daemon.scheduling import ClockedJob, ClockedScheduler, capped_sleep
+from bot.daemon.state import API_JOBS, JOBS, POSTING, DaemonState, Gate, LeaseLost
 from bot.polling.metering import MeteredClient
 from bot.polling.own_posts import OwnPostsTracker
 from bot.polling.poller import Poller
@@ -102,28 +101,13 @@ class Daemon:
         self.client = MeteredClient(
             client, clock, self._record_call, self.options.pricing, before=self._before_request
         )
-        self._lost_at: datetime | None = None
         self.poller = Poller(self.client, store, clock, rescans=self.options.rescans)
         self.competitions = {c.id: c for c in config.competitions}
-        self.held: dict[str, datetime] = {}  # competition id -> lease expiry
-        self.replies_at: dict[str, datetime] = {}  # competition id -> last replies collection
         self.own_posts_tracker = OwnPostsTracker(self.client, store, config)
-        self.gates = {
-            name: Gate() for name in (*API_JOBS, "own_posts", "reports", "leases", "housekeeping")
-        }
-        self.factor = 1.0
-        self.budget_warning: str | None = None
-        self.warned: tuple[datetime | None, float] = (None, 1.0)
+        self.state = DaemonState(gates={name: Gate() for name in JOBS})
         self.user_context = user_context
         self.started_at = clock.now()
         self.stop_event = threading.Event()
-        self._acting: tuple[str, int] | None = None  # (competition id, job run id)
-        self.cycle_errors: list[Exception] = []
-        self.synced = False
-        self.once = False  # `run --once`: a failure ends the run, nothing is retried
-        self._stopped = False
-        self.poster: Any = None  # built on the first posting step (it needs GET /2/users/me)
-        self.responder: Any = None
         self.scheduler = ClockedScheduler(clock)
         self._schedule()
 
@@ -173,9 +157,9 @@ class Daemon:
         """One full cycle whatever the schedule (what `run --once` does): leases, poll, refresh
         (and freeze), own posts (when a run is due: the interval counts between runs of any
         instance), post. Returns the failures met (also logged and recorded for `status`)."""
-        self.cycle_errors = []
-        self.gates = {name: Gate() for name in self.gates}  # --once means: try now
-        self.once = True
+        self.state.cycle_errors = []
+        self.state.open_gates()  # --once means: try now
+        self.state.once = True
         try:
             for name, fn in (
                 ("leases", self.renew_leases),
@@ -193,9 +177,9 @@ class Daemon:
                     continue
                 self._guard(name, fn)
         finally:
-            self.once = False
+            self.state.once = False
         self.write_heartbeat()
-        return list(self.cycle_errors)
+        return list(self.state.cycle_errors)
 
     def run_forever(self) -> int:
         """Run until stopped (SIGTERM/SIGINT, or `stop()`); returns the exit code (0)."""
@@ -220,15 +204,15 @@ class Daemon:
     def shutdown(self) -> None:
         """Release the leases (another instance takes over at once) and mark this one stopped."""
         now = self.clock.now()
-        for cid in list(self.held):
+        for cid in list(self.state.held):
             try:
                 self.ops.release(cid, self.me, now=now)
             except Exception as exc:  # the database may be the reason we stop
                 logger.warning("could not release the lease of {}: {}", cid, one_line(exc))
-        self.held.clear()
-        if self._stopped:
+        self.state.held.clear()
+        if self.state.stopped:
             return
-        self._stopped = True
+        self.state.stopped = True
         try:
             self.ops.stop_instance(self.me, now=now)
         except Exception as exc:
@@ -263,7 +247,7 @@ class Daemon:
 
     def _guard(self, name: str, fn: Callable[[], datetime | None]) -> datetime | None:
         """Run one job; never raise. Returns when the job should run next (None: its interval)."""
-        gate = self.gates[name]
+        gate = self.state.gates[name]
         now = self.clock.now()
         if gate.until is not None and now < gate.until:
             return gate.until
@@ -279,11 +263,11 @@ class Daemon:
             )
             if name in API_JOBS:
                 self._catch_up(except_job=name)
-        self.gates[name] = Gate()
+        self.state.gates[name] = Gate()
         return result
 
     def _failed(self, name: str, exc: Exception) -> datetime:
-        competition = self._acting[0] if self._acting else None
+        competition = self.state.acting[0] if self.state.acting else None
         return failures.fail(self, name, exc, competition=competition)
 
     def _catch_up(self, *, except_job: str) -> None:
@@ -296,56 +280,56 @@ class Daemon:
     def renew_leases(self) -> None:
         now = self.clock.now()
         ttl = self.options.lease_ttl
-        if not self.synced:
+        if not self.state.synced:
             # Entries reference their competition row. Idempotent under concurrency (insert or
             # nothing): two instances starting together both pass.
             self.store.sync_competitions(list(self.competitions.values()), now=now)
-            self.synced = True
+            self.state.synced = True
         self.ops.heartbeat(
             self.me,
             hostname=socket.gethostname(),
             pid=os.getpid(),
             started_at=self.started_at,
             now=now,
-            state=self.state(),
+            state=self.status().to_json(),
         )
         live = self.ops.live_instances(now=now, within=ttl)
         units = sorted(self.competitions) + ([POSTING] if self.posting_enabled() else [])
         mine = set(assign(units, live, self.me))
         for cid in units:
-            if cid in mine or cid in self.held:
+            if cid in mine or cid in self.state.held:
                 if cid not in mine:
                     # Assigned elsewhere now: hand it over between steps.
                     self.ops.release(cid, self.me, now=now)
-                    del self.held[cid]
+                    del self.state.held[cid]
                     logger.info("lease of {} handed over (rebalancing)", cid)
                     continue
-                if cid in self.held and not should_renew(
-                    _lease(cid, self.me, self.held[cid]), now, ttl
+                if cid in self.state.held and not should_renew(
+                    _lease(cid, self.me, self.state.held[cid]), now, ttl
                 ):
                     continue
                 if self.ops.acquire(cid, self.me, now=now, ttl=ttl):
-                    if cid not in self.held:
+                    if cid not in self.state.held:
                         logger.info("holding the lease of {}", cid)
-                    self.held[cid] = now + ttl
-                elif cid in self.held:
+                    self.state.held[cid] = now + ttl
+                elif cid in self.state.held:
                     logger.warning("lost the lease of {} to another instance", cid)
-                    del self.held[cid]
+                    del self.state.held[cid]
 
     def _renew(self, cid: str) -> datetime:
         now = self.clock.now()
         if not self.ops.acquire(cid, self.me, now=now, ttl=self.options.lease_ttl):
-            self._lost_at = self.held.pop(cid, None)
+            self.state.lost_at = self.state.held.pop(cid, None)
             raise LeaseLost(f"lost the lease of {cid}; another instance acts on it now")
-        self.held[cid] = now + self.options.lease_ttl
-        return self.held[cid]
+        self.state.held[cid] = now + self.options.lease_ttl
+        return self.state.held[cid]
 
     def _before_request(self) -> None:
         # Called before every API request: a step never talks to X without a live lease.
-        if self._acting is None:
+        if self.state.acting is None:
             return
-        cid, run_id = self._acting
-        expiry = self.held.get(cid)
+        cid, run_id = self.state.acting
+        expiry = self.state.held.get(cid)
         if expiry is None or should_renew(
             _lease(cid, self.me, expiry), self.clock.now(), self.options.lease_ttl
         ):
@@ -358,22 +342,22 @@ class Daemon:
         run_id = self.ops.start_job(
             self.me, cid, job, now=self.clock.now(), lease_expires_at=expires
         )
-        self._acting = (cid, run_id)
+        self.state.acting = (cid, run_id)
         try:
             yield
         except BaseException as exc:
-            self._acting = None
+            self.state.acting = None
             end = self.clock.now()
-            if isinstance(exc, LeaseLost) and self._lost_at is not None:
+            if isinstance(exc, LeaseLost) and self.state.lost_at is not None:
                 # We stopped acting when the lease ran out, before the failed renewal.
-                end = min(end, self._lost_at)
+                end = min(end, self.state.lost_at)
             self.ops.finish_job(run_id, now=end, ok=False, detail=one_line(exc))
             raise
-        self._acting = None
+        self.state.acting = None
         self.ops.finish_job(run_id, now=self.clock.now(), ok=True, detail=None)
 
     def held_competitions(self) -> list[Competition]:
-        return [self.competitions[c] for c in sorted(self.held) if c in self.competitions]
+        return [self.competitions[c] for c in sorted(self.state.held) if c in self.competitions]
 
     # Job steps (bodies in bot.daemon.jobs)
 
@@ -389,8 +373,8 @@ class Daemon:
     def own_posts(self) -> datetime | None:
         return jobs.own_posts(self)
 
-    def state(self) -> dict[str, Any]:
-        return jobs.state(self)
+    def status(self) -> InstanceStatus:
+        return jobs.status(self)
 
     def write_heartbeat(self, *, stopped: bool = False) -> None:
         jobs.write_heartbeat(self, stopped=stopped)
@@ -403,7 +387,7 @@ class Daemon:
         assert self.options.data_dir is not None
         root = reports_root(self.config, self.options.data_dir)
         written = refresh_reports(
-            self.store, self.config, held=self.held, now=self.clock.now(), root=root
+            self.store, self.config, held=self.state.held, now=self.clock.now(), root=root
         )
         for w in written:
             logger.info("reports: {} rewritten in {}", w.competition_id, w.folder)

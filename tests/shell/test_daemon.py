@@ -337,7 +337,7 @@ def test_distinct_repliers_are_collected_while_running_on_a_budgeted_cadence(
     entry = next(e for e in daemon.store.entries("spring") if e.key == ids[1])
     assert [r.username for r in entry.repliers] == ["fan"]
 
-    daemon.factor = 0.5  # a budget that projects over: every 30 minutes instead
+    daemon.state.factor = 0.5  # a budget that projects over: every 30 minutes instead
     clock.advance(minutes=16)
     before = searches()
     daemon.run_once()
@@ -364,7 +364,7 @@ def test_run_once_with_revoked_credentials_says_it_stops_without_promising_a_ret
     log_lines.clear()
     clock.advance(hours=2)
     sandbox.faults.add("unauthorized", "search", count=1)
-    daemon.gates = {name: type(g)() for name, g in daemon.gates.items()}
+    daemon.state.open_gates()
     daemon.scheduler.run_all()
     assert any("keeps retrying at least hourly" in line for line in log_lines)
 

@@ -123,7 +123,7 @@ def test_an_instance_holding_no_competition_leaves_both_to_another(
 ) -> None:
     world(sandbox, clock)
     daemon = daemon_for(sandbox, db_url, clock, config(clock), tmp_path, data_dir=tmp_path)
-    daemon.held.clear()
+    daemon.state.held.clear()
     daemon.own_posts()
     daemon.reports()
     assert endpoints(daemon) == [] and organiser_posts(daemon) == []

@@ -76,12 +76,12 @@ def test_each_fault_is_survived_waited_out_and_caught_up(
     assert len(failures) == 1  # one failure, caught: the cycle went on
     error = running.ops.recent_errors()[0]
     assert (error.kind, error.persistent, error.job) == (kind, persistent, "poll")
-    gate = running.gates["poll"]
+    gate = running.state.gates["poll"]
     assert gate.until is not None
     wait = (gate.until - clock.now()).total_seconds()
     assert low <= wait <= high
     # Persistent failures (credits, credentials, caps) pause every API job; others only poll.
-    assert (running.gates["refresh"].until == gate.until) is persistent
+    assert (running.state.gates["refresh"].until == gate.until) is persistent
     assert running.store.entry_count("spring") == 0
 
     before = searches(sandbox)
@@ -91,7 +91,7 @@ def test_each_fault_is_survived_waited_out_and_caught_up(
     clock.advance(1)
     running.scheduler.run_pending()
     assert running.store.entry_count("spring") == 3  # caught up
-    assert running.gates["poll"].until is None
+    assert running.state.gates["poll"].until is None
 
 
 def test_a_persistent_failure_never_busy_loops_and_shows_in_status(
@@ -125,15 +125,15 @@ def test_backoff_grows_with_consecutive_outages(
     waits = []
     running.run_once()
     for _ in range(5):
-        gate = running.gates["poll"]
+        gate = running.state.gates["poll"]
         assert gate.until is not None
         waits.append((gate.until - clock.now()).total_seconds())
         clock.set(gate.until)
         running.scheduler.run_pending()
-    assert running.gates["poll"].failures == 6
+    assert running.state.gates["poll"].failures == 6
     assert all(w >= 1 for w in waits)  # never a busy loop
     assert max(waits[3:]) > max(waits[:2])  # exponential ceilings: 2, 4, 8, 16, 32 s
-    clock.set(running.gates["poll"].until)  # type: ignore[arg-type]
+    clock.set(running.state.gates["poll"].until)  # type: ignore[arg-type]
     running.scheduler.run_pending()
     assert running.store.entry_count("spring") == 3
 
