@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from bot.cli.context import Context
-from bot.cli.output import add_format_option, render_table, to_json, write_csv
+from bot.cli.output import Listing, add_format_option, emit
 from bot.core.models import competition_state
 from bot.core.timefmt import iso_z
 
@@ -64,21 +64,17 @@ def competitions(ctx: Context) -> int:
     finally:
         if store is not None:
             store.close()
-    fmt = ctx.args.format
-    if fmt == "json":
-        ctx.out.write(
-            to_json(
-                {
-                    "schema": "contestbot.competitions/1",
-                    "generated_at": iso_z(now),
-                    "competitions": rows,
-                }
-            )
-        )
-    elif fmt == "csv":
-        write_csv(ctx.out, COLUMNS, [[r[k] for k in COLUMNS] for r in rows])
-    elif not rows:
-        ctx.out.write(f"no competitions declared in {config.source}\n")
-    else:
-        ctx.out.write(render_table(COLUMNS, [[r[k] for k in COLUMNS] for r in rows]))
-    return 0
+    return emit(
+        ctx.out,
+        ctx.args.format,
+        Listing(
+            document={
+                "schema": "contestbot.competitions/1",
+                "generated_at": iso_z(now),
+                "competitions": rows,
+            },
+            columns=COLUMNS,
+            rows=[[r[k] for k in COLUMNS] for r in rows],
+            empty=f"no competitions declared in {config.source}",
+        ),
+    )

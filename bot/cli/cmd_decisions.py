@@ -24,12 +24,12 @@ from bot.cli.cmd_results import entry_key, open_rules, standings_of
 from bot.cli.context import Context, UsageError
 from bot.cli.output import (
     Cell,
+    Listing,
     add_format_option,
     category_label,
+    emit,
     number,
     render_table,
-    to_json,
-    write_csv,
 )
 from bot.core.models import Category, Competition
 from bot.core.timefmt import iso_z
@@ -296,77 +296,67 @@ def jury_list_cmd(ctx: Context) -> int:
     names = {e.key: e.author.username for e in store.entries(competition.id)}
     picks = rules.picks(competition.id)
     juries = [cs for cs in standings.categories if cs.category.kind == "jury"]
-    fmt = ctx.args.format
-    if fmt == "json":
-        ctx.out.write(
-            to_json(
-                {
-                    "schema": JURY_SCHEMA,
-                    "competition_id": competition.id,
-                    "picks": [
-                        {
-                            "category_id": p.category_id,
-                            "rank": p.rank,
-                            "key": p.key,
-                            "username": names.get(p.key),
-                            "judge": p.judge,
-                            "picked_at": iso_z(p.picked_at),
-                            "reason": p.reason,
-                        }
-                        for p in picks
-                    ],
-                    "shortlists": {
-                        cs.category.id: [
-                            {
-                                "position": i,
-                                "key": r.key,
-                                "username": r.username,
-                                "score": number(r.score),
-                                "jury_rank": r.jury_rank,
-                            }
-                            for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
-                        ]
-                        for cs in juries
-                    },
-                }
-            )
-        )
-        return 0
-    if fmt == "csv":
-        # One sheet: the picks, then each shortlist, told apart by the first column.
-        rows: list[list[Cell]] = [
-            [
-                "pick",
-                p.category_id,
-                p.rank,
-                p.key,
-                names.get(p.key),
-                None,
-                p.rank,
-                p.judge,
-                iso_z(p.picked_at),
-                p.reason,
-            ]
+    doc = {
+        "schema": JURY_SCHEMA,
+        "competition_id": competition.id,
+        "picks": [
+            {
+                "category_id": p.category_id,
+                "rank": p.rank,
+                "key": p.key,
+                "username": names.get(p.key),
+                "judge": p.judge,
+                "picked_at": iso_z(p.picked_at),
+                "reason": p.reason,
+            }
             for p in picks
-        ]
-        for cs in juries:
-            rows.extend(
-                [
-                    "shortlist",
-                    cs.category.id,
-                    i,
-                    r.key,
-                    r.username,
-                    number(r.score),
-                    r.jury_rank,
-                    None,
-                    None,
-                    None,
-                ]
+        ],
+        "shortlists": {
+            cs.category.id: [
+                {
+                    "position": i,
+                    "key": r.key,
+                    "username": r.username,
+                    "score": number(r.score),
+                    "jury_rank": r.jury_rank,
+                }
                 for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
-            )
-        write_csv(ctx.out, JURY_CSV.split(), rows)
-        return 0
+            ]
+            for cs in juries
+        },
+    }
+    # One sheet: the picks, then each shortlist, told apart by the first column.
+    rows: list[list[Cell]] = [
+        [
+            "pick",
+            p.category_id,
+            p.rank,
+            p.key,
+            names.get(p.key),
+            None,
+            p.rank,
+            p.judge,
+            iso_z(p.picked_at),
+            p.reason,
+        ]
+        for p in picks
+    ]
+    for cs in juries:
+        rows.extend(
+            [
+                "shortlist",
+                cs.category.id,
+                i,
+                r.key,
+                r.username,
+                number(r.score),
+                r.jury_rank,
+                None,
+                None,
+                None,
+            ]
+            for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
+        )
     table_rows: list[list[Cell]] = [
         [
             p.category_id,
@@ -379,13 +369,10 @@ def jury_list_cmd(ctx: Context) -> int:
         ]
         for p in picks
     ]
-    if table_rows:
-        columns = ("category", "rank", "entry", "author", "judge", "picked_at", "reason")
-        ctx.out.write(render_table(columns, table_rows))
-    else:
-        ctx.out.write("no jury picks yet\n")
+    columns = ("category", "rank", "entry", "author", "judge", "picked_at", "reason")
+    text = [render_table(columns, table_rows) if table_rows else "no jury picks yet\n"]
     for cs in juries:
-        ctx.out.write(f"\nshortlist of {category_label(cs.category)} (outside engagement):\n")
+        text.append(f"\nshortlist of {category_label(cs.category)} (outside engagement):\n")
         table = render_table(
             ("pos", "entry", "author", "score", "jury"),
             [
@@ -393,5 +380,9 @@ def jury_list_cmd(ctx: Context) -> int:
                 for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
             ],
         )
-        ctx.out.write("".join("  " + line + "\n" for line in table.splitlines()))
-    return 0
+        text.append("".join("  " + line + "\n" for line in table.splitlines()))
+    return emit(
+        ctx.out,
+        ctx.args.format,
+        Listing(document=doc, columns=JURY_CSV.split(), rows=rows, text="".join(text)),
+    )

@@ -16,14 +16,14 @@ from typing import Any
 from bot.cli.args import count
 from bot.cli.context import Context, UsageError
 from bot.cli.output import (
+    Listing,
     add_format_option,
     category_label,
+    emit,
     local_iso,
     number,
     render_table,
     terminal_safe,
-    to_json,
-    write_csv,
 )
 from bot.core.models import Competition, Standings, competition_state
 from bot.core.rescans import freezes_from
@@ -96,23 +96,25 @@ def leaderboard(ctx: Context) -> int:
         store.close()
     zone = config.zone_of(competition)
     top = ctx.args.top or competition.leaderboard_top
-    fmt = ctx.args.format
-    if fmt == "json":
-        doc = leaderboard_document(competition, standings, top=top, frozen=frozen, zone=zone)
-        ctx.out.write(to_json(doc))
-    elif fmt == "csv":
-        rows = csv_rows(standings, top=top)
-        columns: tuple[str, ...] = CSV_COLUMNS
-        if ctx.args.include_excluded:
-            columns = (*CSV_COLUMNS, "excluded_rule", "excluded_reason")
-            rows = [[*row, "", ""] for row in rows] + excluded_csv_rows(standings)
-        write_csv(ctx.out, columns, rows)
-    else:
-        text = render_text(competition, standings, top=top, frozen=frozen, zone=zone)
-        if ctx.args.include_excluded:
-            text += render_exclusions(standings)
-        ctx.out.write(text)
-    return 0
+    columns: tuple[str, ...] = CSV_COLUMNS
+    rows = csv_rows(standings, top=top)
+    text = render_text(competition, standings, top=top, frozen=frozen, zone=zone)
+    if ctx.args.include_excluded:
+        columns = (*CSV_COLUMNS, "excluded_rule", "excluded_reason")
+        rows = [[*row, "", ""] for row in rows] + excluded_csv_rows(standings)
+        text += render_exclusions(standings)
+    return emit(
+        ctx.out,
+        ctx.args.format,
+        Listing(
+            document=leaderboard_document(
+                competition, standings, top=top, frozen=frozen, zone=zone
+            ),
+            columns=columns,
+            rows=rows,
+            text=text,
+        ),
+    )
 
 
 def render_exclusions(standings: Standings) -> str:

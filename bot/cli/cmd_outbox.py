@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.args import row_id
 from bot.cli.context import Context, UsageError
-from bot.cli.output import add_format_option, render_table, to_json, write_csv
+from bot.cli.output import Cell, Listing, add_format_option, emit
 from bot.core.outbox import OutboxPost
 from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
 from bot.core.timefmt import iso_z
@@ -147,33 +147,26 @@ def list_outbox(ctx: Context) -> int:
 def write_entries(ctx: Context, entries: Sequence[Any], *, empty: str) -> int:
     """The outbox listing shared by `outbox` and `post list`: a table, CSV, or the
     `contestbot.outbox/1` JSON document; `empty` is what the table form says when there is none."""
-    fmt = ctx.args.format
-    if fmt == "json":
-        docs = [entry_document(e) for e in entries]
-        ctx.out.write(to_json({"schema": "contestbot.outbox/1", "posts": docs}))
-        return 0
-    rows = [
-        [
-            e.post.id,
-            e.post.state,
-            e.post.kind,
-            e.post.lang,
-            iso_z(e.post.due_at),
-            len(e.post.parts),
-            str(e.cost),
-            e.post.parts[0] if fmt == "csv" else one_line(e.post.parts[0]),
-            _note(e.post),
-            e.post.key,
-        ]
-        for e in entries
-    ]
-    if fmt == "csv":
-        write_csv(ctx.out, COLUMNS, rows)
-    elif not rows:
-        ctx.out.write(empty + "\n")
-    else:
-        ctx.out.write(render_table(COLUMNS, rows))
-    return 0
+
+    def row(e: Any, text: str) -> list[Cell]:
+        p = e.post
+        cells: list[Cell] = [p.id, p.state, p.kind, p.lang, iso_z(p.due_at), len(p.parts)]
+        return [*cells, str(e.cost), text, _note(p), p.key]
+
+    return emit(
+        ctx.out,
+        ctx.args.format,
+        Listing(
+            document={
+                "schema": "contestbot.outbox/1",
+                "posts": [entry_document(e) for e in entries],
+            },
+            columns=COLUMNS,
+            rows=[row(e, one_line(e.post.parts[0])) for e in entries],
+            csv_rows=[row(e, e.post.parts[0]) for e in entries],  # the whole text in a sheet
+            empty=empty,
+        ),
+    )
 
 
 def approve(ctx: Context) -> int:
@@ -202,45 +195,93 @@ def local_time(when: datetime, zone_name: str) -> str | None:
 def preview(ctx: Context) -> int:
     with open_outbox(ctx) as outbox:
         items = _preview_items(ctx, outbox)
-    if ctx.args.format == "json":
-        docs = [
-            {
-                "id": v.post.id,
-                "key": v.post.key,
-                "kind": v.post.kind,
-                "lang": v.post.lang,
-                "state": state,
-                "due_at": iso_z(v.post.due_at),
-                "zone": v.zone,
-                "due_local": local_time(v.post.due_at, v.zone),
-                "cost_usd": cost,
-                "note": v.note,
-                "parts": [{"text": t, "weighted_length": weighted_length(t)} for t in v.post.parts],
-            }
-            for v, cost, state in items
+    docs = [
+        {
+            "id": v.post.id,
+            "key": v.post.key,
+            "kind": v.post.kind,
+            "lang": v.post.lang,
+            "state": state,
+            "due_at": iso_z(v.post.due_at),
+            "zone": v.zone,
+            "due_local": local_time(v.post.due_at, v.zone),
+            "cost_usd": cost,
+            "note": v.note,
+            "parts": [{"text": t, "weighted_length": weighted_length(t)} for t in v.post.parts],
+        }
+        for v, cost, state in items
+    ]
+    rows: list[list[Cell]] = [
+        [
+            v.post.id,
+            v.post.key,
+            v.post.kind,
+            v.post.lang,
+            state,
+            iso_z(v.post.due_at),
+            v.zone,
+            local_time(v.post.due_at, v.zone),
+            cost,
+            v.note,
+            i,
+            weighted_length(text),
+            text,
         ]
-        ctx.out.write(to_json({"schema": "contestbot.preview/1", "posts": docs}))
-        return 0
+        for v, cost, state in items
+        for i, text in enumerate(v.post.parts, 1)
+    ]
+    return emit(
+        ctx.out,
+        ctx.args.format,
+        Listing(
+            document={"schema": "contestbot.preview/1", "posts": docs},
+            columns=PREVIEW_COLUMNS,
+            rows=rows,
+            text=_preview_text(items),
+        ),
+    )
+
+
+PREVIEW_COLUMNS = (
+    "id",
+    "key",
+    "kind",
+    "lang",
+    "state",
+    "due_at",
+    "zone",
+    "due_local",
+    "cost_usd",
+    "note",
+    "part",
+    "weighted_length",
+    "text",
+)
+"""`outbox preview --format csv`: one row per part of each post."""
+
+
+def _preview_text(items: list[tuple[Preview, str, str]]) -> str:
     if not items:
-        ctx.out.write("nothing upcoming\n")
+        return "nothing upcoming\n"
+    out: list[str] = []
     for v, cost, state in items:
         p = v.post
         ident = f"#{p.id}" if p.id is not None else "(new)"
         local = local_time(p.due_at, v.zone)
         where = f" ({local}, {v.zone})" if local else ""
-        ctx.out.write(
+        out.append(
             f"{ident} {p.key} [{state}] due {iso_z(p.due_at)}{where} · {p.kind} · {p.lang} · "
             f"est. ${cost}\n"
         )
         if v.note:
-            ctx.out.write(f"note: {v.note}\n")
+            out.append(f"note: {v.note}\n")
         for i, text in enumerate(p.parts, 1):
-            ctx.out.write(
+            out.append(
                 f"--- part {i}/{len(p.parts)}: {weighted_length(text)}/{MAX_WEIGHTED_LENGTH}\n"
                 f"{text}\n"
             )
-        ctx.out.write("\n")
-    return 0
+        out.append("\n")
+    return "".join(out)
 
 
 def _preview_items(ctx: Context, outbox: OutboxStore) -> list[tuple[Preview, str, str]]:

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.cmd_leaderboard import find_competition
 from bot.cli.context import Context, UsageError
-from bot.cli.output import category_label, number, render_table, to_json
+from bot.cli.output import (
+    Listing,
+    add_format_option,
+    category_label,
+    emit,
+    number,
+    render_table,
+)
 from bot.core.models import Competition, Standings
 from bot.core.timefmt import iso_z
 
@@ -65,10 +72,9 @@ def _results_parser(sub: Any) -> None:
         "live standings with a note that they are not final.",
     )
     p.add_argument("competition", metavar="COMPETITION", help="the competition id from the config")
-    p.add_argument(
-        "--format",
-        choices=("table", "json"),
-        default="table",
+    add_format_option(
+        p,
+        ("table", "json"),
         help="an aligned text table (default) or the contestbot.results/1 JSON document",
     )
     p.add_argument(
@@ -152,10 +158,7 @@ def results_cmd(ctx: Context) -> int:
             encoding="utf-8",
         )
     doc = results_document(competition, standings, history, rules, ctx)
-    if ctx.args.format == "json":
-        ctx.out.write(to_json(doc))
-    else:
-        ctx.out.write(render_results(competition, standings, doc))
+    emit(ctx.out, ctx.args.format, Listing(doc, text=render_results(competition, standings, doc)))
     if ctx.args.export:
         ctx.err.write(
             f"certificate written to {ctx.args.export} — check it with "

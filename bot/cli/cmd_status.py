@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.cli.context import Context, UsageError
-from bot.cli.output import render_table, to_json
+from bot.cli.output import Listing, add_format_option, emit, render_table
 from bot.clock import Clock
 from bot.core.status import STALE_POLLS, Heartbeat, InstanceStatus, heartbeat_health
 from bot.core.timefmt import iso_z
@@ -36,11 +36,8 @@ def add_parser(sub: Any) -> None:
         "reads and estimated spend this UTC day and month; the rate-limit state; persistent "
         "failures; and recent errors.",
     )
-    p.add_argument(
-        "--format",
-        choices=("table", "json"),
-        default="table",
-        help="output as readable text (default) or one JSON document",
+    add_format_option(
+        p, ("table", "json"), help="output as readable text (default) or one JSON document"
     )
     p.set_defaults(func=status)
     h: argparse.ArgumentParser = sub.add_parser(
@@ -111,11 +108,7 @@ def health(ctx: Context) -> int:
 
 def status(ctx: Context) -> int:
     doc = collect(ctx)
-    if ctx.args.format == "json":
-        ctx.out.write(to_json(doc))
-    else:
-        ctx.out.write(render(doc))
-    return 0
+    return emit(ctx.out, ctx.args.format, Listing(doc, text=render(doc)))
 
 
 def collect(ctx: Context) -> dict[str, Any]:

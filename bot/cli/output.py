@@ -15,7 +15,8 @@ import argparse
 import csv
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import IO, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,13 +29,52 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Cell = str | int | float | None
 
 
-def add_format_option(parser: argparse.ArgumentParser) -> None:
+def add_format_option(
+    parser: argparse.ArgumentParser,
+    formats: Sequence[Format] = FORMATS,
+    *,
+    help: str | None = None,
+) -> None:
+    """`--format`, offering `formats` (a command without CSV rows offers table and JSON)."""
+    spreadsheets = ", or CSV for spreadsheets" if "csv" in formats else ""
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=tuple(formats),
         default="table",
-        help="output as an aligned text table (default), JSON, or CSV for spreadsheets",
+        help=help or f"output as an aligned text table (default), JSON{spreadsheets}",
     )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a listing command prints, in each format: `document` for JSON; `columns` and `rows`
+    for CSV and the table; `text` when the table form is more than one table (a leaderboard's
+    headings, `status`'s sections); `empty`, the table form's line when there are no rows;
+    `csv_rows` when the CSV cells differ from the table's (full texts where the table cuts)."""
+
+    document: Mapping[str, object]
+    columns: Sequence[str] = ()
+    rows: Sequence[Sequence[Cell]] = ()
+    text: str | None = None
+    empty: str | None = None
+    csv_rows: Sequence[Sequence[Cell]] | None = None
+
+
+def emit(out: IO[str], fmt: str, listing: Listing) -> int:
+    """Print `listing` as `fmt` (`--format`): the one place listing commands print; returns 0."""
+    if fmt == "json":
+        out.write(to_json(listing.document))
+    elif fmt == "csv":
+        write_csv(
+            out, listing.columns, listing.rows if listing.csv_rows is None else listing.csv_rows
+        )
+    elif listing.text is not None:
+        out.write(listing.text)
+    elif not listing.rows and listing.empty is not None:
+        out.write(listing.empty + "\n")
+    else:
+        out.write(render_table(listing.columns, listing.rows))
+    return 0
 
 
 def zone_of(label: str) -> tzinfo:

@@ -4,14 +4,17 @@ whole seconds, times in the organiser's zone, and the one category heading."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from bot.cli.output import (
+    Listing,
     category_label,
     csv_safe,
     display_width,
+    emit,
     local_iso,
     render_table,
     write_csv,
@@ -102,3 +105,28 @@ def test_local_iso_shows_the_organisers_zone(zone: str, expected: str) -> None:
 )
 def test_category_label_is_one_heading_for_every_command(category: Category, label: str) -> None:
     assert category_label(category) == label
+
+
+def test_one_output_layer_prints_every_format_of_a_listing() -> None:
+    listing = Listing(
+        document={"schema": "x/1", "rows": [{"a": 1}]},
+        columns=("a", "b"),
+        rows=[[1, "cut…"]],
+        csv_rows=[[1, "=the whole text"]],
+        empty="nothing here",
+    )
+    out = io.StringIO()
+    assert emit(out, "json", listing) == 0
+    assert json.loads(out.getvalue()) == {"schema": "x/1", "rows": [{"a": 1}]}
+    out = io.StringIO()
+    emit(out, "csv", listing)
+    assert out.getvalue() == "a,b\n1,'=the whole text\n"  # the sheet's cells, formula-safe
+    out = io.StringIO()
+    emit(out, "table", listing)
+    assert out.getvalue().splitlines()[-1].split() == ["1", "cut…"]
+    out = io.StringIO()
+    emit(out, "table", Listing(document={}, columns=("a",), empty="nothing here"))
+    assert out.getvalue() == "nothing here\n"
+    out = io.StringIO()
+    emit(out, "table", Listing(document={}, text="a leaderboard\n"))
+    assert out.getvalue() == "a leaderboard\n"

@@ -91,6 +91,11 @@ def test_a_long_text_becomes_a_thread_never_cut(post_cli: Cli) -> None:
     assert all(p["weighted_length"] <= 280 for p in doc["parts"])
     joined = " ".join(p["text"].rsplit("\n", 1)[0] for p in doc["parts"])
     assert " ".join(joined.split()) == " ".join(text.split())  # nothing lost
+    code, out, _ = post_cli("outbox", "preview", "1", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["part"] for r in rows] == [str(i) for i in range(1, parts + 1)]
+    assert [r["text"] for r in rows] == [p["text"] for p in doc["parts"]]  # whole, one per row
+    assert {r["weighted_length"] for r in rows} == {str(p["weighted_length"]) for p in doc["parts"]}
 
 
 @pytest.mark.parametrize(
