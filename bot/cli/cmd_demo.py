@@ -54,5 +54,10 @@ def demo(ctx: Context) -> int:
         fix="give --db a new file path (or an earlier demo's database), e.g. --db data/demo.db",
         option="--db ",
     )
-    code: int = run_demo(speed=ctx.args.speed, seconds=ctx.args.seconds, db=ctx.args.db)
+    code: int = run_demo(
+        speed=ctx.args.speed,
+        seconds=ctx.args.seconds,
+        db=ctx.args.db,
+        commands=getattr(ctx.args, "commands", ()),
+    )
     return code

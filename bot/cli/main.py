@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         option_strings = {o for a in child._actions for o in a.option_strings}
         if not option_strings & set(COMMON_HELP):  # a command's own --config would win
             add_common_options(child, default=argparse.SUPPRESS)
+    parser.set_defaults(commands=tuple(sub.choices))  # what `demo` may suggest
     return parser
 
 
@@ -237,12 +238,12 @@ def describe(exc: BaseException, settings: Settings | None = None) -> str:
     """One line: what failed and, for the failures organisers meet, what to do. `settings` (when
     loaded) lets database and file errors name the file to look at."""
     from bot.app import NoDatabase
-    from bot.x.errors import AuthError, CreditsDepleted, UsageCapped, XApiError
+    from bot.core.errors import ApiError, AuthError, CreditsDepleted, UsageCapped
 
     text = one_line(exc)
     if isinstance(exc, NoDatabase):
         return text
-    if isinstance(exc, XApiError):
+    if isinstance(exc, ApiError):
         # The X boundary's messages already end with their fix (" - check ..."); add one only
         # where it is missing.
         has_fix = " - " in text
@@ -317,7 +318,7 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def _runtime_code(exc: BaseException) -> int:
-    from bot.x.errors import AuthError
+    from bot.core.errors import AuthError
 
     # Revoked or wrong credentials need a human: exit 2 so a supervisor does not restart-loop.
     return 2 if isinstance(exc, AuthError) else 1

@@ -1,12 +1,13 @@
 """Retry decisions after an X API failure: how long the daemon waits, and whether a human is needed.
 
-Pure: the daemon passes the error (our `bot.x.errors` hierarchy, or any other exception), how many
-consecutive failures it has seen, `now` and a random value in [0, 1), and gets back a `Decision`:
-the moment to try again, a sentence for the logs and `contestbot status`, whether the failure is
-persistent (credits, credentials, a usage cap: it will not heal by itself within minutes) and a
-severity. Rate limits wait for the API's reset time; transient failures back off exponentially with
-full jitter up to a cap; persistent ones retry at a slow interval so the bot catches up on its own
-after a top-up or a fixed token. Every wait is at least `MIN_WAIT`, so nothing ever busy-loops.
+Pure: the daemon passes the error (our `bot.core.errors` hierarchy, or any other exception), how
+many consecutive failures it has seen, `now` and a random value in [0, 1), and gets back a
+`Decision`: the moment to try again, a sentence for the logs and `contestbot status`, whether the
+failure is persistent (credits, credentials, a usage cap: it will not heal by itself within
+minutes) and a severity. Rate limits wait for the API's reset time; transient failures back off
+exponentially with full jitter up to a cap; persistent ones retry at a slow interval so the bot
+catches up on its own after a top-up or a fixed token. Every wait is at least `MIN_WAIT`, so
+nothing ever busy-loops.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from bot.core.timefmt import iso
-from bot.x.errors import (
+from bot.core.errors import (
+    ApiError,
     AuthError,
     CreditsDepleted,
     ForbiddenForTarget,
@@ -24,8 +25,8 @@ from bot.x.errors import (
     RateLimited,
     Unavailable,
     UsageCapped,
-    XApiError,
 )
+from bot.core.timefmt import iso
 
 Severity = Literal["info", "warning", "error"]
 Kind = Literal[
@@ -179,7 +180,7 @@ def next_attempt(
             severity="error",
             kind="rejected",
         )
-    what = "X API error" if isinstance(error, XApiError) else "unexpected error"
+    what = "X API error" if isinstance(error, ApiError) else "unexpected error"
     return Decision(
         backoff_until,
         f"{what} ({type(error).__name__}); backing off until {iso(backoff_until)}",

@@ -288,7 +288,8 @@ FailureKind = Literal[
 
 @dataclass(frozen=True)
 class Failure:
-    """A send that failed, as the core needs to know it (the shell maps `bot.x.errors` to this)."""
+    """A send that failed, as the core needs to know it (the shell maps `bot.core.errors` to
+    this)."""
 
     kind: FailureKind
     detail: str = ""
@@ -366,8 +367,8 @@ def match_own_post(text: str, timeline: Iterable[tuple[str, str]]) -> str | None
 
 
 def failure_from_error(exc: Exception) -> Failure:
-    """Our `bot.x.errors` exceptions as the `Failure` the outbox decides on."""
-    from bot.x import errors
+    """Our `bot.core.errors` exceptions as the `Failure` the outbox decides on."""
+    from bot.core import errors
 
     detail = getattr(exc, "detail", None) or str(exc)
     if isinstance(exc, errors.ForbiddenForTarget):

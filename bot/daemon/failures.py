@@ -17,10 +17,10 @@ from datetime import datetime
 from loguru import logger
 
 from bot.core.backoff import plan_failure
+from bot.core.errors import ApiError, RateLimited
 from bot.core.messages import one_line
 from bot.daemon.state import API_JOBS, Gate, LeaseLost, PostingStopped, Runtime
 from bot.store.ops import OpsError
-from bot.x.errors import RateLimited, XApiError
 
 
 def fail(rt: Runtime, name: str, exc: Exception, *, competition: str | None) -> datetime:
@@ -49,7 +49,7 @@ def fail(rt: Runtime, name: str, exc: Exception, *, competition: str | None) -> 
     decision = plan.decision
     gate.until, gate.decision = decision.wait_until, decision
     log = logger.error if plan.severity == "error" else logger.warning
-    if isinstance(exc, XApiError):
+    if isinstance(exc, ApiError):
         log("{} failed{}: {}", name, f" ({competition})" if competition else "", plan.message)
     else:
         # A bug or a database failure: keep the traceback (masked by the log sinks).
@@ -72,7 +72,7 @@ def fail(rt: Runtime, name: str, exc: Exception, *, competition: str | None) -> 
                 persistent=plan.persistent,
                 message=plan.message[:2000],
                 retry_at=decision.wait_until,
-                endpoint=rt.client.last_endpoint if isinstance(exc, XApiError) else None,
+                endpoint=rt.client.last_endpoint if isinstance(exc, ApiError) else None,
                 reset_at=exc.reset_at if isinstance(exc, RateLimited) else None,
             ),
         )

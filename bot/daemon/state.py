@@ -17,7 +17,7 @@ from random import Random
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.backoff import Decision
-from bot.x.errors import XApiError
+from bot.core.errors import ApiError
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -44,7 +44,7 @@ class LeaseLost(Exception):
     """Another instance holds the lease now: stop acting on that competition at once."""
 
 
-class PostingStopped(XApiError):
+class PostingStopped(ApiError):
     """The poster met a failure that needs a human (usage cap, credits, credentials)."""
 
 

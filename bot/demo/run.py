@@ -16,7 +16,7 @@ checks the outcome; `bot.demo.view` renders the text.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -48,9 +48,11 @@ def run_demo(
     seconds: float | None = None,
     db: str = "data/demo.db",
     out: TextIO | None = None,
+    commands: Sequence[str] = (),
 ) -> int:
     """Play the demo; 0 when it ran and its final self-check passed, 1 when the check failed
-    (printed). Unexpected errors propagate to the CLI, which prints one line (--debug: all)."""
+    (printed). Unexpected errors propagate to the CLI, which prints one line (--debug: all).
+    `commands` are the CLI's subcommands: the only ones the demo suggests trying next."""
     stream = out or sys.stdout
 
     def say(text: str = "") -> None:
@@ -58,14 +60,20 @@ def run_demo(
         stream.flush()
 
     try:
-        _run(speed, seconds, Path(db), say)
+        _run(speed, seconds, Path(db), say, tuple(commands))
     except DemoFailed as exc:
         say(f"\nerror: {exc}")
         return 1
     return 0
 
 
-def _run(speed: float | None, seconds: float | None, db: Path, say: Callable[[str], None]) -> None:
+def _run(
+    speed: float | None,
+    seconds: float | None,
+    db: Path,
+    say: Callable[[str], None],
+    commands: tuple[str, ...],
+) -> None:
     scenario = load_scenario(DEMO_SCENARIO)
     rate = demo_speed(scenario, speed, seconds)
     span = timedelta(seconds=scenario.duration) + TAIL
@@ -125,7 +133,7 @@ def _run(speed: float | None, seconds: float | None, db: Path, say: Callable[[st
         try:
             from bot.demo.show import Show  # it builds on this module's pieces
 
-            show = Show(timeline, competition, sandbox, player, bot, say)
+            show = Show(timeline, competition, sandbox, player, bot, say, commands=commands)
             show.play()
             show.finale(db, config_path)
         finally:

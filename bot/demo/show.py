@@ -49,7 +49,10 @@ class Show:
         player: ScenarioPlayer,
         bot: DemoBot,
         say: Callable[[str], None],
+        *,
+        commands: tuple[str, ...] = (),
     ) -> None:
+        self.commands = commands  # the CLI's subcommands: what the finale may suggest
         self.t, self.c, self.sandbox, self.player, self.bot = (
             timeline,
             competition,
@@ -327,7 +330,7 @@ class Show:
         self.lines(render(results, real=self.t.real_elapsed()))
         self.say(view.banner("the organiser's report and the public results page"))
         self.lines(view.report_paths(self.write_reports(db)))
-        self.lines(view.next_steps(db, config_path, self.c.id, cli_commands()))
+        self.lines(view.next_steps(db, config_path, self.c.id, self.commands))
         failed = [c for c in results if not c.ok]
         if failed:
             raise DemoFailed(f"{len(failed)} self-check(s) failed (listed above)")
@@ -379,15 +382,3 @@ class Show:
             sent=OutboxStore(self.bot.store).entries(states=("sent",)),
             posted_ids={str(p["id"]) for p in self.sandbox.posted},
         )
-
-
-def cli_commands() -> tuple[str, ...]:
-    """The CLI's subcommands, so the demo only suggests commands that exist."""
-    import argparse
-
-    from bot.cli.main import build_parser
-
-    for action in build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return tuple(action.choices)
-    return ()

@@ -18,9 +18,9 @@ from loguru import logger
 from bot.clock import Clock
 from bot.core.budget import read_cost
 from bot.core.cost import DEFAULT_PRICES, PriceTable, estimate_post_cost
+from bot.core.errors import ApiError
 from bot.core.models import Lookup, Page, PostedTweet, Tweet, User
 from bot.store.ops import ApiCall
-from bot.x.errors import XApiError
 from bot.x.interface import XClient
 
 Recorder = Callable[[ApiCall], None]
@@ -57,7 +57,7 @@ class MeteredClient:
         self.calls += 1
         try:
             result = fn()
-        except XApiError as exc:
+        except ApiError as exc:
             self._note(ApiCall(self.clock.now(), method, endpoint, exc.status))
             raise
         except Exception:

@@ -31,12 +31,12 @@ from bot.core.analysis import (
     plan_own_posts,
 )
 from bot.core.audience import normalise_handle
+from bot.core.errors import ForbiddenForTarget, InvalidRequest
 from bot.core.messages import one_line
 from bot.core.models import User
 from bot.core.snowflake import snowflake_floor
 from bot.store import Store
 from bot.store.own_posts import OwnPostsStore, SentPost
-from bot.x.errors import ForbiddenForTarget, InvalidRequest
 from bot.x.interface import XClient
 from bot.x.lookups import lookup_newest
 

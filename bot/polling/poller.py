@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
+from bot.core.errors import ApiError, ForbiddenForTarget, InvalidRequest, StaleCursor
 from bot.core.models import Competition, Page, Tweet
 from bot.core.polling import (
     Cursor,
@@ -57,7 +58,6 @@ from bot.core.rescans import (
     wide_rescan,
 )
 from bot.store import ACCOUNTS, Store
-from bot.x.errors import ForbiddenForTarget, InvalidRequest, StaleCursor, XApiError
 from bot.x.interface import XClient
 from bot.x.lookups import lookup_newest
 
@@ -163,7 +163,7 @@ class Poller:
         due = [c for c in competitions if _poll_of(report, c.id).polled and _ok(report, c.id)]
         try:
             self.refresh([c.id for c in due], report)
-        except XApiError as exc:
+        except ApiError as exc:
             self._fail(report, due, exc)
             raise
         finished = self.clock.now()
@@ -209,7 +209,7 @@ class Poller:
             except (ForbiddenForTarget, InvalidRequest) as exc:
                 self._reject(report, [c], exc)
                 continue
-            except XApiError as exc:
+            except ApiError as exc:
                 self._fail(report, [c], exc)
                 raise
             due.append(c)
@@ -221,7 +221,7 @@ class Poller:
                     self._mentions(account, report)
             except (ForbiddenForTarget, InvalidRequest) as exc:
                 self._reject(report, account.competitions, exc)
-            except XApiError as exc:
+            except ApiError as exc:
                 self._fail(report, account.competitions, exc)
                 raise
         report.finished_at = self.clock.now()

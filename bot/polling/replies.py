@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.core.eligibility import entry_exclusions, facts_of, organiser_ids
+from bot.core.errors import StaleCursor
 from bot.core.models import Competition, Entry, Tweet, User
 from bot.core.polling import (
     HORIZON_MARGIN,
@@ -38,7 +39,6 @@ from bot.core.polling import (
 )
 from bot.core.scoring import counts_distinct_repliers
 from bot.store import Store
-from bot.x.errors import StaleCursor
 from bot.x.interface import XClient
 
 OVERLAP = timedelta(minutes=2)  # re-read before the last run's bound: late-indexed replies

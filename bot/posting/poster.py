@@ -28,6 +28,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.core.composing import compose_winners
 from bot.core.cost import month_bounds
+from bot.core.errors import ApiError
 from bot.core.outbox import (
     Action,
     OutboxPost,
@@ -42,7 +43,6 @@ from bot.core.snowflake import snowflake_floor
 from bot.posting.planner import Planner, ResultsSource, StoredResults, posting_of
 from bot.store import Store
 from bot.store.outbox import OutboxStore
-from bot.x.errors import XApiError
 from bot.x.interface import XClient
 
 # How long before its outbox row was created a post could appear on our timeline (clock skew
@@ -202,7 +202,7 @@ class Poster:
                     return checked  # recomposed: decide again (it may need a new approval)
             if post.has_media and action.part == 0:
                 media.append(self._upload_chart(post))
-        except XApiError as exc:
+        except ApiError as exc:
             return self._failed(post, exc, now, report, outcome_known=True)
         sending = transition(post, "sending")
         if not self._save(post, sending, now, sending_at=now):
@@ -210,7 +210,7 @@ class Poster:
         text = post.parts[action.part]
         try:
             posted = self.client.create_tweet(text, reply_to=action.reply_to, media_ids=media)
-        except XApiError as exc:
+        except ApiError as exc:
             return self._failed(sending, exc, now, report, outcome_known=False)
         return self._record(sending, posted.id, now, report)
 
@@ -237,7 +237,7 @@ class Poster:
     def _failed(
         self,
         post: OutboxPost,
-        exc: XApiError,
+        exc: ApiError,
         now: datetime,
         report: RunReport,
         *,
@@ -255,7 +255,7 @@ class Poster:
         ):
             try:
                 found = self._find_on_timeline(post)
-            except XApiError as read_exc:
+            except ApiError as read_exc:
                 logger.warning(
                     "outbox {}: outcome unknown, timeline unreadable ({}); will reconcile next run",
                     post.key,
@@ -298,7 +298,7 @@ class Poster:
         """A post left in "sending" (the bot stopped during a call): posted, or not?"""
         try:
             found = self._find_on_timeline(post)
-        except XApiError as exc:
+        except ApiError as exc:
             logger.warning("outbox {}: cannot read our timeline yet ({})", post.key, exc)
             return None  # still "sending": the next run tries again, never a blind resend
         if found is not None:

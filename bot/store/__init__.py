@@ -14,6 +14,7 @@ schema is created and upgraded only by the Alembic migrations in `bot/store/migr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.models import Competition, Entry, Lookup, Metrics, Page, User
 from bot.core.polling import Cursor, CursorUpdate, Snapshot
@@ -89,6 +90,16 @@ class Store(StreamsMixin):
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
 
+    def session(self) -> Session:
+        """A short session for reads: `with store.session() as s:`. The one way every part of
+        the store (and its facades: ops, rules, outbox...) opens a session for reading."""
+        return self._sessions()
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A short session in one transaction, committed on leaving (rolled back on an error):
+        `with store.transaction() as s:`. The one way the store writes."""
+        return self._sessions.begin()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -150,7 +161,7 @@ class Store(StreamsMixin):
         """Insert declared competitions, and update the stored declaration of those that changed."""
         # INSERT ... ON CONFLICT DO NOTHING, then a conditional UPDATE: two instances starting
         # together both succeed (the second insert waits for the first and does nothing).
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             for c in comps:
                 config, digest = competition_config(c)
                 values = {
@@ -169,19 +180,19 @@ class Store(StreamsMixin):
                 )
 
     def competition_digest(self, competition_id: str) -> str | None:
-        with self._sessions() as s:
+        with self.session() as s:
             return s.scalar(
                 select(CompetitionRow.digest).where(CompetitionRow.id == competition_id)
             )
 
     def save_users(self, users: Iterable[User], *, now: datetime) -> None:
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             upsert_authors(s, users, now)
 
     def user_by_username(self, username: str) -> User | None:
         """A stored account by @username (case-insensitive, with or without the '@')."""
         name = username.lstrip("@").lower()
-        with self._sessions() as s:
+        with self.session() as s:
             row = s.scalars(
                 select(AuthorRow).where(func.lower(AuthorRow.username) == name).limit(1)
             ).first()
@@ -208,7 +219,7 @@ class Store(StreamsMixin):
         `updated_at` records when). Returns how many entries were new to the competition. The
         competition must have been synced."""
         source = stream.split(":", 1)[0]
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             upsert_authors(s, page.users, now)
             keys = upsert_tweets(s, page.tweets, now, metrics_at=now)
             added = add_entries(s, competition_id, keys, source, now)
@@ -224,7 +235,7 @@ class Store(StreamsMixin):
         return cursor.updated_at if cursor is not None else None
 
     def get_cursor(self, competition_id: str, stream: str) -> Cursor | None:
-        with self._sessions() as s:
+        with self.session() as s:
             row = s.get(CursorRow, (competition_id, stream))
             if row is None:
                 return None
@@ -236,7 +247,7 @@ class Store(StreamsMixin):
             )
 
     def drop_cursor(self, competition_id: str, stream: str) -> None:
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             s.execute(
                 delete(CursorRow).where(
                     CursorRow.competition_id == competition_id, CursorRow.stream == stream
@@ -245,7 +256,7 @@ class Store(StreamsMixin):
 
     def tracked_keys(self, competition_id: str) -> list[str]:
         """Keys of every entry of the competition, whatever its status, in key order."""
-        with self._sessions() as s:
+        with self.session() as s:
             return list(
                 s.scalars(
                     select(CompetitionEntryRow.key)
@@ -259,7 +270,7 @@ class Store(StreamsMixin):
         but deleted: a protected tweet may become visible again), de-duplicated, in key order."""
         if not competition_ids:
             return []
-        with self._sessions() as s:
+        with self.session() as s:
             return list(
                 s.scalars(
                     select(TweetRow.latest_id)
@@ -280,7 +291,7 @@ class Store(StreamsMixin):
         (entry, taken_at), so a retried refresh adds nothing), the found tweets' latest metrics, and
         the status of the problem ids (deleted/protected; other problems leave the status as is).
         Returns the number of snapshots written."""
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             upsert_authors(s, lookup.users, taken_at)
             upsert_tweets(s, lookup.tweets, taken_at, metrics_at=taken_at)
             written = add_snapshots(s, lookup.tweets, taken_at)
@@ -297,7 +308,7 @@ class Store(StreamsMixin):
         started_at: datetime | None = None,
         error: str | None = None,
     ) -> None:
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             s.add(
                 PollRunRow(
                     competition_id=competition_id,
@@ -312,7 +323,7 @@ class Store(StreamsMixin):
     def search_times(self, competition_id: str) -> list[datetime]:
         """When each successful poll of the competition started, oldest first (the searches the
         uncollected spans of `bot.core.polling.uncollected_spans` are computed from)."""
-        with self._sessions() as s:
+        with self.session() as s:
             rows = s.execute(
                 select(PollRunRow.started_at, PollRunRow.finished_at).where(
                     PollRunRow.competition_id == competition_id, PollRunRow.ok.is_(True)
@@ -323,7 +334,7 @@ class Store(StreamsMixin):
     def stalest_read(self, competition_id: str) -> datetime | None:
         """The oldest "last read" (search or look-up) among the competition's active entries, or
         None without any: from then on, X bills a re-read of every entry again (per UTC day)."""
-        with self._sessions() as s:
+        with self.session() as s:
             value = s.scalar(
                 select(func.min(TweetRow.metrics_at))
                 .join(CompetitionEntryRow, CompetitionEntryRow.key == TweetRow.key)
@@ -337,7 +348,7 @@ class Store(StreamsMixin):
     def first_snapshots_since(self, competition_id: str, since: datetime) -> dict[str, datetime]:
         """Entry key -> the time of its earliest metric snapshot at or after `since`, for the
         competition's entries that have one (the final snapshot's row, or a late entry's first)."""
-        with self._sessions() as s:
+        with self.session() as s:
             rows = s.execute(
                 select(MetricSnapshotRow.key, func.min(MetricSnapshotRow.taken_at))
                 .join(CompetitionEntryRow, CompetitionEntryRow.key == MetricSnapshotRow.key)
@@ -351,7 +362,7 @@ class Store(StreamsMixin):
 
     def last_poll(self, competition_id: str) -> datetime | None:
         """When the last successful poll of the competition finished."""
-        with self._sessions() as s:
+        with self.session() as s:
             return s.scalar(
                 select(func.max(PollRunRow.finished_at)).where(
                     PollRunRow.competition_id == competition_id, PollRunRow.ok.is_(True)
@@ -363,7 +374,7 @@ class Store(StreamsMixin):
     # ------------------------------------------------------------------------------------------
 
     def entry_count(self, competition_id: str) -> int:
-        with self._sessions() as s:
+        with self.session() as s:
             return (
                 s.scalar(
                     select(func.count())
@@ -376,7 +387,7 @@ class Store(StreamsMixin):
     def entries(self, competition_id: str) -> list[Entry]:
         """Every entry of the competition (any status) with its latest version, latest metrics,
         author and distinct repliers, in key order."""
-        with self._sessions() as s:
+        with self.session() as s:
             rows = s.execute(
                 select(TweetRow, AuthorRow)
                 .join(CompetitionEntryRow, CompetitionEntryRow.key == TweetRow.key)
@@ -394,7 +405,7 @@ class Store(StreamsMixin):
 
     def entry(self, tweet_id: str) -> Entry | None:
         """The stored entry that `tweet_id` (any version of it) belongs to."""
-        with self._sessions() as s:
+        with self.session() as s:
             key = key_of(s, tweet_id)
             if key is None:
                 return None
@@ -408,12 +419,12 @@ class Store(StreamsMixin):
 
     def tweet_key(self, tweet_id: str) -> str | None:
         """The entry key of any version id, or None when unknown."""
-        with self._sessions() as s:
+        with self.session() as s:
             return key_of(s, tweet_id)
 
     def snapshots(self, tweet_id: str) -> list[Snapshot]:
         """The metric snapshots of the entry of `tweet_id` (key or any version id), oldest first."""
-        with self._sessions() as s:
+        with self.session() as s:
             key = key_of(s, tweet_id) or tweet_id
             rows = s.scalars(
                 select(MetricSnapshotRow)
@@ -444,14 +455,14 @@ class Store(StreamsMixin):
     def snapshot_moments(self) -> list[tuple[str, datetime]]:
         """(entry key, taken_at) of every metric snapshot row, in key then time order; a pair
         listed twice would be a doubled snapshot."""
-        with self._sessions() as s:
+        with self.session() as s:
             q = select(MetricSnapshotRow.key, MetricSnapshotRow.taken_at)
             rows = s.execute(q.order_by(MetricSnapshotRow.key, MetricSnapshotRow.taken_at))
             return [(k, at) for k, at in rows]
 
     def cursor_rows(self) -> list[tuple[str, str, Cursor]]:
         """Every stored stream cursor as (competition id, stream, cursor), one per row."""
-        with self._sessions() as s:
+        with self.session() as s:
             rows = s.scalars(select(CursorRow).order_by(CursorRow.competition_id, CursorRow.stream))
             return [
                 (
@@ -464,7 +475,7 @@ class Store(StreamsMixin):
 
     def edit_histories(self) -> list[tuple[str, ...]]:
         """The edit history of every stored tweet row (an id in two rows: an entry stored twice)."""
-        with self._sessions() as s:
+        with self.session() as s:
             return [tuple(h) for h in s.scalars(select(TweetRow.edit_history))]
 
 

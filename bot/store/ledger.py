@@ -13,11 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.schema_ops import ApiCallRow, OpsErrorRow
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ class OpsError:
 
 
 class LedgerMixin:
-    _sessions: sessionmaker[Session]
+    if TYPE_CHECKING:  # provided by `bot.store.ops.OpsStore`
+        store: Store
 
     def record_calls(self, instance_id: str, calls: Iterable[ApiCall]) -> int:
         rows = [
@@ -85,7 +89,7 @@ class LedgerMixin:
             for c in calls
         ]
         if rows:
-            with self._sessions.begin() as s:
+            with self.store.transaction() as s:
                 s.execute(insert(ApiCallRow), rows)
         return len(rows)
 
@@ -94,7 +98,7 @@ class LedgerMixin:
         now = now.astimezone(UTC)
         day = datetime(now.year, now.month, now.day, tzinfo=UTC)
         month = datetime(now.year, now.month, 1, tzinfo=UTC)
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.execute(
                 select(
                     ApiCallRow.at, ApiCallRow.post_reads, ApiCallRow.user_reads, ApiCallRow.cost
@@ -125,11 +129,11 @@ class LedgerMixin:
         )
 
     def call_count(self) -> int:
-        with self._sessions() as s:
+        with self.store.session() as s:
             return s.scalar(select(func.count()).select_from(ApiCallRow)) or 0
 
     def calls(self) -> list[ApiCall]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(select(ApiCallRow).order_by(ApiCallRow.id)).all()
             return [
                 ApiCall(
@@ -149,7 +153,7 @@ class LedgerMixin:
     # ------------------------------------------------------------------------------------------
 
     def record_error(self, instance_id: str, error: OpsError) -> None:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             s.add(
                 OpsErrorRow(
                     at=error.at,
@@ -166,7 +170,7 @@ class LedgerMixin:
             )
 
     def recent_errors(self, limit: int = 10) -> list[OpsError]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(
                 select(OpsErrorRow)
                 .order_by(OpsErrorRow.at.desc(), OpsErrorRow.id.desc())
@@ -176,7 +180,7 @@ class LedgerMixin:
 
     def rate_limits(self) -> list[OpsError]:
         """The latest rate-limit error per endpoint (with its reset time)."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             latest = (
                 select(OpsErrorRow.endpoint, func.max(OpsErrorRow.id).label("last"))
                 .where(OpsErrorRow.kind == "rate-limited", OpsErrorRow.endpoint.is_not(None))

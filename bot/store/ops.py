@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import sessionmaker
 
 from bot.core.lease import Lease
 from bot.store import Store
@@ -73,7 +72,6 @@ class OpsStore(LedgerMixin):
     def __init__(self, store: Store) -> None:
         self.store = store
         self.engine = store.engine
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # ------------------------------------------------------------------------------------------
     # Leases
@@ -96,7 +94,7 @@ class OpsStore(LedgerMixin):
             return conn.execute(upsert).first() is not None
 
     def release(self, competition_id: str, me: str, *, now: datetime) -> bool:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             result = s.execute(
                 update(LeaseRow)
                 .where(LeaseRow.competition_id == competition_id, LeaseRow.holder == me)
@@ -105,12 +103,12 @@ class OpsStore(LedgerMixin):
             return bool(getattr(result, "rowcount", 0))
 
     def leases(self) -> list[Lease]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(select(LeaseRow).order_by(LeaseRow.competition_id)).all()
             return [Lease(r.competition_id, r.holder, r.expires_at) for r in rows]
 
     def lease(self, competition_id: str) -> Lease | None:
-        with self._sessions() as s:
+        with self.store.session() as s:
             r = s.get(LeaseRow, competition_id)
             return None if r is None else Lease(r.competition_id, r.holder, r.expires_at)
 
@@ -128,7 +126,7 @@ class OpsStore(LedgerMixin):
         now: datetime,
         state: Mapping[str, Any],
     ) -> None:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             row = s.get(InstanceRow, instance_id)
             if row is None:
                 s.add(
@@ -147,13 +145,13 @@ class OpsStore(LedgerMixin):
                 row.hostname, row.pid, row.started_at = hostname, pid, started_at
 
     def stop_instance(self, instance_id: str, *, now: datetime) -> None:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             row = s.get(InstanceRow, instance_id)
             if row is not None:
                 row.stopped_at = now
 
     def instances(self) -> list[Instance]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(select(InstanceRow).order_by(InstanceRow.instance_id)).all()
             return [
                 Instance(
@@ -170,7 +168,7 @@ class OpsStore(LedgerMixin):
 
     def live_instances(self, *, now: datetime, within: timedelta) -> list[str]:
         """Instances whose heartbeat is newer than `within` and that did not stop cleanly."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             return list(
                 s.scalars(
                     select(InstanceRow.instance_id)
@@ -195,7 +193,7 @@ class OpsStore(LedgerMixin):
         now: datetime,
         lease_expires_at: datetime,
     ) -> int:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             row = JobRunRow(
                 instance_id=instance_id,
                 competition_id=competition_id,
@@ -208,7 +206,7 @@ class OpsStore(LedgerMixin):
             return int(row.id)
 
     def finish_job(self, run_id: int, *, now: datetime, ok: bool, detail: str | None) -> None:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             s.execute(
                 update(JobRunRow)
                 .where(JobRunRow.id == run_id)
@@ -216,7 +214,7 @@ class OpsStore(LedgerMixin):
             )
 
     def extend_job(self, run_id: int, *, lease_expires_at: datetime) -> None:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             s.execute(
                 update(JobRunRow)
                 .where(JobRunRow.id == run_id)
@@ -224,7 +222,7 @@ class OpsStore(LedgerMixin):
             )
 
     def job_runs(self, competition_id: str | None = None) -> list[JobRun]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             q = select(JobRunRow).order_by(JobRunRow.started_at, JobRunRow.id)
             if competition_id is not None:
                 q = q.where(JobRunRow.competition_id == competition_id)
@@ -245,7 +243,7 @@ class OpsStore(LedgerMixin):
     def open_job_runs(self) -> list[tuple[int, JobRun]]:
         """Unfinished job runs with their row ids (for `finish_job`), oldest first: what a killed
         process left open."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             q = select(JobRunRow).where(JobRunRow.finished_at.is_(None))
             rows = s.scalars(q.order_by(JobRunRow.started_at, JobRunRow.id)).all()
             return [
@@ -266,7 +264,7 @@ class OpsStore(LedgerMixin):
             ]
 
     def last_job(self, competition_id: str, job: str, *, ok: bool = True) -> datetime | None:
-        with self._sessions() as s:
+        with self.store.session() as s:
             return _aware(
                 s.scalar(
                     select(func.max(JobRunRow.finished_at)).where(
@@ -283,7 +281,7 @@ class OpsStore(LedgerMixin):
 
     def refresh_states(self, competition_id: str) -> list[RefreshState]:
         """Every not-deleted entry of the competition with its last snapshot time, in key order."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             last = (
                 select(MetricSnapshotRow.key, func.max(MetricSnapshotRow.taken_at).label("at"))
                 .group_by(MetricSnapshotRow.key)
@@ -310,7 +308,7 @@ class OpsStore(LedgerMixin):
             (JobRunRow, JobRunRow.started_at, keep.get("job_runs", timedelta(days=14))),
         )
         removed = 0
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             for table, column, age in plan:
                 result = s.execute(delete(table).where(column < now - age))
                 removed += int(getattr(result, "rowcount", 0) or 0)

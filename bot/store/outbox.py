@@ -118,7 +118,6 @@ class OutboxStore:
     def __init__(self, store: Store, prices: PriceTable = DEFAULT_PRICES) -> None:
         self.store = store
         self.prices = prices
-        self._sessions = store._sessions
 
     # ------------------------------------------------------------------------------- inserting
 
@@ -132,7 +131,7 @@ class OutboxStore:
         if not rows:
             return 0
         try:
-            with self._sessions.begin() as s:
+            with self.store.transaction() as s:
                 s.execute(insert(OutboxRow), rows)
             return len(rows)
         except IntegrityError:
@@ -140,7 +139,7 @@ class OutboxStore:
             added = 0
             for row in rows:
                 try:
-                    with self._sessions.begin() as s:
+                    with self.store.transaction() as s:
                         s.execute(insert(OutboxRow), [row])
                     added += 1
                 except IntegrityError:
@@ -170,7 +169,7 @@ class OutboxStore:
     def keys_present(self, keys: Iterable[str]) -> set[str]:
         ks = list(keys)
         found: set[str] = set()
-        with self._sessions() as s:
+        with self.store.session() as s:
             for i in range(0, len(ks), 500):
                 found.update(
                     s.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(ks[i : i + 500])))
@@ -181,7 +180,7 @@ class OutboxStore:
 
     def get(self, ident: int | str) -> OutboxEntry | None:
         """A post by row id, or by key."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             if isinstance(ident, int) or ident.isdigit():
                 row = s.get(OutboxRow, int(ident))
             else:
@@ -197,7 +196,7 @@ class OutboxStore:
             q = q.where(OutboxRow.state.in_(list(states)))
         if kinds:
             q = q.where(OutboxRow.kind.in_(list(kinds)))
-        with self._sessions() as s:
+        with self.store.session() as s:
             return [_entry(r) for r in s.scalars(q)]
 
     def open_posts(self) -> list[OutboxPost]:
@@ -206,7 +205,7 @@ class OutboxStore:
 
     def spent_between(self, start: datetime, end: datetime) -> Decimal:
         """Estimated cost of the posts sent in [start, end)."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             costs = s.scalars(
                 select(OutboxRow.cost_usd).where(
                     OutboxRow.sent_at >= start, OutboxRow.sent_at < end
@@ -217,7 +216,7 @@ class OutboxStore:
     def posted_ids_since(self, since: datetime) -> set[str]:
         """Tweet ids recorded on posts updated since `since` (so reconciling one post never
         claims a tweet that another post already owns)."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             lists = s.scalars(select(OutboxRow.posted_ids).where(OutboxRow.updated_at >= since))
             return {i for ids in lists for i in ids}
 
@@ -239,7 +238,7 @@ class OutboxStore:
             values["sending_at"] = sending_at
         if sent_at is not None:
             values["sent_at"] = sent_at
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             result = s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.key == post.key, OutboxRow.state == expected)
@@ -263,7 +262,7 @@ class OutboxStore:
         approved = transition(post, "approved", approved_at=now)
         if not self.update(approved, "pending", now=now):
             raise OutboxError(f"post {post.id} changed meanwhile; look again with `outbox`")
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             s.execute(update(OutboxRow).where(OutboxRow.key == post.key).values(approved_by=by))
         return self._require(ident)
 
@@ -287,7 +286,7 @@ class OutboxStore:
     # -------------------------------------------------------------------------------- mentions
 
     def mention_cursor(self, account_id: str) -> str | None:
-        with self._sessions() as s:
+        with self.store.session() as s:
             row = s.get(MentionCursorRow, account_id)
             return row.since_id if row else None
 
@@ -295,7 +294,7 @@ class OutboxStore:
         ids = list(set(user_ids))
         if not ids:
             return {}
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(select(MentionReplyRow).where(MentionReplyRow.user_id.in_(ids)))
             return {r.user_id: r.last_reply_at for r in rows}
 
@@ -310,7 +309,7 @@ class OutboxStore:
     ) -> int:
         """In ONE transaction: insert the reply posts (new keys only), note each replied user's
         last reply time, and move the mentions cursor to `since_id`. Returns posts inserted."""
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             keys = [p.key for p in posts]
             known = (
                 set(s.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(keys))))
@@ -345,5 +344,5 @@ class OutboxStore:
             return len(rows)
 
     def count(self) -> int:
-        with self._sessions() as s:
+        with self.store.session() as s:
             return s.scalar(select(func.count()).select_from(OutboxRow)) or 0

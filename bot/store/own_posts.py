@@ -55,7 +55,6 @@ class OwnPostsStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._sessions = store._sessions
 
     # --------------------------------------------------------------------------------- writing
 
@@ -85,7 +84,7 @@ class OwnPostsStore:
             return 0
         names = {u.id: u.username for u in found.users}
         outbox = {p.tweet_id: p for p in sent}
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             upsert_authors(s, found.users, taken_at)
             busy = _unfrozen_entries(s, list(latest))
             writable = [t for k, t in latest.items() if k not in busy]
@@ -114,14 +113,14 @@ class OwnPostsStore:
 
     def record_run(self, at: datetime) -> None:
         """Stamp a finished tracking run (every instance reads it: one run per interval)."""
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             write_cursor(s, OWN_POSTS, RUN_STREAM, CursorUpdate(None, None), at)
 
     # --------------------------------------------------------------------------------- reading
 
     def last_run(self) -> datetime | None:
         """When the last tracking run finished (any instance), or None."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             row = s.get(CursorRow, (OWN_POSTS, RUN_STREAM))
             return row.updated_at if row is not None else None
 
@@ -138,7 +137,7 @@ class OwnPostsStore:
         )
         if owner is not None:
             q = q.where(OwnPostRow.owner == owner)
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.execute(q).all()
             series = _snapshots(s, [o.key for o, _ in rows])
         return [
@@ -159,7 +158,7 @@ class OwnPostsStore:
         """Every tweet of the outbox posts sent at or after `since` (thread parts in order),
         oldest post first; ids that are not X ids are left out."""
         sent_at = func.coalesce(OutboxRow.sent_at, OutboxRow.updated_at)
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.execute(
                 select(OutboxRow.key, OutboxRow.kind, OutboxRow.posted_ids)
                 .where(OutboxRow.state == "sent", sent_at >= since)

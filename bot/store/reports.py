@@ -18,7 +18,7 @@ from bot.store.schema import CompetitionEntryRow, MetricSnapshotRow, TweetRow
 
 class ReportsStore:
     def __init__(self, store: Store) -> None:
-        self._sessions = store._sessions
+        self.store = store
 
     def entry_snapshots(self, competition_id: str) -> dict[str, list[tuple[datetime, Metrics]]]:
         """Entry key -> its snapshots (taken_at, metrics), oldest first."""
@@ -40,7 +40,7 @@ class ReportsStore:
             .order_by(MetricSnapshotRow.key, MetricSnapshotRow.taken_at)
         )
         out: dict[str, list[tuple[datetime, Metrics]]] = {}
-        with self._sessions() as s:
+        with self.store.session() as s:
             for key, at, likes, replies, reposts, quotes, bookmarks, impressions in s.execute(q):
                 out.setdefault(key, []).append(
                     (
@@ -68,5 +68,5 @@ class ReportsStore:
             .where(CompetitionEntryRow.competition_id.in_(ids))
             .distinct()
         )
-        with self._sessions() as s:
+        with self.store.session() as s:
             return frozenset(str(a) for a in s.scalars(q))

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.core.models import Metrics
 from bot.core.resultjson import TEXT_COMMITTED, canonical_bytes, committed_document
@@ -93,14 +93,13 @@ class RulesStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._sessions = sessionmaker(store.engine, expire_on_commit=False)
 
     # ------------------------------------------------------------------ decisions (audit log)
 
     def record_decision(self, decision: Decision) -> bool:
         """Append a disqualification or re-qualification to the audit log. Returns False (and
         writes nothing) when it only repeats the entry's current state."""
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             if is_repeat(decision, self._decisions(s, decision.competition_id, decision.key)):
                 return False
             s.add(
@@ -117,7 +116,7 @@ class RulesStore:
 
     def decisions(self, competition_id: str) -> list[Decision]:
         """The audit log of the competition, oldest first."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             return self._decisions(s, competition_id)
 
     def decision_state(self, competition_id: str) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -139,7 +138,7 @@ class RulesStore:
     def add_pick(self, competition_id: str, pick: JuryPick) -> bool:
         """Record a jury pick; False when the same pick (category, entry, judge, time) exists."""
         try:
-            with self._sessions.begin() as s:
+            with self.store.transaction() as s:
                 found = s.scalar(
                     select(JuryPickRow.id).where(
                         JuryPickRow.competition_id == competition_id,
@@ -168,7 +167,7 @@ class RulesStore:
 
     def picks(self, competition_id: str) -> list[JuryPick]:
         """Every pick of the competition, in the order they were made."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(
                 select(JuryPickRow)
                 .where(JuryPickRow.competition_id == competition_id)
@@ -184,7 +183,7 @@ class RulesStore:
         """Record phase one of the freeze. Written once: when the competition already has one,
         nothing is written and the stored one is returned."""
         try:
-            with self._sessions.begin() as s:
+            with self.store.transaction() as s:
                 row = s.get(FinalSnapshotRow, snapshot.competition_id)
                 if row is None:
                     row = FinalSnapshotRow(
@@ -203,7 +202,7 @@ class RulesStore:
             return stored
 
     def final_snapshot(self, competition_id: str) -> FinalSnapshot | None:
-        with self._sessions() as s:
+        with self.store.session() as s:
             row = s.get(FinalSnapshotRow, competition_id)
             return _final(row) if row is not None else None
 
@@ -214,7 +213,7 @@ class RulesStore:
         competition already has one, nothing is written and the stored one is returned."""
         text = canonical_json(result).decode("utf-8")
         try:
-            with self._sessions.begin() as s:
+            with self.store.transaction() as s:
                 row = s.get(FrozenResultRow, result.competition_id)
                 if row is None:
                     row = FrozenResultRow(
@@ -237,12 +236,12 @@ class RulesStore:
 
     def frozen(self, competition_id: str) -> StoredResult | None:
         """Version 1: the result as frozen at the deadline."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             row = s.get(FrozenResultRow, competition_id)
             return _frozen(row) if row is not None else None
 
     def is_frozen(self, competition_id: str) -> bool:
-        with self._sessions() as s:
+        with self.store.session() as s:
             return s.get(FrozenResultRow, competition_id) is not None
 
     def add_revision(
@@ -252,7 +251,7 @@ class RulesStore:
         identical to the current version (same digest), which is returned instead."""
         text = canonical_json(result).decode("utf-8")
         new_digest = digest(result)
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             history = self._history(s, result.competition_id)
             if not history:
                 raise ValueError(
@@ -276,7 +275,7 @@ class RulesStore:
 
     def history(self, competition_id: str) -> list[StoredResult]:
         """Every version of the competition's result, the freeze first (empty: not frozen)."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             return self._history(s, competition_id)
 
     def current(self, competition_id: str) -> StoredResult | None:
@@ -296,7 +295,7 @@ class RulesStore:
         return [_frozen(row), *(_revision(r) for r in revisions)]
 
     def frozen_competitions(self) -> list[str]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             return list(s.scalars(select(FrozenResultRow.competition_id)))
 
     # ------------------------------------------------------------------ snapshots for verify
@@ -308,7 +307,7 @@ class RulesStore:
         out: dict[str, Metrics] = {}
         exact: set[str] = set()
         keys = list(taken)
-        with self._sessions() as s:
+        with self.store.session() as s:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 earliest = min(taken[k] for k in chunk)
@@ -342,7 +341,7 @@ class RulesStore:
 
     def key_of(self, tweet_id: str) -> str | None:
         """The entry key of any version id (None when the bot never saw it)."""
-        with self._sessions() as s:
+        with self.store.session() as s:
             return s.scalar(select(TweetIdRow.key).where(TweetIdRow.id == tweet_id))
 
     # ------------------------------------------------------------------ announcement checks
@@ -355,7 +354,7 @@ class RulesStore:
         replacements: Sequence[Replacement],
         result_digest: str,
     ) -> None:
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             s.add(
                 AnnouncementCheckRow(
                     competition_id=competition_id,
@@ -366,7 +365,7 @@ class RulesStore:
             )
 
     def checks(self, competition_id: str) -> list[AnnouncementCheck]:
-        with self._sessions() as s:
+        with self.store.session() as s:
             rows = s.scalars(
                 select(AnnouncementCheckRow)
                 .where(AnnouncementCheckRow.competition_id == competition_id)

@@ -10,11 +10,12 @@ account's cursor in ONE transaction, so a crash never leaves a cursor ahead of i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.core.models import Tweet, User
 from bot.core.polling import CursorUpdate
@@ -37,7 +38,11 @@ ACCOUNTS = "__accounts__"
 
 
 class StreamsMixin:
-    _sessions: sessionmaker[Session]
+    if TYPE_CHECKING:  # provided by `bot.store.Store`
+
+        def session(self) -> Session: ...
+
+        def transaction(self) -> AbstractContextManager[Session]: ...
 
     def save_mentions(
         self,
@@ -59,7 +64,7 @@ class StreamsMixin:
         (owner, stream) pairs stamped done now (the re-scans a run's last page completes). Returns
         how many entries were new, per competition."""
         added: dict[str, int] = {}
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             upsert_authors(s, users, now)
             for t in {t.id: t for t in tweets}.values():
                 s.execute(
@@ -88,7 +93,7 @@ class StreamsMixin:
     ) -> tuple[list[Tweet], dict[str, User]]:
         """The stored mentions of `account_id` newer than `since_id` and created at or after
         `created_from`, oldest first, with their known authors by id."""
-        with self._sessions() as s:
+        with self.session() as s:
             rows = s.scalars(
                 select(MentionRow).where(
                     MentionRow.account_id == account_id, MentionRow.created_at >= created_from
@@ -119,7 +124,7 @@ class StreamsMixin:
         (migration 0006) gets its parent and entry now. Returns how many were new."""
         names = {u.id: u.username for u in users}
         rows: list[dict[str, Any]] = []
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             upsert_authors(s, users, now)
             ids = sorted({r.id for replies in by_key.values() for r in replies})
             known = existing(s, ReplyRow.reply_id, ids)
@@ -148,7 +153,7 @@ class StreamsMixin:
         return len(rows)
 
     def scanned_conversations(self, competition_id: str) -> set[str]:
-        with self._sessions() as s:
+        with self.session() as s:
             return set(
                 s.scalars(
                     select(ReplyScanRow.conversation_id).where(
@@ -168,7 +173,7 @@ class StreamsMixin:
     ) -> None:
         """After every page of a replies run is stored: move the competition's replies cursor
         and mark the conversations read from their start, in one transaction."""
-        with self._sessions.begin() as s:
+        with self.transaction() as s:
             write_cursor(s, competition_id, stream, cursor_update, now)
             for conversation_id in sorted(set(scanned)):
                 s.execute(

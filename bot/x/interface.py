@@ -2,7 +2,7 @@
 
 `bot.x.tweepy_client.TweepyXClient` implements it over tweepy (the only tweepy importer). Each call
 is one HTTP request, so callers control pagination, cursors and crash safety. Failures raise the
-`bot.x.errors` hierarchy; partial errors inside 200 responses are returned, not raised.
+`bot.core.errors` hierarchy; partial errors inside 200 responses are returned, not raised.
 """
 
 from __future__ import annotations

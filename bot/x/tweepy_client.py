@@ -1,11 +1,11 @@
 """The X API over tweepy: the only module that imports tweepy.
 
 `TweepyXClient` implements `bot.x.interface.XClient`: every method makes exactly one HTTP request
-through a tweepy `Client` (never `wait_on_rate_limit`: the daemon decides when to retry), parses the
-raw JSON into `bot.core.models` dataclasses, and translates every failure (tweepy HTTP errors,
-requests timeouts and connection errors, bodies that are not JSON) into `bot.x.errors`, chained with
-`raise ... from`. When the base URL is not https://api.twitter.com, a requests adapter mounted on
-`client.session` rewrites each URL before sending (CONTRACT §9), so posting, reading and media
+through a tweepy `Client` (never `wait_on_rate_limit`: the daemon decides when to retry), parses
+the raw JSON into `bot.core.models` dataclasses, and translates every failure (tweepy HTTP errors,
+requests timeouts and connection errors, bodies that are not JSON) into `bot.core.errors`, chained
+with `raise ... from`. When the base URL is not https://api.twitter.com, a requests adapter mounted
+on `client.session` rewrites each URL before sending (CONTRACT §9), so posting, reading and media
 upload all go to the sandbox or any API-compatible server. The same adapter sets the request
 timeout and reports every request to an optional `on_request(method, path, status)` hook.
 """
@@ -22,8 +22,8 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
+from bot.core.errors import InvalidRequest, Unavailable
 from bot.core.models import Lookup, Page, PostedTweet, User
-from bot.x.errors import InvalidRequest, Unavailable
 from bot.x.wire import parse_lookup, parse_page, parse_user, translate_response
 
 X_API_ORIGIN = "https://api.twitter.com"

@@ -1,5 +1,5 @@
 """The X API v2 wire format -> our values: response JSON to core dataclasses, error responses to
-`bot.x.errors`.
+`bot.core.errors`.
 
 Pure parsing with no tweepy (the client hands us raw JSON, `return_type=dict`, and the
 `requests.Response` of a failure), so it is shared by `bot.x.tweepy_client` and testable on recorded
@@ -15,6 +15,18 @@ from typing import Any, cast
 
 import requests
 
+from bot.core.errors import (
+    ApiError,
+    AuthError,
+    CreditsDepleted,
+    ForbiddenForTarget,
+    InvalidRequest,
+    RateLimited,
+    StaleCursor,
+    TooLong,
+    Unavailable,
+    UsageCapped,
+)
 from bot.core.models import (
     Lookup,
     Metrics,
@@ -25,18 +37,6 @@ from bot.core.models import (
     TweetProblem,
     User,
 )
-from bot.x.errors import (
-    AuthError,
-    CreditsDepleted,
-    ForbiddenForTarget,
-    InvalidRequest,
-    RateLimited,
-    StaleCursor,
-    TooLong,
-    Unavailable,
-    UsageCapped,
-    XApiError,
-)
 
 _CREDENTIAL_PROBLEMS = ("unsupported-authentication", "oauth1-permissions", "client-forbidden")
 
@@ -46,8 +46,8 @@ _CREDENTIAL_PROBLEMS = ("unsupported-authentication", "oauth1-permissions", "cli
 # ----------------------------------------------------------------------------------------------
 
 
-def translate_response(what: str, response: requests.Response) -> XApiError:
-    """The `bot.x.errors` exception for a non-2xx response (never containing credentials)."""
+def translate_response(what: str, response: requests.Response) -> ApiError:
+    """The `bot.core.errors` exception for a non-2xx response (never containing credentials)."""
     status = response.status_code
     body = _json_or_empty(response)
     problem = str(body.get("type", ""))
@@ -96,7 +96,7 @@ def translate_response(what: str, response: requests.Response) -> XApiError:
         return Unavailable(message, status=status, detail=detail)
     if 400 <= status < 500:
         return InvalidRequest(message, status=status, detail=detail)
-    return XApiError(message, status=status, detail=detail)
+    return ApiError(message, status=status, detail=detail)
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 
 from bot.cli.main import describe, main
 from bot.clock import ManualClock
-from bot.x.errors import AuthError
+from bot.core.errors import AuthError
 from tests.cli.conftest import Cli, competition_toml
 
 

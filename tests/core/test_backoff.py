@@ -16,7 +16,8 @@ from bot.core.backoff import (
     next_day_start,
     next_month_start,
 )
-from bot.x.errors import (
+from bot.core.errors import (
+    ApiError,
     AuthError,
     CreditsDepleted,
     ForbiddenForTarget,
@@ -24,7 +25,6 @@ from bot.x.errors import (
     RateLimited,
     Unavailable,
     UsageCapped,
-    XApiError,
 )
 
 NOW = datetime(2026, 8, 14, 10, 30, 15, tzinfo=UTC)
@@ -130,7 +130,7 @@ def test_unavailable_is_capped() -> None:
     [
         InvalidRequest("400"),
         ForbiddenForTarget("403", reason="duplicate"),
-        XApiError("odd"),
+        ApiError("odd"),
         RuntimeError("a bug"),
     ],
 )

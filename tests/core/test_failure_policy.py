@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.backoff import POSTING_RETRY, plan_failure
+from bot.core.errors import CreditsDepleted, RateLimited, Unavailable
 from bot.core.messages import one_line
 from bot.core.status import (
     BlockedJob,
@@ -14,7 +15,6 @@ from bot.core.status import (
     heartbeat_health,
 )
 from bot.core.timefmt import iso_z, parse_iso
-from bot.x.errors import CreditsDepleted, RateLimited, Unavailable
 
 NOW = datetime(2026, 8, 14, 10, 30, 15, tzinfo=UTC)
 HOUR = timedelta(hours=1)

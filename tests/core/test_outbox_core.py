@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.core.errors import ForbiddenForTarget, RateLimited, TooLong, Unavailable
 from bot.core.events import Event
 from bot.core.outbox import (
     TRANSITIONS,
@@ -30,7 +31,6 @@ from bot.core.outbox import (
     scheduled_key,
     transition,
 )
-from bot.x.errors import ForbiddenForTarget, RateLimited, TooLong, Unavailable
 
 NOW = datetime(2026, 10, 26, 12, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=30)

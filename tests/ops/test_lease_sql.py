@@ -35,7 +35,7 @@ class CheckThenActOpsStore(OpsStore):
     def acquire(self, competition_id: str, me: str, *, now: datetime, ttl: timedelta) -> bool:
         if not may_acquire(self.lease(competition_id), me, now):
             return False
-        with self._sessions.begin() as s:
+        with self.store.transaction() as s:
             s.merge(LeaseRow(competition_id=competition_id, holder=me, expires_at=now + ttl))
         return True
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
-from bot.core.snowflake import make_snowflake
-from bot.x.errors import (
+from bot.core.errors import (
     AuthError,
     CreditsDepleted,
     ForbiddenForTarget,
@@ -22,6 +21,7 @@ from bot.x.errors import (
     Unavailable,
     UsageCapped,
 )
+from bot.core.snowflake import make_snowflake
 from bot.x.tweepy_client import TweepyXClient, check_base_url
 
 

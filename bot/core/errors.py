@@ -1,4 +1,5 @@
-"""Our own small hierarchy of X API failures, so nothing above the client sees tweepy.
+"""Our own small hierarchy of API failures, the same for every network, so nothing above a client
+sees tweepy (or any network's library).
 
 The client translates every tweepy/requests failure into one of these (chained with `from`), each
 carrying what the caller needs to decide: wait until `reset_at`, back off, give up on one target, or
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 
-class XApiError(Exception):
+class ApiError(Exception):
     """Base class. `status` is the HTTP status when there was one; `detail` the API's own words."""
 
     def __init__(
@@ -21,7 +22,7 @@ class XApiError(Exception):
         self.detail = detail
 
 
-class RateLimited(XApiError):
+class RateLimited(ApiError):
     """429 on a 15-minute bucket: wait until `reset_at` (None when the API gave no reset header)."""
 
     def __init__(
@@ -36,7 +37,7 @@ class RateLimited(XApiError):
         self.reset_at = reset_at
 
 
-class UsageCapped(XApiError):
+class UsageCapped(ApiError):
     """429 usage-capped: the monthly (or daily) product cap is spent; 15 minutes won't help."""
 
     def __init__(
@@ -51,16 +52,16 @@ class UsageCapped(XApiError):
         self.period = period
 
 
-class CreditsDepleted(XApiError):
+class CreditsDepleted(ApiError):
     """402: the pay-per-use balance is at or below zero. Needs a top-up by a human."""
 
 
-class AuthError(XApiError):
+class AuthError(ApiError):
     """401, or a 403 that concerns our credentials or app permissions (unsupported authentication,
     oauth1-permissions, client-not-enrolled). Persistent: needs a human."""
 
 
-class ForbiddenForTarget(XApiError):
+class ForbiddenForTarget(ApiError):
     """403 about one request's target, not about us: the 2026 reply restriction, duplicate content,
     the quote restriction. Record it on the post; don't retry. `reason` is one of
     "reply-restricted", "duplicate", "quote-restricted", "other"."""
@@ -72,7 +73,7 @@ class ForbiddenForTarget(XApiError):
         self.reason = reason
 
 
-class InvalidRequest(XApiError):
+class InvalidRequest(ApiError):
     """400: our request was wrong (a bug, or a too-long text). `parameters` names what the API
     rejected, when it said."""
 
@@ -97,6 +98,6 @@ class TooLong(InvalidRequest):
     """400: the tweet text is over 280 weighted characters."""
 
 
-class Unavailable(XApiError):
+class Unavailable(ApiError):
     """Transient: 5xx, a timeout, a dropped connection, or a body that isn't the JSON it should be.
     Retry with exponential backoff."""
