@@ -29,6 +29,55 @@ def may_reply(last_reply_at: datetime | None, now: datetime, period: timedelta) 
     return last_reply_at is None or now - last_reply_at >= period
 
 
+MAX_AGE = timedelta(days=1)
+"""A mention older than this (e.g. found on a first start) gets no reply."""
+
+
+def current_competition(competitions: Sequence[Competition], now: datetime) -> Competition | None:
+    """The competition a "rank" question is about: the running one that started last, else the
+    one that ended last, else the next to start."""
+    running = [c for c in competitions if c.start <= now < c.end]
+    if running:
+        return max(running, key=lambda c: c.start)
+    ended = [c for c in competitions if c.end <= now]
+    if ended:
+        return max(ended, key=lambda c: c.end)
+    return min(competitions, key=lambda c: c.start) if competitions else None
+
+
+def why_unanswered(
+    *,
+    from_bot: bool,
+    mentions_bot: bool,
+    author_known: bool,
+    created_at: datetime,
+    has_command: bool,
+    has_competition: bool,
+    last_reply_at: datetime | None,
+    now: datetime,
+    period: timedelta,
+) -> str | None:
+    """Why a mention gets no reply (the first reason that holds), or None: it gets one. The bot's
+    own posts, posts that do not name the bot, unknown authors, mentions older than `MAX_AGE`,
+    posts without a command word, no competition to speak of, and users already answered within
+    `period` get nothing."""
+    if from_bot:
+        return "our own tweet"
+    if not mentions_bot:
+        return "does not mention the bot"
+    if not author_known:
+        return "author unknown"
+    if now - created_at > MAX_AGE:
+        return "too old"
+    if not has_command:
+        return "no command word"
+    if not has_competition:
+        return "no competition configured"
+    if not may_reply(last_reply_at, now, period):
+        return "already answered within the period"
+    return None
+
+
 @dataclass(frozen=True)
 class StandingLine:
     """A user's place in one category: `rank` None when they have no ranked entry, and then

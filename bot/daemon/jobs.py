@@ -24,6 +24,7 @@ from bot.core.analysis import is_own_posts_run_due, next_own_posts_run, should_t
 from bot.core.audience import account_mismatch
 from bot.core.budget import Usage, budget_factor, projection, warning
 from bot.core.cadence import Tracked, plan_refresh
+from bot.core.mentions import MAX_AGE
 from bot.core.messages import one_line
 from bot.core.models import Competition
 from bot.core.phases import freeze_wait, next_refresh_run, refresh_phase
@@ -36,7 +37,7 @@ from bot.daemon.state import POSTING, PostingStopped, Runtime
 from bot.polling.poller import CycleReport, MentionsReader
 from bot.posting.planner import StoredResults
 from bot.posting.poster import Poster
-from bot.posting.responder import MAX_AGE, Responder
+from bot.posting.responder import Responder
 from bot.store.ops import OpsError
 from bot.x.lookups import lookup_newest
 

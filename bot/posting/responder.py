@@ -20,15 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from loguru import logger
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.core.commands import parse_command
-from bot.core.mentions import StandingLine, compose_command_reply, may_reply, standing_of
-from bot.core.models import Competition, Tweet, User
+from bot.core.mentions import (
+    MAX_AGE,
+    StandingLine,
+    compose_command_reply,
+    current_competition,
+    standing_of,
+    why_unanswered,
+)
+from bot.core.models import Tweet, User
 from bot.core.outbox import OutboxPost, mention_reply_key, needs_approval
 from bot.freezer import live_standings
 from bot.posting.planner import posting_of
@@ -36,26 +43,12 @@ from bot.store import Store
 from bot.store.outbox import OutboxStore, ReplyMark
 from bot.x.interface import XClient
 
-MAX_AGE = timedelta(days=1)  # an older mention (e.g. found on first start) gets no reply
-
 
 @dataclass
 class ResponderReport:
     mentions: int = 0
     queued: list[str] = field(default_factory=list)  # outbox keys
     ignored: dict[str, str] = field(default_factory=dict)  # mention id -> why
-
-
-def current_competition(competitions: tuple[Competition, ...], now: datetime) -> Competition | None:
-    """The competition a "rank" question is about: the running one that started last, else the
-    one that ended last, else the next to start."""
-    running = [c for c in competitions if c.start <= now < c.end]
-    if running:
-        return max(running, key=lambda c: c.start)
-    ended = [c for c in competitions if c.end <= now]
-    if ended:
-        return max(ended, key=lambda c: c.end)
-    return min(competitions, key=lambda c: c.start) if competitions else None
 
 
 class Responder:
@@ -113,22 +106,18 @@ class Responder:
         me = self.bot_username.casefold()
         for t in mentions:
             author = users.get(t.author_id)
-            why = None
             command = parse_command(t.full_text, self.bot_username, langs)
-            if t.author_id == self.bot_user_id:
-                why = "our own tweet"
-            elif me not in (m.casefold() for m in t.mentions):
-                why = "does not mention the bot"
-            elif author is None:
-                why = "author unknown"
-            elif now - t.created_at > MAX_AGE:
-                why = "too old"
-            elif command is None:
-                why = "no command word"
-            elif competition is None:
-                why = "no competition configured"
-            elif not may_reply(last.get(t.author_id), now, self.posting.mention_reply_period):
-                why = "already answered within the period"
+            why = why_unanswered(
+                from_bot=t.author_id == self.bot_user_id,
+                mentions_bot=me in (m.casefold() for m in t.mentions),
+                author_known=author is not None,
+                created_at=t.created_at,
+                has_command=command is not None,
+                has_competition=competition is not None,
+                last_reply_at=last.get(t.author_id),
+                now=now,
+                period=self.posting.mention_reply_period,
+            )
             if why is not None or command is None or author is None or competition is None:
                 report.ignored[t.id] = why or "ignored"
                 continue

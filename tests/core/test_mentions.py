@@ -139,3 +139,53 @@ def test_rate_limit_per_user() -> None:
     assert may_reply(None, T0, hour)
     assert not may_reply(T0, T0 + timedelta(minutes=59), hour)
     assert may_reply(T0, T0 + hour, hour)
+
+
+def test_why_a_mention_gets_no_reply_is_decided_in_order() -> None:
+    from bot.core.mentions import MAX_AGE, why_unanswered
+
+    now = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+    ok = {
+        "from_bot": False,
+        "mentions_bot": True,
+        "author_known": True,
+        "created_at": now - timedelta(minutes=5),
+        "has_command": True,
+        "has_competition": True,
+        "last_reply_at": None,
+        "now": now,
+        "period": timedelta(hours=6),
+    }
+    assert why_unanswered(**ok) is None  # type: ignore[arg-type]
+    cases = [
+        ({"from_bot": True}, "our own tweet"),
+        ({"mentions_bot": False}, "does not mention the bot"),
+        ({"author_known": False}, "author unknown"),
+        ({"created_at": now - MAX_AGE - timedelta(seconds=1)}, "too old"),
+        ({"has_command": False}, "no command word"),
+        ({"has_competition": False}, "no competition configured"),
+        ({"last_reply_at": now - timedelta(hours=5)}, "already answered within the period"),
+    ]
+    for change, why in cases:
+        assert why_unanswered(**{**ok, **change}) == why  # type: ignore[arg-type]
+    assert why_unanswered(**{**ok, "last_reply_at": now - timedelta(hours=6)}) is None  # type: ignore[arg-type]
+    # the first reason wins: the bot's own post, even without a command word
+    assert why_unanswered(**{**ok, "from_bot": True, "has_command": False}) == "our own tweet"  # type: ignore[arg-type]
+
+
+def test_a_rank_question_is_about_the_running_competition_else_the_last_ended() -> None:
+    from dataclasses import replace
+
+    from bot.core.mentions import current_competition
+
+    base = competition()
+    early = replace(
+        base, id="early", start=base.start - timedelta(days=30), end=base.start - timedelta(days=20)
+    )
+    later = replace(
+        base, id="later", start=base.end + timedelta(days=10), end=base.end + timedelta(days=20)
+    )
+    assert current_competition((early, base, later), base.start) == base
+    assert current_competition((early, later), base.start) == early
+    assert current_competition((later,), base.start) == later
+    assert current_competition((), base.start) is None

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import ManualClock
+from bot.core.mentions import MAX_AGE
 from bot.polling.poller import MentionsReader, Poller
-from bot.posting.responder import MAX_AGE, Responder, ResponderReport
+from bot.posting.responder import Responder, ResponderReport
 from bot.store import Store
 from tests.shell.postingkit import (  # close_stores: autouse
     client_for,
