@@ -128,10 +128,6 @@ class LedgerMixin:
             month_spend=month_spend,
         )
 
-    def call_count(self) -> int:
-        with self.store.session() as s:
-            return s.scalar(select(func.count()).select_from(ApiCallRow)) or 0
-
     def calls(self) -> list[ApiCall]:
         with self.store.session() as s:
             rows = s.scalars(select(ApiCallRow).order_by(ApiCallRow.id)).all()

@@ -263,18 +263,6 @@ class OpsStore(LedgerMixin):
                 for r in rows
             ]
 
-    def last_job(self, competition_id: str, job: str, *, ok: bool = True) -> datetime | None:
-        with self.store.session() as s:
-            return _aware(
-                s.scalar(
-                    select(func.max(JobRunRow.finished_at)).where(
-                        JobRunRow.competition_id == competition_id,
-                        JobRunRow.job == job,
-                        JobRunRow.ok.is_(ok),
-                    )
-                )
-            )
-
     # ------------------------------------------------------------------------------------------
     # Refresh planning and housekeeping
     # ------------------------------------------------------------------------------------------
