@@ -101,3 +101,12 @@ def test_only_the_store_opens_sessions_and_only_the_x_client_imports_tweepy() ->
             assert name == "bot.store", f"{name} builds its own sessionmaker: use store.session()"
         if any(d.split(".")[0] == "tweepy" for d in imports(path)):
             assert name == "bot.x.tweepy_client", f"{name} imports tweepy"
+
+
+def test_x_search_syntax_lives_in_the_x_package_only() -> None:
+    for name, path in MODULES.items():
+        if not name.startswith("bot.core"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for operator in ("is:reply", "is:retweet", "conversation_id:", "from:"):
+            assert operator not in text, f"{name} writes X's search operator {operator}"

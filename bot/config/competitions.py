@@ -39,8 +39,8 @@ from bot.core.models import (
     RepliesMode,
     TieRule,
 )
-from bot.core.queries import MAX_QUERY_LENGTH, build_search_queries, normalize_hashtag
 from bot.core.rescans import DEFAULT_LATE_GRACE, MAX_LATE_GRACE, MIN_LATE_GRACE
+from bot.x.queries import MAX_QUERY_LENGTH, build_search_queries, normalize_hashtag
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # X (twitter-text) hashtags are at most 139 characters; the search query built from them must
-# stay within X's 512 (bot.core.queries.MAX_QUERY_LENGTH).
+# stay within X's 512 (bot.x.queries.MAX_QUERY_LENGTH).
 MAX_HASHTAG_LENGTH = 139
 MAX_HASHTAGS = 20  # per competition: every query is a billed search stream of its own
 MAX_COMMUNITY = 100_000  # handles in `community` plus `community_file`

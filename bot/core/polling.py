@@ -248,37 +248,6 @@ def mentions_stream(user_id: str) -> str:
 
 REPLIES_STREAM = "replies"
 """The cursor stream of a competition's replies collection (all its conversations together)."""
-MAX_QUERY_LENGTH = 512
-"""X's search query length limit (self-serve), CONTRACT.md §2."""
-
-
-def conversation_queries(
-    conversation_ids: Sequence[str], *, max_length: int = MAX_QUERY_LENGTH
-) -> list[list[str]]:
-    """`conversation_ids` (de-duplicated, order kept) in groups whose combined query
-    (`conversation_query`) fits `max_length` characters: about 20 tweet ids per query."""
-    groups: list[list[str]] = []
-    chunk: list[str] = []
-    for cid in dict.fromkeys(conversation_ids):
-        if not (cid.isascii() and cid.isdigit()):
-            raise ValueError(f"conversation id {cid!r} is not a tweet id (digits only)")
-        if chunk and len(conversation_query([*chunk, cid])) > max_length:
-            groups.append(chunk)
-            chunk = []
-        chunk.append(cid)
-    if chunk:
-        groups.append(chunk)
-    return groups
-
-
-def conversation_query(conversation_ids: Sequence[str]) -> str:
-    """The replies in any of these conversations:
-    `(conversation_id:1 OR conversation_id:2) is:reply` (no parentheses for one)."""
-    terms = [f"conversation_id:{c}" for c in conversation_ids]
-    if not terms:
-        raise ValueError("no conversation to search: pass at least one conversation id")
-    body = terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
-    return body + " is:reply"
 
 
 def replies_window(

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.core.models import Competition, Entry
-from bot.core.queries import build_search_queries
 from bot.core.results import FrozenResult
 from bot.core.scoring import JuryPick, compute_standings
 from bot.core.textlength import weighted_length
@@ -31,6 +30,7 @@ from bot.report.write import Written, write_report
 from bot.sandbox import Sandbox, ScenarioPlayer
 from bot.store.outbox import OutboxStore
 from bot.store.rules import RulesStore
+from bot.x.queries import build_search_queries
 
 JURY_AT = timedelta(hours=1, minutes=50)  # simulated time of the jury's pick
 JURY_CHOICE = "nosy_nina"

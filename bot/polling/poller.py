@@ -2,7 +2,7 @@
 
 One cycle (`ingest`, then `refresh`): for each competition that still needs polling (started, and
 its collection not complete: `bot.core.polling.should_poll`), search its hashtag queries
-(`bot.core.queries`), `max_results=100`, paginating to exhaustion; then read the mentions of each
+(`bot.x.queries`), `max_results=100`, paginating to exhaustion; then read the mentions of each
 tracked account ONCE, whatever the number of competitions listing it (one cursor per account, not
 per competition): the raw mentions are kept in the store (the mention responder reads the bot's
 from there) and each becomes an entry of every listing competition whose window holds it. Each
@@ -40,7 +40,6 @@ from bot.core.polling import (
     stale_fallback_window,
     window_from,
 )
-from bot.core.queries import build_search_queries
 from bot.core.rescans import (
     DEFAULT_RESCANS,
     RESCAN_KINDS,
@@ -60,6 +59,7 @@ from bot.core.rescans import (
 from bot.store import ACCOUNTS, Store
 from bot.x.interface import XClient
 from bot.x.lookups import lookup_newest
+from bot.x.queries import build_search_queries
 
 MAX_RESULTS = 100
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)  # a reader's span has no end

@@ -33,13 +33,12 @@ from bot.core.polling import (
     SEARCH_HORIZON,
     CursorUpdate,
     SearchWindow,
-    conversation_queries,
-    conversation_query,
     replies_window,
 )
 from bot.core.scoring import counts_distinct_repliers
 from bot.store import Store
 from bot.x.interface import XClient
+from bot.x.queries import conversation_queries, conversation_query
 
 OVERLAP = timedelta(minutes=2)  # re-read before the last run's bound: late-indexed replies
 MAX_RESULTS = 100

@@ -17,8 +17,6 @@ from bot.core.polling import (
     SearchWindow,
     advance_cursor,
     batched,
-    conversation_queries,
-    conversation_query,
     readable_floor,
     replies_window,
     search_window,
@@ -48,6 +46,7 @@ from bot.core.rescans import (
 )
 from bot.core.snowflake import make_snowflake, snowflake_floor, snowflake_time
 from bot.core.timefmt import iso_z
+from bot.x.queries import conversation_queries, conversation_query
 
 START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 END = START + timedelta(days=3)

@@ -13,11 +13,11 @@ import pytest
 from bot.clock import ManualClock
 from bot.core.errors import Unavailable
 from bot.core.models import Category, Competition
-from bot.core.polling import conversation_queries
 from bot.core.scoring import compute_standings
 from bot.polling.poller import Poller
 from bot.polling.replies import collect_replies
 from bot.store import Store
+from bot.x.queries import conversation_queries
 from bot.x.tweepy_client import TweepyXClient
 
 WINDOW_DAYS = 30

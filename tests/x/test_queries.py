@@ -7,13 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.queries import (
+from bot.sandbox.query import parse_query
+from bot.x.queries import (
     MAX_QUERY_LENGTH,
     build_search_queries,
+    conversation_queries,
     conversation_query,
     normalize_hashtag,
 )
-from bot.sandbox.query import parse_query
 
 
 def test_one_hashtag() -> None:
@@ -63,10 +64,10 @@ def test_no_hashtags_or_a_hashtag_too_long_for_the_limit() -> None:
 
 
 def test_conversation_query() -> None:
-    assert conversation_query("1234567890") == "conversation_id:1234567890 is:reply"
+    assert conversation_query(["1234567890"]) == "conversation_id:1234567890 is:reply"
     with pytest.raises(ValueError, match="not a tweet id"):
-        conversation_query("12a")
-    assert parse_query(conversation_query("42")).required_hashtags() is None
+        conversation_queries(["12a"])
+    assert parse_query(conversation_query(["42"])).required_hashtags() is None
 
 
 HASHTAGS = st.lists(

@@ -1,7 +1,8 @@
-"""The search queries the bot sends to X: a competition's hashtags OR-combined in parentheses,
-`-is:retweet` (a retweet is not an entry) and any extra operators, split into several queries only
-when one would pass X's query length limit (512 characters self-serve, CONTRACT.md §2), and the
-query that fetches the replies of a conversation. Pure: strings in, strings out."""
+"""The search queries the bot sends to X (X's query syntax stops here): a competition's hashtags
+OR-combined in parentheses, `-is:retweet` (a retweet is not an entry) and any extra operators,
+split into several queries only when one would pass X's query length limit (512 characters
+self-serve, CONTRACT.md §2), and the queries that fetch the replies of conversations, grouped to
+fit. Pure: strings in, strings out."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 
 MAX_QUERY_LENGTH = 512
+"""X's search query length limit (self-serve), CONTRACT.md §2."""
 _HASHTAG = re.compile(r"\w+")
 
 
@@ -79,8 +81,30 @@ def build_search_queries(
     return queries
 
 
-def conversation_query(conversation_id: str) -> str:
-    """The query for the replies in a conversation: `conversation_id:ID is:reply`."""
-    if not (conversation_id.isascii() and conversation_id.isdigit()):
-        raise ValueError(f"conversation id {conversation_id!r} is not a tweet id (digits only)")
-    return f"conversation_id:{conversation_id} is:reply"
+def conversation_queries(
+    conversation_ids: Sequence[str], *, max_length: int = MAX_QUERY_LENGTH
+) -> list[list[str]]:
+    """`conversation_ids` (de-duplicated, order kept) in groups whose combined query
+    (`conversation_query`) fits `max_length` characters: about 20 tweet ids per query."""
+    groups: list[list[str]] = []
+    chunk: list[str] = []
+    for cid in dict.fromkeys(conversation_ids):
+        if not (cid.isascii() and cid.isdigit()):
+            raise ValueError(f"conversation id {cid!r} is not a tweet id (digits only)")
+        if chunk and len(conversation_query([*chunk, cid])) > max_length:
+            groups.append(chunk)
+            chunk = []
+        chunk.append(cid)
+    if chunk:
+        groups.append(chunk)
+    return groups
+
+
+def conversation_query(conversation_ids: Sequence[str]) -> str:
+    """The replies in any of these conversations:
+    `(conversation_id:1 OR conversation_id:2) is:reply` (no parentheses for one)."""
+    terms = [f"conversation_id:{c}" for c in conversation_ids]
+    if not terms:
+        raise ValueError("no conversation to search: pass at least one conversation id")
+    body = terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+    return body + " is:reply"
