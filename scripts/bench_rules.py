@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.models import Category, Competition, Entry, Metrics, Tweet, User
+from bot.core.models import Category, Competition, Entry, Metrics, Reply, Tweet, User
 from bot.core.results import canonical_json, digest, freeze, verify
 from bot.core.snowflake import make_snowflake
 from bot.freezer import verify_stored
@@ -63,7 +63,17 @@ def entries(n: int) -> list[Entry]:
             hashtags=("InternetGov",),
             metrics=Metrics(likes=(i * 7) % 97, replies=i % 13),
         )
-        repliers = tuple(f"fan{(i + k) % 50}" for k in range(i % 6))
+        repliers = tuple(
+            Reply(
+                reply_id=f"{tid}{k:02d}",
+                author_id=str(900 + (i + k) % 50),
+                username=f"fan{(i + k) % 50}",
+                created_at=when + timedelta(minutes=k + 1),
+                author_created_at=T0 - timedelta(days=400),
+                followers=10,
+            )
+            for k in range(i % 6)
+        )
         out.append(Entry(tweet, user, metrics_at=COMP.end, repliers=repliers))
     return out
 

@@ -1,0 +1,29 @@
+"""The quick benchmarks still run against the code as it is (a moved module or a changed model
+must not leave a script that only fails when someone measures)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("bench_rules.py", "20"), ("bench_textlength.py", "--repeat", "1")],
+    ids=["bench_rules", "bench_textlength"],
+)
+def test_a_quick_benchmark_runs_and_prints_its_figures(argv: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / argv[0]), *argv[1:]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert any(ch.isdigit() for ch in done.stdout)
