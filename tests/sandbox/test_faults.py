@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import struct
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,9 @@ import tweepy
 
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
+from bot.sandbox.httpd import SandboxHTTPServer
 from tests.sandbox.conftest import admin_auth, make_client
+from tests.waiting import wait_until
 
 
 def test_rate_limit_burst_then_reset(
@@ -194,33 +195,46 @@ def _reset_connection(sock: socket.socket) -> None:
     sock.close()
 
 
+def _handling(server: SandboxHTTPServer) -> int:
+    """Connections whose request the server has read the head of and is now handling (the
+    server marks a connection busy, not idle, once `_handle` starts: body, dispatch, answer)."""
+    with server._conn_lock:
+        return sum(since is None for since in server._idle_since.values())
+
+
 def test_killed_clients_are_counted_not_printed(
     sandbox: Sandbox, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    server = sandbox._server
+    assert server is not None
     host, port = sandbox.base_url.removeprefix("http://").split(":")
     # 1: gone while the server reads the body it was promised
     sock = socket.create_connection((host, int(port)))
     sock.sendall(b"POST /2/tweets HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc")
-    time.sleep(0.05)
+    wait_until(lambda: _handling(server) == 1, what="the server to read the head, then the body")
     _reset_connection(sock)
     # 2: gone while the server waits to send a slow answer
-    sandbox.faults.add("slow", "search", count=1, delay=0.3)
+    slow = sandbox.faults.add("slow", "search", count=1, delay=0.3)
     sock = socket.create_connection((host, int(port)))
     bearer = sandbox.credentials["bearer_token"]
     sock.sendall(
         b"GET /2/tweets/search/recent?query=x HTTP/1.1\r\nHost: x\r\n"
         + f"Authorization: Bearer {bearer}\r\n\r\n".encode()
     )
-    time.sleep(0.05)
+    wait_until(lambda: slow.fired == 1, what="the slow fault to fire (the answer is delayed)")
     _reset_connection(sock)
-    state: dict[str, object] = {}
-    for _ in range(100):
-        state = requests.get(
+
+    def state() -> dict[str, object]:
+        return requests.get(  # type: ignore[no-any-return]
             sandbox.base_url + "/_sandbox/state", headers=admin_auth(sandbox), timeout=5
         ).json()
-        if state["disconnects"] == 2:
-            break
-        time.sleep(0.02)
-    assert state["disconnects"] == 2
+
+    wait_until(
+        lambda: state()["disconnects"] == 2,
+        timeout=5,
+        interval=0.02,
+        what=lambda: f"2 disconnects in /_sandbox/state, got {state()['disconnects']}",
+    )
+    assert state()["disconnects"] == 2
     err = capfd.readouterr().err
     assert "Traceback" not in err and "ConnectionResetError" not in err

@@ -15,6 +15,7 @@ import requests
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox, World
 from tests.sandbox.conftest import admin_auth, make_client
+from tests.waiting import wait_until
 
 ADMIN = [
     ("GET", "/_sandbox/state", None),
@@ -134,18 +135,39 @@ def _oauth1(sb: Sandbox) -> Any:
     return OAuth1(c["api_key"], c["api_secret"], c["access_token"], c["access_token_secret"])
 
 
+def _count_taken(server: Any) -> list[None]:
+    """Note each connection the server takes off its listen backlog (given a handler slot, or
+    refused), after it is handled as before: the returned list grows by one per connection."""
+    taken: list[None] = []
+    process_request = server.process_request
+
+    def counted(request: Any, client_address: Any) -> None:
+        process_request(request, client_address)
+        taken.append(None)
+
+    server.process_request = counted
+    return taken
+
+
 def test_half_open_connections_do_not_block_a_normal_client(clock: ManualClock) -> None:
     with Sandbox(World(clock), clock=clock, request_timeout=1.0, max_connections=16) as sb:
-        port = sb._server.server_address[1]  # type: ignore[union-attr]
+        server = sb._server
+        assert server is not None
+        port = server.server_address[1]
         client = make_client(sb, timeout=5)
         client.get_me()  # a keep-alive connection before the flood
         before = threading.active_count()
+        taken = _count_taken(server)
         held = []
         for _ in range(50):
             s = socket.create_connection(("127.0.0.1", port), 2)
             s.sendall(b"GET /2/users/me HT")  # a partial request line, then silence
             held.append(s)
-        time.sleep(0.2)
+        wait_until(
+            lambda: len(taken) == 50,
+            timeout=5,
+            what=lambda: f"the server to take all 50 half-open connections, took {len(taken)}",
+        )
         start = time.monotonic()
         for _ in range(5):
             assert client.get_me().data.username == "contestbot"
@@ -153,10 +175,12 @@ def test_half_open_connections_do_not_block_a_normal_client(clock: ManualClock) 
         assert threading.active_count() <= before + 16 + 1
         for s in held:
             s.close()
-        deadline = time.monotonic() + 3
-        while sb._server.open_connections > 1 and time.monotonic() < deadline:  # type: ignore[union-attr]
-            time.sleep(0.05)
-        assert sb._server.open_connections <= 1  # type: ignore[union-attr]
+        wait_until(
+            lambda: server.open_connections <= 1,
+            timeout=3,
+            what=lambda: f"the closed connections to be let go, open: {server.open_connections}",
+        )
+        assert server.open_connections <= 1
         assert json.loads(json.dumps(sb.disconnects)) >= 0
 
 
@@ -185,9 +209,11 @@ def _flood_then_serve(sb: Sandbox, server: Any, port: int, held: list[socket.soc
         if i % 2:
             s.sendall(b"GET /2/users/me HTTP/1.1\r\nHost: x\r\n")  # headers, never ended
         held.append(s)
-    deadline = time.monotonic() + 1.5  # a burst is taken at once, not 5 at a time
-    while server.open_connections < 16 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(  # a burst is taken at once, not 5 at a time
+        lambda: server.open_connections >= 16,
+        timeout=1.5,
+        what=lambda: f"the burst to fill the 16 slots, open: {server.open_connections}",
+    )
     assert server.open_connections == 16  # every slot taken by a stalled connection
     start = time.monotonic()
     fresh = make_client(sb, timeout=5)  # its own, new connection

@@ -29,6 +29,7 @@ from tests.shell.daemonkit import (
     spawn_bot,
     stop,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,7 @@ START = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 SPEED = 20.0  # simulated seconds per real second
 TTL = 20.0  # simulated seconds: one real second
 COMPS = ("alpha", "beta", "gamma", "delta")
+CYCLES = 3  # poll cycles both instances run before one is killed (10 simulated seconds each)
 
 
 @pytest.fixture
@@ -49,13 +51,11 @@ def fast_sandbox() -> Iterator[Sandbox]:
         sb.stop()
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def wait_for(
+    what: str | Callable[[], str], check: Callable[[], bool], timeout: float = 30.0
+) -> None:
+    # A tenth of a second between looks: the processes write the same database meanwhile.
+    wait_until(check, timeout=timeout, interval=0.1, what=what)
 
 
 def holders(ops: OpsStore, now: datetime) -> dict[str, str]:
@@ -115,7 +115,35 @@ def test_instances_split_never_overlap_and_take_over(
             "every competition polled",
             lambda: all(store.entry_count(c) == 3 for c in COMPS),
         )
-        time.sleep(2)  # let both poll and refresh a few cycles (40 simulated seconds)
+        # Let both poll a few cycles and renew their leases: from here, every competition is
+        # polled CYCLES more times by its holder, and every lease is renewed at least once.
+        steady_from = sb.clock.now()
+
+        def polled_since(c: str) -> Counter[str]:
+            return Counter(
+                r.instance_id
+                for r in ops.job_runs(c)
+                if r.job == "poll" and r.started_at >= steady_from and r.finished_at is not None
+            )
+
+        def steady() -> bool:
+            held = holders(ops, sb.clock.now())
+            return (
+                len(held) == 5
+                and all(
+                    lease.expires_at > steady_from + timedelta(seconds=TTL)
+                    for lease in ops.leases()
+                )
+                and all(polled_since(c)[held[c]] >= CYCLES for c in COMPS if c in held)
+            )
+
+        wait_for(
+            lambda: (
+                f"{CYCLES} poll cycles of every competition by its holder and renewed leases; "
+                f"polls {[(c, dict(polled_since(c))) for c in COMPS]}, leases {ops.leases()}"
+            ),
+            steady,
+        )
         mine_a = sorted(
             c for c, h in holders(ops, sb.clock.now()).items() if h == "instance-a" and c in COMPS
         )
@@ -130,7 +158,21 @@ def test_instances_split_never_overlap_and_take_over(
             ),
         )
         took_over_at = sb.clock.now()
-        time.sleep(1.5)
+
+        def b_acted_on_a_s() -> list[str]:
+            return sorted(
+                r.competition_id
+                for r in ops.job_runs()
+                if r.instance_id == "instance-b"
+                and r.competition_id in mine_a
+                and r.started_at > killed_at
+                and r.finished_at is not None
+            )
+
+        wait_for(  # b acts (a whole step) on every competition it took over from a
+            lambda: f"instance-b to act on {mine_a}; it did on {set(b_acted_on_a_s())}",
+            lambda: set(b_acted_on_a_s()) == set(mine_a),
+        )
         started = time.monotonic()
         assert stop(b, signal.SIGTERM) == 0  # type: ignore[arg-type]
         assert time.monotonic() - started < 5  # finishes the step and exits within seconds
