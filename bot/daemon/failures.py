@@ -60,25 +60,31 @@ def fail(rt: Runtime, name: str, exc: Exception, *, competition: str | None) -> 
             g = state.gates[other]
             g.until = max(g.until or now, decision.wait_until)
             g.decision = decision
+    record(
+        rt,
+        OpsError(
+            at=now,
+            instance_id=rt.me,
+            job=name,
+            competition_id=competition,
+            kind=plan.kind,
+            persistent=plan.persistent,
+            message=plan.message[:2000],
+            retry_at=decision.wait_until,
+            endpoint=rt.client.last_endpoint if isinstance(exc, ApiError) else None,
+            reset_at=exc.reset_at if isinstance(exc, RateLimited) else None,
+        ),
+    )
+    return plan.retry_at
+
+
+def record(rt: Runtime, error: OpsError) -> None:
+    """Record `error` for `contestbot status`; a database that refuses it only gets a warning
+    (the failure is logged already)."""
     try:
-        rt.ops.record_error(
-            rt.me,
-            OpsError(
-                at=now,
-                instance_id=rt.me,
-                job=name,
-                competition_id=competition,
-                kind=plan.kind,
-                persistent=plan.persistent,
-                message=plan.message[:2000],
-                retry_at=decision.wait_until,
-                endpoint=rt.client.last_endpoint if isinstance(exc, ApiError) else None,
-                reset_at=exc.reset_at if isinstance(exc, RateLimited) else None,
-            ),
-        )
+        rt.ops.record_error(rt.me, error)
     except Exception as db_exc:
         logger.warning("could not record the error: {}", one_line(db_exc))
-    return plan.retry_at
 
 
 def catch_up(rt: Runtime, *, except_job: str) -> None:

@@ -25,13 +25,13 @@ from bot.core.audience import account_mismatch
 from bot.core.budget import Usage, budget_factor, projection, warning
 from bot.core.cadence import Tracked, plan_refresh
 from bot.core.mentions import MAX_AGE
-from bot.core.messages import one_line
 from bot.core.models import Competition
 from bot.core.phases import freeze_wait, next_refresh_run, refresh_phase
 from bot.core.polling import REPLIES_STREAM, should_collect_replies
 from bot.core.scoring import compute_standings
 from bot.core.status import BlockedJob, Heartbeat, InstanceStatus
 from bot.core.timefmt import iso_z
+from bot.daemon import failures
 from bot.daemon.scheduling import ClockedJob
 from bot.daemon.state import POSTING, PostingStopped, Runtime
 from bot.polling.poller import CycleReport, MentionsReader
@@ -105,21 +105,19 @@ def mention_readers(d: Runtime) -> list[MentionsReader]:
 
 
 def record_error(d: Runtime, job: str, competition_id: str, message: str, at: datetime) -> None:
-    try:
-        d.ops.record_error(
-            d.me,
-            OpsError(
-                at=at,
-                instance_id=d.me,
-                job=job,
-                competition_id=competition_id,
-                kind="rejected",
-                persistent=False,
-                message=message[:2000],
-            ),
-        )
-    except Exception as exc:
-        logger.warning("could not record the error: {}", one_line(exc))
+    """Record a refusal about one competition (the others went on) for `status`."""
+    failures.record(
+        d,
+        OpsError(
+            at=at,
+            instance_id=d.me,
+            job=job,
+            competition_id=competition_id,
+            kind="rejected",
+            persistent=False,
+            message=message[:2000],
+        ),
+    )
 
 
 def refresh(d: Runtime) -> datetime | None:
