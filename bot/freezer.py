@@ -13,13 +13,12 @@ once (`snapshot_late_entries`): the earliest reading is the closest to the deadl
 (`freeze_if_due`, from the end of the grace, once the final re-scan of the whole window is done)
 reads the replies when a category counts distinct repliers (only replies created before the end,
 `bot.polling.replies`), and freezes the standings from the metrics of the final snapshot rows:
-likes the
-poller or anyone read after that time never enter. Late-indexed entries carry their first
+likes the poller or anyone read after that time never enter. Late-indexed entries carry their first
 snapshot after it (a later `metrics_at`, `late_indexed` in the result), which may include a little
 engagement after the deadline. The result's `frozen_at` is the final snapshot's time, and it
 records the parts of the window the 7-day search horizon kept out of reach (`uncollected`). Until
-the freeze the standings after the end are provisional, computed exactly as the freeze will;
-from then on the leaderboard shows the frozen standings (`live_standings`).
+the freeze the standings after the end are provisional, computed exactly as the freeze will; from
+then on the leaderboard shows the frozen standings (`live_standings`).
 
 After the freeze only organisers' decisions (jury picks, disqualifications, re-qualifications) and
 the re-check's statuses can change the result; each change re-issues it as a new version whose

@@ -230,9 +230,6 @@ class FailurePlan:
     pause_api_jobs: bool
     message: str
     persistent_note: str | None
-    kind: Kind
-    persistent: bool
-    severity: Severity
 
 
 POSTING_RETRY = timedelta(minutes=15)
@@ -256,6 +253,8 @@ def plan_failure(
     a poster that met a failure needing a human (`posting_stopped`) retries posting alone every
     `POSTING_RETRY`; a one-shot run (`once`) promises no retry. `text` is the error's one line."""
     now = now.astimezone(UTC)
+    if lease_lost:
+        return FailurePlan(None, now + MIN_WAIT, False, text, None)
     decision = next_attempt(error, attempt=attempt, now=now, rand=rand)
     if decision.persistent:
         at = now + probe
@@ -263,8 +262,6 @@ def plan_failure(
             decision = replace(
                 decision, wait_until=at, reason=f"{decision.reason} (probing again at {iso(at)})"
             )
-    if lease_lost:
-        return FailurePlan(None, now + MIN_WAIT, False, text, None, decision.kind, False, "warning")
     if posting_stopped:
         decision = Decision(
             now + POSTING_RETRY,
@@ -291,7 +288,4 @@ def plan_failure(
         pause_api_jobs=pause,
         message=f"{text[:600]} - {reason}",
         persistent_note=note,
-        kind=decision.kind,
-        persistent=decision.persistent,
-        severity=decision.severity,
     )

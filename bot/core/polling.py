@@ -1,11 +1,10 @@
 """Polling decisions, pure: which time window to search, where a cursor moves, when to stop.
 
 The poller (`bot.polling.poller`) asks these functions what to request and the store what it
-already has;
-nothing here performs I/O or reads the clock (`now` is a parameter). A cursor remembers the newest
-creation time it has seen; the next search re-reads an `overlap` before it (late-indexed tweets are
-found, duplicates are absorbed by idempotent upserts) and never searches outside the competition
-window or beyond the API's 7-day recent-search horizon.
+already has; nothing here performs I/O or reads the clock (`now` is a parameter). A cursor
+remembers the newest creation time it has seen; the next search re-reads an `overlap` before it
+(late-indexed tweets are found, duplicates are absorbed by idempotent upserts) and never searches
+outside the competition window or beyond the API's 7-day recent-search horizon.
 """
 
 from __future__ import annotations

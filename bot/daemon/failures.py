@@ -48,7 +48,7 @@ def fail(rt: Runtime, name: str, exc: Exception, *, competition: str | None) -> 
         return plan.retry_at
     decision = plan.decision
     gate.until, gate.decision = decision.wait_until, decision
-    log = logger.error if plan.severity == "error" else logger.warning
+    log = logger.error if decision.severity == "error" else logger.warning
     if isinstance(exc, ApiError):
         log("{} failed{}: {}", name, f" ({competition})" if competition else "", plan.message)
     else:
@@ -67,8 +67,8 @@ def fail(rt: Runtime, name: str, exc: Exception, *, competition: str | None) -> 
             instance_id=rt.me,
             job=name,
             competition_id=competition,
-            kind=plan.kind,
-            persistent=plan.persistent,
+            kind=decision.kind,
+            persistent=decision.persistent,
             message=plan.message[:2000],
             retry_at=decision.wait_until,
             endpoint=rt.client.last_endpoint if isinstance(exc, ApiError) else None,

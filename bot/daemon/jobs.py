@@ -1,13 +1,14 @@
 """What the daemon does, job by job.
 
-The job bodies take the `bot.daemon.loop.Daemon` whose leases, store, metered client and clock they
-use: `poll` (search and mentions of each held competition, with the re-scans for late-indexed
-posts), `refresh` (the adaptive cadence of `bot.core.cadence`, stretched by the budget factor,
-every look-up following edits to the newest version; ended competitions go to `freeze`: the final
-snapshot at the end, a first reading of each post found late during the late grace, and the
-freeze through `bot.freezer` once the final re-scan is done), `post` (the poster and the mention
-responder), `own_posts` (metric snapshots of the bot's and the organisers' own posts for the
-post analysis, `bot.polling.own_posts`), and the heartbeat (`state`, `write_heartbeat`). Each
+The job bodies take the daemon as a `bot.daemon.state.Runtime` (its leases, store, metered client
+and clock) and its typed `DaemonState`: `poll` (search and mentions of each held competition, with
+the re-scans for late-indexed posts), `refresh` (the adaptive cadence of `bot.core.cadence`,
+stretched by the budget factor, every look-up following edits to the newest version; ended
+competitions go to `freeze`: the final snapshot at the end, a first reading of each post found late
+during the late grace, and the freeze through `bot.freezer` once the final re-scan is done), `post`
+(the poster and the mention responder), `own_posts` (metric snapshots of the bot's and the
+organisers' own posts for the post analysis, `bot.polling.own_posts`), `status` (what `contestbot
+status` shows, a `bot.core.status.InstanceStatus`) and the heartbeat file (`write_heartbeat`). Each
 step runs inside `Daemon.acting`, so it holds a live lease and leaves an acting interval in
 `job_runs`. The daemon's options (`DaemonOptions`, `build_options`) live in `bot.daemon.options`.
 """

@@ -4,26 +4,24 @@
 `schedule`'s module default) with these jobs: `leases` (heartbeat, then acquire, renew or release
 the competition leases `bot.core.lease.assign` gives this instance), `poll` (search and mentions of
 each held competition into the store, with the re-scans for late-indexed posts of
-`bot.core.rescans`, until the final re-scan `late_grace` after the end), `refresh` (re-read
-entries at the adaptive cadence of `bot.core.cadence`, stretched by the budget factor of
-`bot.core.budget`, and collect the replies of distinct-repliers competitions every
-`REPLIES_EVERY`, stretched likewise; after the end: the final snapshot, first readings of posts
-found late, and once the final re-scan is done `bot.freezer.freeze_if_due` freezes),
-`post` (the poster and the mention responder, under the pseudo-competition lease `POSTING`),
-`own_posts` (every `[reports] own_posts_every`, unless "off": metric snapshots of the bot's sent
-posts and the organisers' timeline posts while a held competition is in its tracking window,
-`bot.polling.own_posts`), `reports` (every `[reports] every`, unless "off": the organiser's
-report and the public results page of each held competition that runs, rewritten into the data
-folder's `reports/`, `bot.report.job`; store reads only) and `housekeeping`. An instance only
-acts on competitions whose lease it holds, renewed before every API request of a step and
-recorded as an acting interval (`job_runs`). Every failure is caught per job, logged, recorded
-for `contestbot status`, and delays that job as `bot.core.backoff` decides (`bot.daemon.failures`):
-until the reset of a rate limit, exponentially with jitter for outages, slowly for persistent
-failures (credits, credentials, usage caps: those pause every API job). Job bodies live in
-`bot.daemon.jobs`, options in `bot.daemon.options`. The loop sleeps until the next job, capped, on
-the
-injected clock. SIGTERM/SIGINT finish the current step and exit; a second signal forces the
-exit.
+`bot.core.rescans`, until the final re-scan `late_grace` after the end), `refresh` (re-read entries
+at the adaptive cadence of `bot.core.cadence`, stretched by the budget factor of `bot.core.budget`,
+and collect the replies of distinct-repliers competitions every `REPLIES_EVERY`, stretched
+likewise; after the end: the final snapshot, first readings of posts found late, and once the final
+re-scan is done `bot.freezer.freeze_if_due` freezes), `post` (the poster and the mention responder,
+under the pseudo-competition lease `POSTING`), `own_posts` (every `[reports] own_posts_every`,
+unless "off": metric snapshots of the bot's sent posts and the organisers' timeline posts while a
+held competition is in its tracking window, `bot.polling.own_posts`), `reports` (every `[reports]
+every`, unless "off": the organiser's report and the public results page of each held competition
+that runs, rewritten into the data folder's `reports/`, `bot.report.job`; store reads only) and
+`housekeeping`. An instance only acts on competitions whose lease it holds, renewed before every
+API request of a step and recorded as an acting interval (`job_runs`). Every failure is caught per
+job, logged, recorded for `contestbot status`, and delays that job as `bot.core.backoff` decides
+(`bot.daemon.failures`): until the reset of a rate limit, exponentially with jitter for outages,
+slowly for persistent failures (credits, credentials, usage caps: those pause every API job). Job
+bodies live in `bot.daemon.jobs`, options in `bot.daemon.options`. The loop sleeps until the next
+job, capped, on the injected clock. SIGTERM/SIGINT finish the current step and exit; a second
+signal forces the exit.
 """
 
 from __future__ import annotations
@@ -57,7 +55,7 @@ from bot.daemon.options import (
     heartbeat_path,
 )
 from bot.daemon.scheduling import ClockedJob, ClockedScheduler, capped_sleep
-from bot.daemon.state import API_JOBS, JOBS, POSTING, DaemonState, Gate, LeaseLost
+from bot.daemon.state import API_JOBS, POSTING, DaemonState, Gate, LeaseLost
 from bot.polling.metering import MeteredClient
 from bot.polling.own_posts import OwnPostsTracker
 from bot.polling.poller import Poller
@@ -104,7 +102,7 @@ class Daemon:
         self.poller = Poller(self.client, store, clock, rescans=self.options.rescans)
         self.competitions = {c.id: c for c in config.competitions}
         self.own_posts_tracker = OwnPostsTracker(self.client, store, config)
-        self.state = DaemonState(gates={name: Gate() for name in JOBS})
+        self.state = DaemonState()
         self.user_context = user_context
         self.started_at = clock.now()
         self.stop_event = threading.Event()

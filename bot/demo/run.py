@@ -4,13 +4,12 @@ Owns the demo's wiring. It starts the sandbox in-process on 127.0.0.1 with the s
 (`bot.sandbox.DEMO_SCENARIO`), played accelerated on one `AcceleratedClock` shared by the sandbox,
 the scenario player and the bot; writes the demo competition's config (built here, checked by the
 real config parser, saved next to the database so later commands can read it); and runs the real
-bot against it: settings with `X_API_BASE_URL` = the sandbox -> `TweepyXClient` over HTTP ->
-SQLite (fresh each run, migrated with Alembic) -> `bot.daemon.loop.Daemon` (poll with its re-scans
-for
-late-indexed posts, replies, refresh, the freeze after the competition's short late grace,
-planner, poster and mention responder), one full cycle every two simulated minutes. The winners
-announcement waits for approval, which the demo gives. `bot.demo.show` plays the timeline and
-checks the outcome; `bot.demo.view` renders the text.
+bot against it: settings with `X_API_BASE_URL` = the sandbox -> `TweepyXClient` over HTTP -> SQLite
+(fresh each run, migrated with Alembic) -> `bot.daemon.loop.Daemon` (poll with its re-scans for
+late-indexed posts, replies, refresh, the freeze after the competition's short late grace, planner,
+poster and mention responder), one full cycle every two simulated minutes. The winners announcement
+waits for approval, which the demo gives. `bot.demo.show` plays the timeline and checks the
+outcome; `bot.demo.view` renders the text.
 """
 
 from __future__ import annotations

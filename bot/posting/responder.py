@@ -1,15 +1,14 @@
 """The responder: answers participants who mention the bot with a command word (rank, help, in the
 configured languages) with ONE reply carrying their current standing.
 
-It makes no request to read them: the poller reads the bot's mentions timeline once per cycle
-(one mentions stream per account, shared with the competitions that list the bot; the daemon adds
-the bot's account as a `bot.polling.poller.MentionsReader` while it holds the posting lease) and
-keeps the
-raw mentions in the store. The responder reads them from there, from its own cursor in the
-`mention_cursors` table. For each new mention, oldest first: a tweet that does not mention the
-bot, the bot's own tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user
-already answered within `[posting].mention_reply_period` gets nothing. The reply is composed by
-the pure `bot.core.mentions` (never echoing the user's words) from the live standings
+It makes no request to read them: the poller reads the bot's mentions timeline once per cycle (one
+mentions stream per account, shared with the competitions that list the bot; the daemon adds the
+bot's account as a `bot.polling.poller.MentionsReader` while it holds the posting lease) and keeps
+the raw mentions in the store. The responder reads them from there, from its own cursor in the
+`mention_cursors` table. For each new mention, oldest first: a tweet that does not mention the bot,
+the bot's own tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user already
+answered within `[posting].mention_reply_period` gets nothing. The reply is composed by the pure
+`bot.core.mentions` (never echoing the user's words) from the live standings
 (`bot.freezer.live_standings`: the frozen ones once the competition is frozen), and is queued in
 the outbox as kind "mention-reply" under a key per mention tweet id, together with the user's
 last-reply time and the cursor, in one transaction; the poster then sends it exactly once, as a

@@ -42,7 +42,7 @@ def test_an_outage_backs_off_its_own_job_only() -> None:
 
 def test_a_persistent_failure_pauses_every_api_job_and_probes_within_the_hour() -> None:
     p = plan(CreditsDepleted("402 credits depleted"))
-    assert p.pause_api_jobs and p.persistent
+    assert p.pause_api_jobs and p.decision is not None and p.decision.persistent
     assert NOW < p.retry_at <= NOW + HOUR
     cut = plan(CreditsDepleted("402 credits depleted"), probe=timedelta(minutes=5))
     assert cut.retry_at == NOW + timedelta(minutes=5)
