@@ -99,7 +99,7 @@ def take_final_snapshot(
     taken_at = now.replace(microsecond=0)
     # Every entry, the ones marked deleted included: a mark from one look-up during the
     # competition must not decide the result (a deactivated account's posts come back).
-    ids = [e.tweet.id for e in store.entries(competition.id)]
+    ids = [e.post.id for e in store.entries(competition.id)]
     for batch in batched(ids):
         store.save_lookup(lookup_newest(client, batch).lookup, taken_at)
     deadline = competition.end.replace(microsecond=0)
@@ -170,7 +170,7 @@ def late_entries(competition: Competition, *, store: Store) -> list[str]:
         return []
     read = store.first_snapshots_since(competition.id, final.taken_at)
     return [
-        e.tweet.id
+        e.post.id
         for e in store.entries(competition.id)
         if e.status == "active" and e.key not in read
     ]
@@ -280,8 +280,8 @@ def recheck_before_announcement(
             "end (run the bot, or wait for the end)"
         )
     result = current.result
-    tweet_of = {f.key: f.tweet_id for f in result.inputs}
-    key_of = {f.tweet_id: f.key for f in result.inputs}
+    tweet_of = {f.key: f.post_id for f in result.inputs}
+    key_of = {f.post_id: f.key for f in result.inputs}
     statuses: dict[str, EntryStatus] = {}
     checked: set[str] = set()
     probe = result
@@ -292,8 +292,8 @@ def recheck_before_announcement(
         checked.update(winners)
         for batch in batched([tweet_of[k] for k in dict.fromkeys(winners)]):
             lookup = lookup_newest(client, batch).lookup
-            protected = {u.id for u in lookup.users if u.protected}
-            for t in lookup.tweets:
+            protected = {u.id for u in lookup.accounts if u.protected}
+            for t in lookup.posts:
                 if t.key in tweet_of:  # by entry key: the newest version has a new id
                     statuses[t.key] = "protected" if t.author_id in protected else "active"
             for tweet_id, problem in lookup.problems:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.models import Category, Competition, Entry, Metrics, Reply, Tweet, User
+from bot.core.models import Category, Competition, Entry, Metrics, Reply, Post, Account
 from bot.core.results import canonical_json, digest, freeze, verify
 from bot.core.snowflake import make_snowflake
 from bot.freezer import verify_stored
@@ -47,14 +47,14 @@ def entries(n: int) -> list[Entry]:
     for i in range(n):
         when = T0 + timedelta(seconds=30 * i)
         tid = make_snowflake(when, i % 4096)
-        user = User(
+        user = Account(
             id=str(10_000 + i % (n // 2 + 1)),
             username=f"user{i % (n // 2 + 1)}",
             name="u",
             created_at=T0 - timedelta(days=400),
-            followers_count=50,
+            followers=50,
         )
-        tweet = Tweet(
+        tweet = Post(
             id=tid,
             text=f"{'What about' if i % 7 == 0 else 'photo'} {i}? #InternetGov",
             author_id=user.id,

@@ -212,5 +212,5 @@ def _entrants(store: Store, w: Sandbox) -> dict[str, tuple[str, str]]:
     return {
         e.key: (e.author.username, w.world.get(e.key).created_at.isoformat())  # type: ignore[union-attr]
         for e in store.entries(COMPETITION)
-        if e.tweet.author_id != bot
+        if e.post.author_id != bot
     }

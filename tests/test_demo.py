@@ -251,7 +251,7 @@ def _standing(
         Ranked(
             rank=i + 1,
             key=str(i),
-            tweet_id=str(i),
+            post_id=str(i),
             author_id=str(i),
             username=f"user{i}",
             score=score,

@@ -122,7 +122,7 @@ def render_exclusions(standings: Standings) -> str:
     if not standings.exclusions:
         return "\nno excluded entries\n"
     rows = [
-        [x.category or "all", x.tweet_id, "@" + x.username, x.rule, x.reason]
+        [x.category or "all", x.post_id, "@" + x.username, x.rule, x.reason]
         for x in standings.exclusions
     ]
     table = render_table(("category", "tweet", "author", "rule", "reason"), rows)
@@ -135,7 +135,7 @@ def excluded_csv_rows(standings: Standings) -> list[list[Any]]:
             x.category or "",
             "",
             "",
-            x.tweet_id,
+            x.post_id,
             x.key,
             x.username,
             "",
@@ -185,7 +185,7 @@ def leaderboard_document(
                 "entries": [
                     {
                         "rank": r.rank,
-                        "tweet_id": r.tweet_id,
+                        "tweet_id": r.post_id,
                         "entry_key": r.key,
                         "username": r.username,
                         "author_id": r.author_id,
@@ -203,7 +203,7 @@ def leaderboard_document(
         "excluded": [
             {
                 "entry_key": x.key,
-                "tweet_id": x.tweet_id,
+                "tweet_id": x.post_id,
                 "username": x.username,
                 "rule": x.rule,
                 "reason": x.reason,
@@ -220,7 +220,7 @@ def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
             cs.category.id,
             cs.category.kind,
             r.rank,
-            r.tweet_id,
+            r.post_id,
             r.key,
             r.username,
             r.author_id,
@@ -269,7 +269,7 @@ def render_text(
             continue
         shown = cs.entries[:top]
         rows = [
-            [r.rank, r.tweet_id, "@" + r.username, number(r.score), iso_z(r.created_at), r.url]
+            [r.rank, r.post_id, "@" + r.username, number(r.score), iso_z(r.created_at), r.url]
             for r in shown
         ]
         headers: tuple[str, ...] = ("rank", "tweet", "author", "score", "created_at", "url")

@@ -303,7 +303,7 @@ def render_results(competition: Competition, standings: Standings, doc: dict[str
         table = render_table(
             ("rank", "tweet", "author", "score", "jury", "tie", "url"),
             [
-                [r.rank, r.tweet_id, "@" + r.username, number(r.score), r.jury_rank, r.tie, r.url]
+                [r.rank, r.post_id, "@" + r.username, number(r.score), r.jury_rank, r.tie, r.url]
                 for r in rows
             ],
         )
@@ -311,7 +311,7 @@ def render_results(competition: Competition, standings: Standings, doc: dict[str
     global_x = [x for x in standings.exclusions if x.category is None]
     if global_x:
         out.append(f"\nexcluded from every category ({plural(len(global_x), 'rule failure')}):\n")
-        out.extend(f"  @{x.username} {x.tweet_id}: {x.rule}: {x.reason}\n" for x in global_x)
+        out.extend(f"  @{x.username} {x.post_id}: {x.rule}: {x.reason}\n" for x in global_x)
     per_cat = len(standings.exclusions) - len(global_x)
     if per_cat:
         out.append(

@@ -127,7 +127,7 @@ def _stand_in(c: Competition, top: int) -> Standings:
             Ranked(
                 rank=n,
                 key=str(n),
-                tweet_id=str(10**18 + n),
+                post_id=str(10**18 + n),
                 author_id=str(n),
                 username=STAND_IN_USER,
                 score=999_999.0,

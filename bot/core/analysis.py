@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.audience import normalise_handle
-from bot.core.models import Competition, Metrics, Tweet
+from bot.core.models import Competition, Metrics, Post
 
 OwnerKind = Literal["bot", "organiser"]
 
@@ -26,7 +26,7 @@ class OwnPost:
     winners, reply...), None for the organisers' posts."""
 
     key: str
-    tweet_id: str
+    post_id: str
     owner: OwnerKind
     username: str
     created_at: datetime
@@ -119,9 +119,9 @@ def should_track_here(plan: OwnPostsPlan | None, held: Iterable[str]) -> str | N
     return next((cid for cid in plan.competition_ids if cid in mine), None)
 
 
-def authored_posts(tweets: Iterable[Tweet], author_id: str) -> tuple[Tweet, ...]:
+def authored_posts(tweets: Iterable[Post], author_id: str) -> tuple[Post, ...]:
     """The posts `author_id` wrote among a timeline page: their own, not their reposts."""
-    return tuple(t for t in tweets if t.author_id == author_id and not t.is_retweet)
+    return tuple(t for t in tweets if t.author_id == author_id and not t.is_repost)
 
 
 def plan_own_posts(

@@ -186,7 +186,7 @@ def counted_reading(s: EntrySeries, final_at: datetime | None) -> tuple[datetime
     earliest at or after it (what `bot.freezer.deadline_metrics` gives the freeze), else the
     latest; the entry's stored metrics when no snapshot is stored."""
     if not s.snapshots:
-        return s.entry.metrics_at, s.entry.tweet.metrics
+        return s.entry.metrics_at, s.entry.post.metrics
     if final_at is not None:
         after = next(((at, m) for at, m in s.snapshots if at >= final_at), None)
         if after is not None:
@@ -261,7 +261,7 @@ def analyse(data: CampaignInput) -> Analysis:
 
 def _activity(data: CampaignInput, rows: Sequence[EntrySeries]) -> Section:
     z = data.zone
-    created = [s.entry.tweet.created_at.astimezone(z) for s in rows]
+    created = [s.entry.post.created_at.astimezone(z) for s in rows]
     per_hour = Counter(t.hour for t in created)
     per_day = Counter(t.date().isoformat() for t in created)
     days = _days(data.competition, z)
@@ -341,7 +341,7 @@ def _growth(
     events.sort(key=lambda e: (e[0], e[1]))
     current: dict[int, Metrics] = {}
     totals = [0, 0, 0, 0]
-    created = sorted(s.entry.tweet.created_at for s in rows)
+    created = sorted(s.entry.post.created_at for s in rows)
     out: list[tuple[Cell, ...]] = []
     j = k = 0
     for p in points:
@@ -424,7 +424,7 @@ def _participants(
     total_eng = sum(side_eng.values())
     sides = Counter(side.values())
     earlier = ", ".join(data.earlier_competitions) or "none"
-    followers = sum(u.followers_count for u in authors.values())
+    followers = sum(u.followers for u in authors.values())
     figures = (
         Figure(
             "unique_authors",
@@ -541,7 +541,7 @@ def _top(data: CampaignInput, rows: Sequence[EntrySeries], eng: Mapping[str, Met
     contributors = sorted(by_author.items(), key=author_key)[:TOP_N]
     posts = sorted(
         rows,
-        key=lambda s: (-engagement(eng[s.entry.key]), s.entry.tweet.created_at, s.entry.key),
+        key=lambda s: (-engagement(eng[s.entry.key]), s.entry.post.created_at, s.entry.key),
     )[:TOP_N]
     return Section(
         "top",
@@ -572,7 +572,7 @@ def _top(data: CampaignInput, rows: Sequence[EntrySeries], eng: Mapping[str, Met
                 ("tweet_id", "username", "likes", "replies", "reposts", "quotes", "engagement"),
                 tuple(
                     (
-                        s.entry.tweet.id,
+                        s.entry.post.id,
                         s.entry.author.username,
                         *_vec(eng[s.entry.key]),
                         engagement(eng[s.entry.key]),
@@ -587,12 +587,12 @@ def _top(data: CampaignInput, rows: Sequence[EntrySeries], eng: Mapping[str, Met
 def _mix(data: CampaignInput, rows: Sequence[EntrySeries], eng: Mapping[str, Metrics]) -> Section:
     c = data.competition
     total = len(rows)
-    langs = Counter((s.entry.tweet.lang or "und") for s in rows)
+    langs = Counter((s.entry.post.lang or "und") for s in rows)
     tags = {normalise_handle(t.lstrip("#")): t for t in c.hashtags}
     per_tag: Counter[str] = Counter()
     tag_eng: Counter[str] = Counter()
     for s in rows:
-        found = {normalise_handle(h.lstrip("#")) for h in s.entry.tweet.hashtags}
+        found = {normalise_handle(h.lstrip("#")) for h in s.entry.post.hashtags}
         for norm, shown in tags.items():
             if norm in found:
                 per_tag[shown] += 1
@@ -601,7 +601,7 @@ def _mix(data: CampaignInput, rows: Sequence[EntrySeries], eng: Mapping[str, Met
     per_partner: Counter[str] = Counter()
     partner_eng: Counter[str] = Counter()
     for s in rows:
-        mentioned = {normalise_handle(m) for m in s.entry.tweet.mentions}
+        mentioned = {normalise_handle(m) for m in s.entry.post.mentions}
         for p in partners:
             if normalise_handle(p) in mentioned:
                 per_partner[p] += 1
@@ -670,7 +670,7 @@ def _own_posts(data: CampaignInput) -> Section:
             p.owner,
             p.username,
             p.kind or "",
-            p.tweet_id,
+            p.post_id,
             iso(p.created_at),
             p.latest.likes,
             p.latest.replies,

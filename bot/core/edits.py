@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.models import Lookup, Tweet
+from bot.core.models import Lookup, Post
 
 MAX_ROUNDS = 5
 """X lets a post be edited five times: a chain never needs more follow-up look-ups."""
 
 
-def stale_versions(tweets: Sequence[Tweet]) -> dict[str, str]:
+def stale_versions(tweets: Sequence[Post]) -> dict[str, str]:
     """For each looked-up version that is not the newest of its chain: its id -> the newest id
     its `edit_history_ids` names. Empty when every version is the newest."""
     return {
@@ -27,7 +27,7 @@ def stale_versions(tweets: Sequence[Tweet]) -> dict[str, str]:
     }
 
 
-def newest_ids(tweets: Sequence[Tweet]) -> list[str]:
+def newest_ids(tweets: Sequence[Post]) -> list[str]:
     """The newest ids to look up next, de-duplicated, in the order the stale versions came."""
     return list(dict.fromkeys(stale_versions(tweets).values()))
 
@@ -37,13 +37,13 @@ def merge_newest(first: Lookup, newer: Lookup) -> Lookup:
     `newer` (matched by entry key). A chain whose newest version `newer` did not return keeps the
     old version: its status (deleted, protected) shows on the next look-up of it, since deleting
     any version deletes the chain. Problems are `first`'s: the ids the caller asked for."""
-    stale = stale_versions(first.tweets)
+    stale = stale_versions(first.posts)
     if not stale:
         return first
-    found = {t.key: t for t in newer.tweets}
-    tweets = tuple(found.get(t.key, t) if t.id in stale else t for t in first.tweets)
-    users = {u.id: u for u in (*first.users, *newer.users)}
-    return Lookup(tweets=tweets, users=tuple(users.values()), problems=first.problems)
+    found = {t.key: t for t in newer.posts}
+    tweets = tuple(found.get(t.key, t) if t.id in stale else t for t in first.posts)
+    users = {u.id: u for u in (*first.accounts, *newer.accounts)}
+    return Lookup(posts=tweets, accounts=tuple(users.values()), problems=first.problems)
 
 
 CONFIRM_ROUNDS = 2
@@ -65,8 +65,8 @@ def settle(first: Lookup, again: Lookup, asked_again: Sequence[str]) -> Lookup:
     posts found there join the found ones, and those ids' problems are `again`'s (a post found
     on the second asking has none). Other ids' problems stay as `first` reported them."""
     asked = set(asked_again)
-    keys = {t.key for t in again.tweets}
-    tweets = (*(t for t in first.tweets if t.key not in keys), *again.tweets)
-    users = {u.id: u for u in (*first.users, *again.users)}
+    keys = {t.key for t in again.posts}
+    tweets = (*(t for t in first.posts if t.key not in keys), *again.posts)
+    users = {u.id: u for u in (*first.accounts, *again.accounts)}
     problems = (*((i, p) for i, p in first.problems if i not in asked), *again.problems)
-    return Lookup(tweets=tuple(tweets), users=tuple(users.values()), problems=tuple(problems))
+    return Lookup(posts=tuple(tweets), accounts=tuple(users.values()), problems=tuple(problems))

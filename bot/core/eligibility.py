@@ -78,12 +78,12 @@ class EntryFacts:
     heuristics. `repliers` are the direct replies to the entry, with their repliers' facts."""
 
     key: str
-    tweet_id: str
+    post_id: str
     author_id: str
     username: str
     created_at: datetime
     status: EntryStatus = "active"
-    is_retweet: bool = False
+    is_repost: bool = False
     is_reply: bool = False
     is_quote: bool = False
     hashtags: tuple[str, ...] = ()
@@ -177,28 +177,28 @@ def facts_of(
     `organiser_ids`); a reply whose target user is among them, or that is addressed to an organiser
     by a leading mention, counts as a reply to the organisers' posts. With `bot_username`, a text
     that is a command to the bot is marked `bot_command`."""
-    t = entry.tweet
+    t = entry.post
     orgs = cached_handle_set(competition.organisers)
     mentions = tuple(normalise_handle(m) for m in t.mentions)
     to_org = t.is_reply and (
-        (t.in_reply_to_user_id is not None and t.in_reply_to_user_id in org_ids)
+        (t.in_reply_to_author_id is not None and t.in_reply_to_author_id in org_ids)
         or (bool(mentions) and mentions[0] in orgs)
     )
     return EntryFacts(
         key=entry.key,
-        tweet_id=t.id,
+        post_id=t.id,
         author_id=entry.author.id,
         username=entry.author.username,
         created_at=_seconds(t.created_at),
         status=entry.status,
-        is_retweet=t.is_retweet,
+        is_repost=t.is_repost,
         is_reply=t.is_reply,
         is_quote=t.is_quote,
         hashtags=tuple(normalise_tag(h) for h in t.hashtags),
         mentions=mentions,
         lang=t.lang,
         author_created_at=_seconds(entry.author.created_at),
-        followers=entry.author.followers_count,
+        followers=entry.author.followers,
         author_protected=entry.author.protected,
         metrics=t.metrics,
         metrics_at=_seconds(entry.metrics_at),
@@ -248,7 +248,7 @@ def _failures(c: Competition, f: EntryFacts, bot_username: str | None) -> list[t
         wanted = ", ".join([*(f"#{h}" for h in sorted(tags)), *(f"@{a}" for a in sorted(accounts))])
         seen = ", ".join([*(f"#{h}" for h in f.hashtags), *(f"@{m}" for m in f.mentions)]) or "none"
         out.append(("no-tracked-tag", f"has none of {wanted} (found: {seen})"))
-    if f.is_retweet:
+    if f.is_repost:
         out.append(("retweet", "a retweet; only original posts count"))
     if f.is_reply and not c.eligibility.allow_replies:
         out.append(("reply-not-allowed", "a reply; this competition counts original posts only"))
@@ -304,7 +304,7 @@ def entry_exclusions(
         fails.append(("disqualified", f"disqualified by the organisers: {reason}"))
     if facts.key in requalified:
         fails = [(code, why) for code, why in fails if code not in LIFTABLE_RULES]
-    return [Exclusion(facts.key, facts.tweet_id, facts.username, code, why) for code, why in fails]
+    return [Exclusion(facts.key, facts.post_id, facts.username, code, why) for code, why in fails]
 
 
 # Why a reply does not count in a distinct-repliers score, in the order they are checked.

@@ -43,7 +43,7 @@ class Explanation:
     query: str
     found: bool
     key: str | None
-    tweet_id: str | None
+    post_id: str | None
     username: str | None
     lines: tuple[str, ...]
     ranks: tuple[tuple[str, int], ...] = ()
@@ -186,7 +186,7 @@ def _rank_lines(
     elif c.kind == "jury":
         lines[0] += "; not picked by the jury" + (" (awaiting picks)" if cs.awaiting_jury else "")
     if c.kind == "replies" and c.replies_mode == "distinct" and entry is not None:
-        lines[0] += f" (reported reply count {entry.tweet.metrics.replies})"
+        lines[0] += f" (reported reply count {entry.post.metrics.replies})"
     if row.key in cs.winners:
         lines.append(
             "  a winner of this category" if frozen else "  currently in a winning place (live)"
@@ -195,11 +195,11 @@ def _rank_lines(
         lines.append(f"  rank {row.audience_rank} among {row.audience} authors")
     if i > 0:
         up = rows[i - 1]
-        lines.append(f"  above: @{up.username} {up.tweet_id} (rank {up.rank}, {up.score:g})")
+        lines.append(f"  above: @{up.username} {up.post_id} (rank {up.rank}, {up.score:g})")
     if i + 1 < len(rows):
         down = rows[i + 1]
         lines.append(
-            f"  below: @{down.username} {down.tweet_id} (rank {down.rank}, {down.score:g})"
+            f"  below: @{down.username} {down.post_id} (rank {down.rank}, {down.score:g})"
         )
     tie = _tie_line(competition, cs, row, rows)
     if tie:
@@ -227,7 +227,7 @@ def explain(
         (
             e
             for e in entries
-            if tweet_id in (e.key, e.tweet.id) or tweet_id in e.tweet.edit_history_ids
+            if tweet_id in (e.key, e.post.id) or tweet_id in e.post.edit_history_ids
         ),
         None,
     )
@@ -254,10 +254,10 @@ def explain(
         username = exclusions[0].username
     else:
         username = ranked[0][0].entries[ranked[0][1]].username
-    head = f"@{username} {entry.tweet.id if entry else tweet_id}"
+    head = f"@{username} {entry.post.id if entry else tweet_id}"
     if entry is not None:
-        head += f" (created {iso(entry.tweet.created_at)}, {entry.url})"
-        if entry.key != entry.tweet.id:
+        head += f" (created {iso(entry.post.created_at)}, {entry.url})"
+        if entry.key != entry.post.id:
             head += f", edited: entry key {entry.key}"
     lines = [head]
     if facts is None and entry is not None:
@@ -290,7 +290,7 @@ def explain(
         key_or_tweet_id,
         True,
         key,
-        entry.tweet.id if entry else tweet_id,
+        entry.post.id if entry else tweet_id,
         username,
         tuple(lines),
         tuple(ranks),

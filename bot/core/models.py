@@ -30,20 +30,20 @@ class Metrics:
 
 
 @dataclass(frozen=True)
-class User:
+class Account:
     """An X account as the API describes it (user.fields we request)."""
 
     id: str
     username: str
     name: str
     created_at: datetime | None = None
-    followers_count: int = 0
-    following_count: int = 0
-    tweet_count: int = 0
+    followers: int = 0
+    following: int = 0
+    post_count: int = 0
     protected: bool = False
 
 
-ReferenceType = Literal["retweeted", "quoted", "replied_to"]
+ReferenceType = Literal["reposted", "quoted", "replied_to"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Reference:
 
 
 @dataclass(frozen=True)
-class Tweet:
+class Post:
     """One version of a tweet as returned by the API (tweet.fields we request).
 
     `text` is the short text; `note_text` the full text of a long post (note_tweet), if any.
@@ -69,7 +69,7 @@ class Tweet:
     created_at: datetime
     edit_history_ids: tuple[str, ...]
     conversation_id: str | None = None
-    in_reply_to_user_id: str | None = None
+    in_reply_to_author_id: str | None = None
     lang: str | None = None
     references: tuple[Reference, ...] = ()
     hashtags: tuple[str, ...] = ()
@@ -86,8 +86,8 @@ class Tweet:
         return self.note_text if self.note_text else self.text
 
     @property
-    def is_retweet(self) -> bool:
-        return any(r.type == "retweeted" for r in self.references)
+    def is_repost(self) -> bool:
+        return any(r.type == "reposted" for r in self.references)
 
     @property
     def is_reply(self) -> bool:
@@ -105,15 +105,15 @@ class Tweet:
         return None
 
 
-TweetProblem = Literal["deleted", "protected", "suspended", "unavailable"]
+PostProblem = Literal["deleted", "protected", "suspended", "unavailable"]
 
 
 @dataclass(frozen=True)
 class Page:
     """One page of a search or mentions timeline. `next_token` is None on the last page."""
 
-    tweets: tuple[Tweet, ...]
-    users: tuple[User, ...]
+    posts: tuple[Post, ...]
+    accounts: tuple[Account, ...]
     newest_id: str | None
     oldest_id: str | None
     result_count: int
@@ -125,13 +125,13 @@ class Lookup:
     """The answer to GET /2/tweets?ids=: found tweets, and the ids the API reported a problem for
     (partial errors inside a 200: deleted/not found, protected/not authorised)."""
 
-    tweets: tuple[Tweet, ...]
-    users: tuple[User, ...]
-    problems: tuple[tuple[str, TweetProblem], ...] = ()
+    posts: tuple[Post, ...]
+    accounts: tuple[Account, ...]
+    problems: tuple[tuple[str, PostProblem], ...] = ()
 
 
 @dataclass(frozen=True)
-class PostedTweet:
+class PublishedPost:
     id: str
     text: str
 
@@ -276,22 +276,22 @@ class Entry:
     `repliers` holds the direct replies to it (filled when a category counts distinct repliers),
     oldest first. `key` is the first id of the edit history."""
 
-    tweet: Tweet
-    author: User
+    post: Post
+    author: Account
     status: EntryStatus = "active"
     metrics_at: datetime | None = None
     repliers: tuple[Reply, ...] = ()
 
     @property
     def key(self) -> str:
-        return self.tweet.key
+        return self.post.key
 
     @property
     def url(self) -> str:
-        return tweet_url(self.author.username, self.tweet.id)
+        return post_url(self.author.username, self.post.id)
 
 
-def tweet_url(username: str, tweet_id: str) -> str:
+def post_url(username: str, tweet_id: str) -> str:
     return f"https://x.com/{username}/status/{tweet_id}"
 
 
@@ -305,7 +305,7 @@ class Exclusion:
     `category` is None when the exclusion applies to every category."""
 
     key: str
-    tweet_id: str
+    post_id: str
     username: str
     rule: str
     reason: str
@@ -318,7 +318,7 @@ class Ranked:
 
     rank: int
     key: str
-    tweet_id: str
+    post_id: str
     author_id: str
     username: str
     score: float

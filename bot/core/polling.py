@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core.models import Competition, Metrics, Tweet
+from bot.core.models import Competition, Metrics, Post
 from bot.core.snowflake import snowflake_floor, snowflake_time
 from bot.core.timefmt import iso_z
 
@@ -69,7 +69,7 @@ class Snapshot:
     """A stored metric reading of an entry: the version `tweet_id` read at `taken_at`."""
 
     key: str
-    tweet_id: str
+    post_id: str
     taken_at: datetime
     metrics: Metrics
 
@@ -211,7 +211,7 @@ def describe_uncollectable(
 
 
 def advance_cursor(
-    previous: Cursor | None, seen: Iterable[Tweet], *, pending_next_token: str | None = None
+    previous: Cursor | None, seen: Iterable[Post], *, pending_next_token: str | None = None
 ) -> CursorUpdate:
     """The cursor after a run that returned `seen`: the newest id and creation time among them and
     the previous cursor (a cursor never moves backwards; an empty run leaves it where it was)."""

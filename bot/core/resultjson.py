@@ -28,7 +28,7 @@ from bot.core.models import (
     ReplierRules,
     Reply,
     Standings,
-    tweet_url,
+    post_url,
 )
 from bot.core.scoring import JuryPick, seed_commitment
 from bot.core.timefmt import iso
@@ -275,12 +275,12 @@ def facts_document(
         }
     return {
         "key": f.key,
-        "tweet_id": f.tweet_id,
+        "tweet_id": f.post_id,
         "author_id": f.author_id,
         "username": f.username,
         "created_at": iso(f.created_at),
         "status": f.status,
-        "is_retweet": f.is_retweet,
+        "is_retweet": f.is_repost,
         "is_reply": f.is_reply,
         "is_quote": f.is_quote,
         "hashtags": list(f.hashtags),
@@ -314,12 +314,12 @@ def _replies_from_document(items: Json) -> tuple[Reply, ...]:
 def facts_from_document(d: Mapping[str, Json]) -> EntryFacts:
     return EntryFacts(
         key=d["key"],
-        tweet_id=d["tweet_id"],
+        post_id=d["tweet_id"],
         author_id=d["author_id"],
         username=d["username"],
         created_at=parse_time(d["created_at"]),
         status=d["status"],
-        is_retweet=bool(d["is_retweet"]),
+        is_repost=bool(d["is_retweet"]),
         is_reply=bool(d["is_reply"]),
         is_quote=bool(d["is_quote"]),
         hashtags=tuple(d["hashtags"]),
@@ -367,7 +367,7 @@ def _ranked_document(r: Ranked) -> dict[str, Json]:
     return {
         "rank": r.rank,
         "key": r.key,
-        "tweet_id": r.tweet_id,
+        "tweet_id": r.post_id,
         "author_id": r.author_id,
         "username": r.username,
         "score": plain_json(r.score),
@@ -382,7 +382,7 @@ def _ranked_document(r: Ranked) -> dict[str, Json]:
 def _exclusion_document(x: Exclusion) -> dict[str, Json]:
     return {
         "key": x.key,
-        "tweet_id": x.tweet_id,
+        "tweet_id": x.post_id,
         "username": x.username,
         "rule": x.rule,
         "reason": x.reason,
@@ -422,12 +422,12 @@ def standings_from_document(
                     Ranked(
                         rank=int(r["rank"]),
                         key=r["key"],
-                        tweet_id=r["tweet_id"],
+                        post_id=r["tweet_id"],
                         author_id=r["author_id"],
                         username=r["username"],
                         score=float(r["score"]),
                         created_at=parse_time(r["created_at"]),
-                        url=tweet_url(r["username"], r["tweet_id"]),
+                        url=post_url(r["username"], r["tweet_id"]),
                         audience=r["audience"],
                         audience_rank=r["audience_rank"],
                         jury_rank=r["jury_rank"],

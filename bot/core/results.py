@@ -207,7 +207,7 @@ def as_of_snapshots(
             out.append(e)
         else:
             metrics, taken_at = snap
-            out.append(replace(e, tweet=replace(e.tweet, metrics=metrics), metrics_at=taken_at))
+            out.append(replace(e, post=replace(e.post, metrics=metrics), metrics_at=taken_at))
     return out
 
 
@@ -221,7 +221,7 @@ def _latest(facts: Sequence[EntryFacts]) -> list[EntryFacts]:
 
 
 def _fresh(f: EntryFacts) -> tuple[object, ...]:
-    return (f.metrics_at is not None, f.metrics_at or f.created_at, key_order(f.tweet_id))
+    return (f.metrics_at is not None, f.metrics_at or f.created_at, key_order(f.post_id))
 
 
 def _pick_order(p: JuryPick) -> tuple[object, ...]:

@@ -33,7 +33,7 @@ from bot.core.models import (
     Exclusion,
     Ranked,
     Standings,
-    tweet_url,
+    post_url,
 )
 
 METRIC_NAMES = ("likes", "replies", "reposts", "quotes")
@@ -165,7 +165,7 @@ def _latest_picks(category_id: str, picks: Sequence[JuryPick]) -> dict[str, Jury
 
 
 def _excl(f: EntryFacts, rule: str, reason: str, category: Category) -> Exclusion:
-    return Exclusion(f.key, f.tweet_id, f.username, rule, reason, category.id)
+    return Exclusion(f.key, f.post_id, f.username, rule, reason, category.id)
 
 
 def _category_filter(
@@ -283,7 +283,7 @@ def rank_category(
                 _excl(
                     f,
                     "not-authors-best",
-                    f"@{f.username}'s entry {best.tweet_id} {why}; one entry per author",
+                    f"@{f.username}'s entry {best.post_id} {why}; one entry per author",
                     category,
                 )
             )
@@ -307,12 +307,12 @@ def rank_category(
             Ranked(
                 rank=rank,
                 key=f.key,
-                tweet_id=f.tweet_id,
+                post_id=f.post_id,
                 author_id=f.author_id,
                 username=f.username,
                 score=scores[f.key],
                 created_at=f.created_at,
-                url=tweet_url(f.username, f.tweet_id),
+                url=post_url(f.username, f.post_id),
                 audience=side,
                 tie=competition.tie_rule if tied else None,
                 audience_rank=side_ranks.get(f.key),
@@ -376,11 +376,11 @@ def _dedupe(facts: Sequence[EntryFacts]) -> list[EntryFacts]:
     latest: dict[str, EntryFacts] = {}
     for f in facts:
         cur = latest.get(f.key)
-        rank = (f.metrics_at is not None, f.metrics_at or f.created_at, key_order(f.tweet_id))
+        rank = (f.metrics_at is not None, f.metrics_at or f.created_at, key_order(f.post_id))
         if cur is None or rank > (
             cur.metrics_at is not None,
             cur.metrics_at or cur.created_at,
-            key_order(cur.tweet_id),
+            key_order(cur.post_id),
         ):
             latest[f.key] = f
     return [latest[k] for k in sorted(latest, key=key_order)]

@@ -152,7 +152,7 @@ def refresh(d: Runtime) -> datetime | None:
                 for batch in plan.batches:
                     lookup = lookup_newest(d.client, batch).lookup
                     d.store.save_lookup(lookup, now)
-                    refreshed += len(lookup.tweets)
+                    refreshed += len(lookup.posts)
         if plan.next_due is not None:
             next_due.append(min(plan.next_due, c.end))
         else:

@@ -226,7 +226,7 @@ def edit_checks(ev: Evidence) -> list[Check]:
     live = next((p for p in reversed(ev.printed) if p.phase == "live"), None)
     for edit in ev.edits:
         key, newest = edit.chain[0], edit.chain[-1]
-        stored = [e.key for e in ev.entries if e.key in edit.chain or e.tweet.id in edit.chain]
+        stored = [e.key for e in ev.entries if e.key in edit.chain or e.post.id in edit.chain]
         f = facts.get(key)
         frozen = _scores(ev.result.standings, "most-liked", key)
         shown = _scores(live.standings, "most-liked", key) if live else []
@@ -235,7 +235,7 @@ def edit_checks(ev: Evidence) -> list[Check]:
         ok = (
             stored == [key]
             and f is not None
-            and f.tweet_id == newest
+            and f.post_id == newest
             and len(frozen) == 1
             and frozen == shown == [truth]
         )
@@ -249,7 +249,7 @@ def edit_checks(ev: Evidence) -> list[Check]:
                 if ok
                 else f"{who}: {len(stored)} stored entr(ies) for this post, {by_author} by "
                 f"@{edit.username}; frozen version "
-                f"{f.tweet_id if f else None} (newest {newest}); likes live {_g(shown)}, frozen "
+                f"{f.post_id if f else None} (newest {newest}); likes live {_g(shown)}, frozen "
                 f"{_g(frozen)}, in the sandbox at the end {truth}",
             )
         )
@@ -273,7 +273,7 @@ def never_rank_check(ev: Evidence) -> Check:
         )
         if wrong
     ]
-    if any(e.key in ev.retweets or e.tweet.is_retweet for e in ev.entries):
+    if any(e.key in ev.retweets or e.post.is_repost for e in ev.entries):
         problems.append("a retweet was stored as an entry")
     if not commands:
         problems.append("no command to the bot was recognised (bot-command)")

@@ -151,7 +151,7 @@ class Show:
             view.note(
                 self.label(),
                 f"the jury picks @{row.username}'s question for {jury.category.title} "
-                f"(`contestbot jury pick {self.c.id} {jury.category.id} {row.tweet_id} --rank 1 "
+                f"(`contestbot jury pick {self.c.id} {jury.category.id} {row.post_id} --rank 1 "
                 "...`); until then the category only had a shortlist",
             )
         )

@@ -125,7 +125,7 @@ class BoardContext:
         delay = self.index_delays.get(e.key)
         if delay is None:
             return "@" + e.author.username
-        searchable = e.tweet.created_at + delay
+        searchable = e.post.created_at + delay
         found = "in the late grace" if searchable >= self.end else "by a re-scan"
         ranks = [
             f"#{r.rank} in {cs.category.title} ({r.score:g})"
@@ -135,7 +135,7 @@ class BoardContext:
             if r.key == e.key
         ]
         return (
-            f"@{e.author.username} (posted {offset(e.tweet.created_at, self.start)}, searchable "
+            f"@{e.author.username} (posted {offset(e.post.created_at, self.start)}, searchable "
             f"{duration(delay)} later{', after the end' if searchable >= self.end else ''}: "
             f"indexed late, found {found}{': ' + ', '.join(ranks) if ranks else ''})"
         )
@@ -229,7 +229,7 @@ def changes(
             lines.append(f"@{e.author.username} posted with the hashtag: never ranks ({x.rule})")
         if e.status == "deleted" and e.key not in memory.deleted:
             lines.append(f"@{e.author.username}'s entry was deleted: it leaves the leaderboard")
-        if e.tweet.id != e.key and e.key not in memory.edited:
+        if e.post.id != e.key and e.key not in memory.edited:
             lines.append(
                 f"@{e.author.username} edited their entry: still one entry, scored on the new "
                 "version"
@@ -243,7 +243,7 @@ def remember(memory: BoardMemory, standings: Standings, entries: Sequence[Entry]
     }
     memory.seen |= {e.key for e in entries}
     memory.deleted |= {e.key for e in entries if e.status == "deleted"}
-    memory.edited |= {e.key for e in entries if e.tweet.id != e.key}
+    memory.edited |= {e.key for e in entries if e.post.id != e.key}
     memory.excluded |= {x.key for x in standings.exclusions if x.category is None}
 
 
@@ -314,7 +314,7 @@ def rules_at_work(
     author, the entry's author) of replies to a reply under an entry."""
     standings = result.standings
     out: list[str] = []
-    texts = {e.key: e.tweet.full_text for e in entries}
+    texts = {e.key: e.post.full_text for e in entries}
     for x in standings.exclusions:
         if x.category is None and x.rule == "bot-command":
             said = f'"{texts.get(x.key, "")}"'
@@ -329,7 +329,7 @@ def rules_at_work(
     by_cat = {cs.category.id: cs for cs in standings.categories}
     liked = {r.key: r.score for r in by_cat["most-liked"].entries} if "most-liked" in by_cat else {}
     for e in entries:
-        if e.tweet.id != e.key and e.status == "active":
+        if e.post.id != e.key and e.status == "active":
             likes = f": {liked[e.key]:g} likes" if e.key in liked else ""
             out += para(
                 f"@{e.author.username} edited the entry: still one entry (its first id, "

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.core.budget import read_cost
 from bot.core.cost import DEFAULT_PRICES, PriceTable, estimate_post_cost
 from bot.core.errors import ApiError
-from bot.core.models import Lookup, Page, PostedTweet, Tweet, User
+from bot.core.models import Account, Lookup, Page, Post, PublishedPost
 from bot.store.ops import ApiCall
 from bot.x.interface import XClient
 
@@ -92,18 +92,18 @@ class MeteredClient:
         lookup: Lookup = self._metered("GET", "lookup", lambda: self.inner.lookup_tweets(ids))
         return lookup
 
-    def get_me(self) -> User:
-        user: User = self._metered("GET", "me", self.inner.get_me)
+    def get_me(self) -> Account:
+        user: Account = self._metered("GET", "me", self.inner.get_me)
         return user
 
-    def get_user(self, username: str) -> User | None:
-        user: User | None = self._metered(
+    def get_user(self, username: str) -> Account | None:
+        user: Account | None = self._metered(
             "GET", "user_by_username", lambda: self.inner.get_user(username)
         )
         return user
 
-    def create_tweet(self, text: str, **kwargs: Any) -> PostedTweet:
-        posted: PostedTweet = self._metered(
+    def create_tweet(self, text: str, **kwargs: Any) -> PublishedPost:
+        posted: PublishedPost = self._metered(
             "POST", "create", lambda: self.inner.create_tweet(text, **kwargs)
         )
         return posted
@@ -132,8 +132,8 @@ def without_nul(result: Any) -> Any:
     way on every backend keeps the rest of the text intact and the stores alike."""
     if not isinstance(result, Page | Lookup):
         return result
-    if not any("\x00" in _texts(t) for t in result.tweets) and not any(
-        "\x00" in u.name + u.username for u in result.users
+    if not any("\x00" in _texts(t) for t in result.posts) and not any(
+        "\x00" in u.name + u.username for u in result.accounts
     ):
         return result
     tweets = tuple(
@@ -142,21 +142,21 @@ def without_nul(result: Any) -> Any:
             text=t.text.replace("\x00", NUL_REPLACEMENT),
             note_text=None if t.note_text is None else t.note_text.replace("\x00", NUL_REPLACEMENT),
         )
-        for t in result.tweets
+        for t in result.posts
     )
-    users = tuple(replace(u, name=u.name.replace("\x00", NUL_REPLACEMENT)) for u in result.users)
+    users = tuple(replace(u, name=u.name.replace("\x00", NUL_REPLACEMENT)) for u in result.accounts)
     logger.warning("replaced NUL characters in API data by U+FFFD (PostgreSQL cannot store NUL)")
-    return replace(result, tweets=tweets, users=users)
+    return replace(result, posts=tweets, accounts=users)
 
 
-def _texts(t: Tweet) -> str:
+def _texts(t: Post) -> str:
     return t.text + (t.note_text or "")
 
 
 def _resources(result: Any) -> tuple[int, int]:
     """Billable resources in a result: posts and users returned (X bills each one read)."""
     if isinstance(result, Page | Lookup):
-        return len(result.tweets), len(result.users)
-    if isinstance(result, User):
+        return len(result.posts), len(result.accounts)
+    if isinstance(result, Account):
         return 0, 1
     return 0, 0

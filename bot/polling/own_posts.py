@@ -33,7 +33,7 @@ from bot.core.analysis import (
 from bot.core.audience import normalise_handle
 from bot.core.errors import ForbiddenForTarget, InvalidRequest
 from bot.core.messages import one_line
-from bot.core.models import User
+from bot.core.models import Account
 from bot.core.snowflake import snowflake_floor
 from bot.store import Store
 from bot.store.own_posts import OwnPostsStore, SentPost
@@ -79,7 +79,7 @@ class OwnPostsTracker:
         self.config = config
         self.settings: ReportsConfig = reports_of(config.sections)
         self.own = OwnPostsStore(store)
-        self.user_ids: dict[str, User] = {}  # normalised handle -> the account
+        self.user_ids: dict[str, Account] = {}  # normalised handle -> the account
 
     def __repr__(self) -> str:
         return f"OwnPostsTracker(every={self.settings.own_posts_every})"
@@ -136,7 +136,7 @@ class OwnPostsTracker:
             )
             report = replace(
                 report,
-                bot_posts=report.bot_posts + len(looked.lookup.tweets),
+                bot_posts=report.bot_posts + len(looked.lookup.posts),
                 missing=report.missing + len(looked.lookup.problems),
                 snapshots=report.snapshots + written,
                 requests=report.requests + looked.requests,
@@ -163,9 +163,9 @@ class OwnPostsTracker:
                     user.id, since_id=snowflake_floor(since), pagination_token=token
                 )
                 requests += 1
-                mine = authored_posts(page.tweets, user.id)
+                mine = authored_posts(page.posts, user.id)
                 snapshots += self.own.save(
-                    replace(page, tweets=mine),
+                    replace(page, posts=mine),
                     owner="organiser",
                     taken_at=now,
                     username=user.username,
@@ -185,7 +185,7 @@ class OwnPostsTracker:
             requests=requests,
         )
 
-    def _user(self, handle: str, now: datetime) -> tuple[User | None, int]:
+    def _user(self, handle: str, now: datetime) -> tuple[Account | None, int]:
         """The organiser's account and the requests it took (0 when remembered)."""
         name = normalise_handle(handle)
         known = self.user_ids.get(name) or self.store.user_by_username(handle)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
 from bot.core.errors import ApiError, ForbiddenForTarget, InvalidRequest, StaleCursor
-from bot.core.models import Competition, Page, Tweet
+from bot.core.models import Competition, Page, Post
 from bot.core.polling import (
     Cursor,
     CursorUpdate,
@@ -238,7 +238,7 @@ class Poller:
             lookup = looked.lookup
             report.requests += looked.requests
             report.lookups += looked.requests
-            report.refreshed += len(lookup.tweets)
+            report.refreshed += len(lookup.posts)
             report.problems += len(lookup.problems)
             report.snapshots += self.store.save_lookup(lookup, taken_at)
 
@@ -338,7 +338,7 @@ class Poller:
         def save(page: Page, update: CursorUpdate) -> None:
             last = update.pending_next_token is None
             poll.pages += 1
-            poll.tweets += len(page.tweets)
+            poll.tweets += len(page.posts)
             poll.new_entries += self.store.save_page(
                 c.id,
                 stream,
@@ -391,15 +391,15 @@ class Poller:
 
         def save(page: Page, update: CursorUpdate) -> None:
             last = update.pending_next_token is None
-            entries: dict[str, list[Tweet]] = {
-                c.id: [t for t in page.tweets if c.start <= t.created_at < c.end] for c in comps
+            entries: dict[str, list[Post]] = {
+                c.id: [t for t in page.posts if c.start <= t.created_at < c.end] for c in comps
             }
             marks = [(r.owner or ACCOUNTS, rescan_stream(r.kind, stream)) for r in done[0].covers]
             added = self.store.save_mentions(
                 account.user_id,
                 stream,
-                page.tweets,
-                page.users,
+                page.posts,
+                page.accounts,
                 now=self.clock.now(),
                 entries=entries,
                 cursor_update=update,
@@ -472,7 +472,7 @@ class Poller:
         while True:
             page = fetch(token)
             report.requests += 1
-            moved = advance_cursor(progress, page.tweets)
+            moved = advance_cursor(progress, page.posts)
             progress = Cursor(since_id=moved.since_id, newest_created_at=moved.newest_created_at)
             if page.next_token:
                 save(

@@ -26,7 +26,7 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.core.eligibility import entry_exclusions, facts_of, organiser_ids
 from bot.core.errors import StaleCursor
-from bot.core.models import Competition, Entry, Tweet, User
+from bot.core.models import Account, Competition, Entry, Post
 from bot.core.polling import (
     HORIZON_MARGIN,
     REPLIES_STREAM,
@@ -72,7 +72,7 @@ def reply_targets(
 
 
 def conversation_of(entry: Entry) -> str:
-    return entry.tweet.conversation_id or entry.key
+    return entry.post.conversation_id or entry.key
 
 
 def collect_replies(
@@ -93,14 +93,14 @@ def collect_replies(
     keys: dict[str, list[str]] = {}
     for e in targets:
         keys.setdefault(conversation_of(e), []).append(e.key)
-    parents = {v: e.key for e in targets for v in (*e.tweet.edit_history_ids, e.tweet.id)}
+    parents = {v: e.key for e in targets for v in (*e.post.edit_history_ids, e.post.id)}
     now = clock.now()
     cursor = store.get_cursor(competition.id, REPLIES_STREAM)
     covered = cursor.newest_created_at if cursor else None
     scanned = store.scanned_conversations(competition.id) if covered else set()
     old = [c for c in keys if c in scanned]
     new = [c for c in keys if c not in scanned]
-    first = min((e.tweet.created_at for e in targets if conversation_of(e) in new), default=None)
+    first = min((e.post.created_at for e in targets if conversation_of(e) in new), default=None)
     runs: list[tuple[list[str], SearchWindow | None]] = [
         (
             old,
@@ -180,7 +180,7 @@ def _read(
             continue
         requests += 1
         added += store.save_conversation_replies(
-            _attributed(competition, page.tweets, parents), _users(page.users), now=clock.now()
+            _attributed(competition, page.posts, parents), _users(page.accounts), now=clock.now()
         )
         if not page.next_token:
             return requests, added
@@ -188,12 +188,12 @@ def _read(
 
 
 def _attributed(
-    competition: Competition, tweets: Sequence[Tweet], parents: dict[str, str]
-) -> dict[str, list[Tweet]]:
+    competition: Competition, tweets: Sequence[Post], parents: dict[str, str]
+) -> dict[str, list[Post]]:
     """Replies by the key of the entry they reply to (`parents`: every version id of every
     target entry -> its key), created before the competition's end; replies to other posts of
     the thread are nobody's."""
-    by_key: dict[str, list[Tweet]] = {}
+    by_key: dict[str, list[Post]] = {}
     for t in tweets:
         if not t.is_reply or t.created_at >= competition.end:
             continue
@@ -203,5 +203,5 @@ def _attributed(
     return by_key
 
 
-def _users(users: Sequence[User]) -> list[User]:
+def _users(users: Sequence[Account]) -> list[Account]:
     return list({u.id: u for u in users}.values())

@@ -327,7 +327,7 @@ class Poster:
                 max_results=100,
                 pagination_token=token,
             )
-            candidates += [(t.id, t.full_text) for t in page.tweets if t.id not in owned]
+            candidates += [(t.id, t.full_text) for t in page.posts if t.id not in owned]
             token = page.next_token
             if token is None:
                 break

@@ -34,7 +34,7 @@ from bot.core.mentions import (
     standing_of,
     why_unanswered,
 )
-from bot.core.models import Tweet, User
+from bot.core.models import Account, Post
 from bot.core.outbox import OutboxPost, mention_reply_key, needs_approval
 from bot.freezer import live_standings
 from bot.posting.planner import posting_of
@@ -91,8 +91,8 @@ class Responder:
 
     def _replies(
         self,
-        mentions: list[Tweet],
-        users: dict[str, User],
+        mentions: list[Post],
+        users: dict[str, Account],
         now: datetime,
         report: ResponderReport,
     ) -> tuple[list[OutboxPost], list[ReplyMark]]:

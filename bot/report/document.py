@@ -57,7 +57,7 @@ def _ranked(r: Ranked, winners: set[str], texts: dict[str, str] | None) -> dict[
         "username": r.username,
         "score": _num(r.score),
         "url": r.url,
-        "tweet_id": r.tweet_id,
+        "tweet_id": r.post_id,
         "entry_key": r.key,
         "created_at": iso_z(r.created_at),
         "audience": r.audience,
@@ -175,11 +175,11 @@ def result_versions(
 
 
 def _texts(data: ReportData) -> dict[str, str]:
-    return {s.entry.key: s.entry.tweet.note_text or s.entry.tweet.text for s in data.series}
+    return {s.entry.key: s.entry.post.note_text or s.entry.post.text for s in data.series}
 
 
 def report_document(data: ReportData) -> dict[str, Any]:
-    own = {p.tweet_id: p for p in data.own_posts}
+    own = {p.post_id: p for p in data.own_posts}
     budget = data.budget
     u = data.usage
     return {
@@ -196,7 +196,7 @@ def report_document(data: ReportData) -> dict[str, Any]:
         "exclusions": [
             {
                 "entry_key": x.key,
-                "tweet_id": x.tweet_id,
+                "tweet_id": x.post_id,
                 "username": x.username,
                 "category": x.category,
                 "rule": x.rule,

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.models import Competition, Entry, Lookup, Metrics, Page, User
+from bot.core.models import Account, Competition, Entry, Lookup, Metrics, Page
 from bot.core.polling import Cursor, CursorUpdate, Snapshot
 from bot.store.convert import competition_config, user_from_row
 from bot.store.paths import DatabaseFileError, check_sqlite_file, garbled
@@ -185,11 +185,11 @@ class Store(StreamsMixin):
                 select(CompetitionRow.digest).where(CompetitionRow.id == competition_id)
             )
 
-    def save_users(self, users: Iterable[User], *, now: datetime) -> None:
+    def save_users(self, users: Iterable[Account], *, now: datetime) -> None:
         with self.transaction() as s:
             upsert_authors(s, users, now)
 
-    def user_by_username(self, username: str) -> User | None:
+    def user_by_username(self, username: str) -> Account | None:
         """A stored account by @username (case-insensitive, with or without the '@')."""
         name = username.lstrip("@").lower()
         with self.session() as s:
@@ -220,8 +220,8 @@ class Store(StreamsMixin):
         competition must have been synced."""
         source = stream.split(":", 1)[0]
         with self.transaction() as s:
-            upsert_authors(s, page.users, now)
-            keys = upsert_tweets(s, page.tweets, now, metrics_at=now)
+            upsert_authors(s, page.accounts, now)
+            keys = upsert_tweets(s, page.posts, now, metrics_at=now)
             added = add_entries(s, competition_id, keys, source, now)
             if cursor_update is not None:
                 write_cursor(s, competition_id, stream, cursor_update, now)
@@ -292,9 +292,9 @@ class Store(StreamsMixin):
         the status of the problem ids (deleted/protected; other problems leave the status as is).
         Returns the number of snapshots written."""
         with self.transaction() as s:
-            upsert_authors(s, lookup.users, taken_at)
-            upsert_tweets(s, lookup.tweets, taken_at, metrics_at=taken_at)
-            written = add_snapshots(s, lookup.tweets, taken_at)
+            upsert_authors(s, lookup.accounts, taken_at)
+            upsert_tweets(s, lookup.posts, taken_at, metrics_at=taken_at)
+            written = add_snapshots(s, lookup.posts, taken_at)
             mark_problems(s, lookup.problems, taken_at)
         return written
 
@@ -434,7 +434,7 @@ class Store(StreamsMixin):
         return [
             Snapshot(
                 key=r.key,
-                tweet_id=r.tweet_id,
+                post_id=r.tweet_id,
                 taken_at=r.taken_at,
                 metrics=Metrics(
                     likes=r.likes,

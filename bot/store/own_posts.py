@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.analysis import OwnerKind, OwnPost
-from bot.core.models import Lookup, Metrics, Page, Tweet
+from bot.core.models import Lookup, Metrics, Page, Post
 from bot.core.polling import CursorUpdate
 from bot.store import Store
 from bot.store.schema import CompetitionEntryRow, CursorRow, MetricSnapshotRow, TweetRow
@@ -74,18 +74,18 @@ class OwnPostsStore:
         entry of a competition not frozen yet keeps its mark only (see the module docstring).
         A bot's post already marked as an organiser's becomes the bot's; never the other way.
         Returns the snapshots written (0 when repeated with the same `taken_at`)."""
-        latest: dict[str, Tweet] = {}
-        for t in found.tweets:
+        latest: dict[str, Post] = {}
+        for t in found.posts:
             if t.key not in latest or int(t.id) > int(latest[t.key].id):
                 latest[t.key] = t
         if not latest:
-            if found.users:
-                self.store.save_users(found.users, now=taken_at)
+            if found.accounts:
+                self.store.save_users(found.accounts, now=taken_at)
             return 0
-        names = {u.id: u.username for u in found.users}
+        names = {u.id: u.username for u in found.accounts}
         outbox = {p.tweet_id: p for p in sent}
         with self.store.transaction() as s:
-            upsert_authors(s, found.users, taken_at)
+            upsert_authors(s, found.accounts, taken_at)
             busy = _unfrozen_entries(s, list(latest))
             writable = [t for k, t in latest.items() if k not in busy]
             upsert_tweets(s, writable, taken_at, metrics_at=taken_at)
@@ -143,7 +143,7 @@ class OwnPostsStore:
         return [
             OwnPost(
                 key=o.key,
-                tweet_id=t.latest_id,
+                post_id=t.latest_id,
                 owner="bot" if o.owner == "bot" else "organiser",
                 username=o.username,
                 created_at=t.created_at,

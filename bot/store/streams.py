@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.core.models import Tweet, User
+from bot.core.models import Account, Post
 from bot.core.polling import CursorUpdate
 from bot.store.convert import user_from_row
 from bot.store.schema import AuthorRow, ReplyRow
@@ -48,11 +48,11 @@ class StreamsMixin:
         self,
         account_id: str,
         stream: str,
-        tweets: Sequence[Tweet],
-        users: Sequence[User],
+        tweets: Sequence[Post],
+        users: Sequence[Account],
         *,
         now: datetime,
-        entries: Mapping[str, Sequence[Tweet]],
+        entries: Mapping[str, Sequence[Post]],
         cursor_update: CursorUpdate | None = None,
         joined: Sequence[str] = (),
         marks: Sequence[tuple[str, str]] = (),
@@ -90,7 +90,7 @@ class StreamsMixin:
 
     def mentions(
         self, account_id: str, *, since_id: str | None, created_from: datetime
-    ) -> tuple[list[Tweet], dict[str, User]]:
+    ) -> tuple[list[Post], dict[str, Account]]:
         """The stored mentions of `account_id` newer than `since_id` and created at or after
         `created_from`, oldest first, with their known authors by id."""
         with self.session() as s:
@@ -117,7 +117,7 @@ class StreamsMixin:
     # ------------------------------------------------------------------------------ replies
 
     def save_conversation_replies(
-        self, by_key: Mapping[str, Sequence[Tweet]], users: Sequence[User], *, now: datetime
+        self, by_key: Mapping[str, Sequence[Post]], users: Sequence[Account], *, now: datetime
     ) -> int:
         """Record direct replies per entry key (the entry each replies to; idempotent by reply id)
         and their authors, in one transaction. A reply stored before its parent was recorded

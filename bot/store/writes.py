@@ -21,13 +21,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.core.models import Entry, EntryStatus, Metrics, Reference, Reply, Tweet, User
+from bot.core.models import Account, Entry, EntryStatus, Metrics, Post, Reply
 from bot.core.polling import CursorUpdate
 from bot.store.convert import (
     author_values,
     content_values,
     metric_values,
     original_created_at,
+    reference_from_json,
     tweet_from_row,
     user_from_row,
 )
@@ -128,7 +129,7 @@ def insert_ignoring(s: Session, table: Any, keys: Sequence[str]) -> Insert:
     raise ValueError(f"unsupported database {name!r}: use SQLite or PostgreSQL")
 
 
-def tweet_json(t: Tweet) -> dict[str, Any]:
+def tweet_json(t: Post) -> dict[str, Any]:
     """One tweet version as JSON-ready data (the raw mentions keep it as the API returned it)."""
     return {
         "id": t.id,
@@ -138,17 +139,17 @@ def tweet_json(t: Tweet) -> dict[str, Any]:
     }
 
 
-def tweet_from_json(data: dict[str, Any]) -> Tweet:
-    return Tweet(
+def tweet_from_json(data: dict[str, Any]) -> Post:
+    return Post(
         id=data["id"],
         text=data["text"],
         author_id=data["author_id"],
         created_at=datetime.fromisoformat(data["created_at"]),
         edit_history_ids=tuple(data["edit_history"]) or (data["id"],),
         conversation_id=data["conversation_id"],
-        in_reply_to_user_id=data["in_reply_to_user_id"],
+        in_reply_to_author_id=data["in_reply_to_user_id"],
         lang=data["lang"],
-        references=tuple(Reference(type=r["type"], id=r["id"]) for r in data["references"]),
+        references=tuple(reference_from_json(r) for r in data["references"]),
         hashtags=tuple(data["hashtags"]),
         mentions=tuple(data["mentions"]),
         note_text=data["note_text"],
@@ -167,7 +168,7 @@ def key_of(s: Session, tweet_id: str) -> str | None:
     return s.scalar(select(TweetIdRow.key).where(TweetIdRow.id == tweet_id))
 
 
-def upsert_authors(s: Session, users: Iterable[User], now: datetime) -> None:
+def upsert_authors(s: Session, users: Iterable[Account], now: datetime) -> None:
     by_id = {u.id: u for u in users}
     if not by_id:
         return
@@ -181,11 +182,11 @@ def upsert_authors(s: Session, users: Iterable[User], now: datetime) -> None:
 
 
 def upsert_tweets(
-    s: Session, tweets: Iterable[Tweet], now: datetime, *, metrics_at: datetime
+    s: Session, tweets: Iterable[Post], now: datetime, *, metrics_at: datetime
 ) -> list[str]:
     """Insert new chains, move known ones to a newer version, map every version id; returns the
     keys touched. An older version found later changes nothing but its id mapping."""
-    latest: dict[str, Tweet] = {}
+    latest: dict[str, Post] = {}
     every: dict[str, str] = {}
     for t in tweets:
         current = latest.get(t.key)
@@ -288,8 +289,8 @@ def write_cursor(
     row.updated_at = now
 
 
-def add_snapshots(s: Session, tweets: Sequence[Tweet], taken_at: datetime) -> int:
-    latest: dict[str, Tweet] = {}
+def add_snapshots(s: Session, tweets: Sequence[Post], taken_at: datetime) -> int:
+    latest: dict[str, Post] = {}
     for t in tweets:
         if t.key not in latest or int(t.id) > int(latest[t.key].id):
             latest[t.key] = t
@@ -374,9 +375,9 @@ def repliers_of(s: Session, keys_query: Any) -> dict[str, tuple[Reply, ...]]:
 
 
 def entry_of(t: TweetRow, a: AuthorRow | None, repliers: tuple[Reply, ...]) -> Entry:
-    author = user_from_row(a) if a is not None else User(id=t.author_id, username="", name="")
+    author = user_from_row(a) if a is not None else Account(id=t.author_id, username="", name="")
     return Entry(
-        tweet=tweet_from_row(t),
+        post=tweet_from_row(t),
         author=author,
         status=cast(EntryStatus, t.status),
         metrics_at=t.metrics_at,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.models import Lookup, Page, PostedTweet, User
+from bot.core.models import Account, Lookup, Page, PublishedPost
 
 
 class XClient(Protocol):
@@ -45,17 +45,17 @@ class XClient(Protocol):
         `Lookup.problems`, not as exceptions."""
         ...
 
-    def get_me(self) -> User:
+    def get_me(self) -> Account:
         """GET /2/users/me (user context)."""
         ...
 
-    def get_user(self, username: str) -> User | None:
+    def get_user(self, username: str) -> Account | None:
         """GET /2/users/by/username/:username; None when no such user."""
         ...
 
     def create_tweet(
         self, text: str, *, reply_to: str | None = None, media_ids: Sequence[str] = ()
-    ) -> PostedTweet:
+    ) -> PublishedPost:
         """POST /2/tweets (user context)."""
         ...
 

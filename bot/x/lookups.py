@@ -58,7 +58,7 @@ def _newest(client: XClient, ids: Sequence[str]) -> Looked:
     asked = set(ids)
     for _ in range(MAX_ROUNDS):
         # An id asked for once and not returned (deleted meanwhile) is not asked for again.
-        follow = [i for i in newest_ids(lookup.tweets) if i not in asked]
+        follow = [i for i in newest_ids(lookup.posts) if i not in asked]
         if not follow:
             break
         asked.update(follow)

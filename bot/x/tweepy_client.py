@@ -23,7 +23,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.core.errors import InvalidRequest, Unavailable
-from bot.core.models import Lookup, Page, PostedTweet, User
+from bot.core.models import Account, Lookup, Page, PublishedPost
 from bot.x.wire import parse_lookup, parse_page, parse_user, translate_response
 
 X_API_ORIGIN = "https://api.twitter.com"
@@ -219,20 +219,20 @@ class TweepyXClient:
 
     def lookup_tweets(self, ids: Sequence[str]) -> Lookup:
         if not ids:
-            return Lookup(tweets=(), users=())
+            return Lookup(posts=(), accounts=())
         if len(ids) > 100:
             raise ValueError(f"lookup_tweets takes at most 100 ids, got {len(ids)} - batch them")
         body = self._call("tweet lookup", self._client.get_tweets, list(ids), **_fields())
         return parse_lookup(body)
 
-    def get_me(self) -> User:
+    def get_me(self) -> Account:
         body = self._call("get me", self._client.get_me, user_fields=USER_FIELDS)
         data = body.get("data")
         if not isinstance(data, dict):
             raise Unavailable("GET /2/users/me returned no user object")
         return parse_user(data)
 
-    def get_user(self, username: str) -> User | None:
+    def get_user(self, username: str) -> Account | None:
         try:
             body = self._call(
                 "get user", self._client.get_user, username=username, user_fields=USER_FIELDS
@@ -250,7 +250,7 @@ class TweepyXClient:
 
     def create_tweet(
         self, text: str, *, reply_to: str | None = None, media_ids: Sequence[str] = ()
-    ) -> PostedTweet:
+    ) -> PublishedPost:
         body = self._call(
             "create tweet",
             self._client.create_tweet,
@@ -261,7 +261,7 @@ class TweepyXClient:
         data = body.get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise Unavailable("POST /2/tweets returned no tweet id")
-        return PostedTweet(id=str(data["id"]), text=str(data.get("text", text)))
+        return PublishedPost(id=str(data["id"]), text=str(data.get("text", text)))
 
     def delete_tweet(self, tweet_id: str) -> bool:
         body = self._call("delete tweet", self._client.delete_tweet, tweet_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import requests
 
@@ -28,14 +28,14 @@ from bot.core.errors import (
     UsageCapped,
 )
 from bot.core.models import (
+    Account,
     Lookup,
     Metrics,
     Page,
+    Post,
+    PostProblem,
     Reference,
     ReferenceType,
-    Tweet,
-    TweetProblem,
-    User,
 )
 
 _CREDENTIAL_PROBLEMS = ("unsupported-authentication", "oauth1-permissions", "client-forbidden")
@@ -160,8 +160,8 @@ def parse_page(body: Mapping[str, Any]) -> Page:
     except (KeyError, TypeError, ValueError) as exc:
         raise Unavailable("the X API answered with a malformed tweet or user object") from exc
     return Page(
-        tweets=tweets,
-        users=users,
+        posts=tweets,
+        accounts=users,
         newest_id=_opt_str(meta.get("newest_id")),
         oldest_id=_opt_str(meta.get("oldest_id")),
         result_count=int(meta.get("result_count", len(tweets))),
@@ -175,7 +175,7 @@ def parse_lookup(body: Mapping[str, Any]) -> Lookup:
         users = _included_users(body)
     except (KeyError, TypeError, ValueError) as exc:
         raise Unavailable("the X API answered with a malformed tweet or user object") from exc
-    problems: list[tuple[str, TweetProblem]] = []
+    problems: list[tuple[str, PostProblem]] = []
     for err in body.get("errors") or []:
         if not isinstance(err, dict) or err.get("section") == "includes":
             continue
@@ -185,10 +185,10 @@ def parse_lookup(body: Mapping[str, Any]) -> Lookup:
         if tweet_id is None:
             continue
         problems.append((str(tweet_id), _problem_kind(str(err.get("type", "")))))
-    return Lookup(tweets=tweets, users=users, problems=tuple(problems))
+    return Lookup(posts=tweets, accounts=users, problems=tuple(problems))
 
 
-def _problem_kind(problem_type: str) -> TweetProblem:
+def _problem_kind(problem_type: str) -> PostProblem:
     if problem_type.endswith("/resource-not-found"):
         return "deleted"
     if problem_type.endswith("/not-authorized-for-resource"):
@@ -196,12 +196,20 @@ def _problem_kind(problem_type: str) -> TweetProblem:
     return "unavailable"
 
 
-def _included_users(body: Mapping[str, Any]) -> tuple[User, ...]:
+def _included_users(body: Mapping[str, Any]) -> tuple[Account, ...]:
     includes = body.get("includes") or {}
     return tuple(parse_user(u) for u in includes.get("users") or [])
 
 
-def parse_tweet(raw: Mapping[str, Any]) -> Tweet:
+# X's names for how a post refers to another, and the core's.
+REFERENCE_TYPES: dict[str, ReferenceType] = {
+    "retweeted": "reposted",
+    "quoted": "quoted",
+    "replied_to": "replied_to",
+}
+
+
+def parse_tweet(raw: Mapping[str, Any]) -> Post:
     tweet_id = str(raw["id"])
     entities = raw.get("entities") or {}
     note = raw.get("note_tweet") or {}
@@ -209,18 +217,18 @@ def parse_tweet(raw: Mapping[str, Any]) -> Tweet:
     metrics = raw.get("public_metrics") or {}
     history = tuple(str(i) for i in raw.get("edit_history_tweet_ids") or [tweet_id])
     references = tuple(
-        Reference(type=cast(ReferenceType, r["type"]), id=str(r["id"]))
+        Reference(type=REFERENCE_TYPES[r["type"]], id=str(r["id"]))
         for r in raw.get("referenced_tweets") or []
-        if r.get("type") in ("retweeted", "quoted", "replied_to")
+        if r.get("type") in REFERENCE_TYPES
     )
-    return Tweet(
+    return Post(
         id=tweet_id,
         text=str(raw["text"]),
         author_id=str(raw.get("author_id", "")),
         created_at=parse_time(raw["created_at"]),
         edit_history_ids=history,
         conversation_id=_opt_str(raw.get("conversation_id")),
-        in_reply_to_user_id=_opt_str(raw.get("in_reply_to_user_id")),
+        in_reply_to_author_id=_opt_str(raw.get("in_reply_to_user_id")),
         lang=_opt_str(raw.get("lang")),
         references=references,
         hashtags=_merged(entities, note_entities, "hashtags", "tag"),
@@ -237,17 +245,17 @@ def parse_tweet(raw: Mapping[str, Any]) -> Tweet:
     )
 
 
-def parse_user(raw: Mapping[str, Any]) -> User:
+def parse_user(raw: Mapping[str, Any]) -> Account:
     metrics = raw.get("public_metrics") or {}
     created = raw.get("created_at")
-    return User(
+    return Account(
         id=str(raw["id"]),
         username=str(raw["username"]),
         name=str(raw.get("name", "")),
         created_at=parse_time(created) if created else None,
-        followers_count=int(metrics.get("followers_count", 0)),
-        following_count=int(metrics.get("following_count", 0)),
-        tweet_count=int(metrics.get("tweet_count", 0)),
+        followers=int(metrics.get("followers_count", 0)),
+        following=int(metrics.get("following_count", 0)),
+        post_count=int(metrics.get("tweet_count", 0)),
         protected=bool(raw.get("protected", False)),
     )
 

@@ -188,7 +188,7 @@ def test_hostile_tweets_are_stored_and_shown_intact(
         store.close()
     assert set(stored) == set(ids.values())  # none dropped, the NUL one included
     for name, text in texts.items():
-        tweet = stored[ids[name]].tweet
+        tweet = stored[ids[name]].post
         full = tweet.note_text or tweet.text
         if name == "nul":
             # PostgreSQL text cannot hold NUL: the decision is to keep everything else and store
@@ -196,7 +196,7 @@ def test_hostile_tweets_are_stored_and_shown_intact(
             assert full == text.replace("\x00", "\ufffd")
         else:
             assert full == text, name
-    assert len(stored[ids["long"]].tweet.note_text or "") == 25_000
+    assert len(stored[ids["long"]].post.note_text or "") == 25_000
 
     code, out, _ = cli("leaderboard", "spring", "--format", "json")
     assert code == 0

@@ -13,8 +13,8 @@ from bot.core.models import (
     Metrics,
     Reference,
     Reply,
-    Tweet,
-    User,
+    Post,
+    Account,
 )
 from bot.core.snowflake import make_snowflake
 
@@ -77,26 +77,26 @@ def entry(
     _seq[0] += 1
     tid = tweet_id or make_snowflake(created, sequence=_seq[0] % 4096, worker=_seq[0] // 4096)
     history = (key, tid) if key and key != tid else (tid,)
-    tweet = Tweet(
+    tweet = Post(
         id=tid,
         text=text,
         author_id=user_id or f"u-{username}",
         created_at=created,
         edit_history_ids=history,
         conversation_id=history[0],
-        in_reply_to_user_id=reply_to_user,
+        in_reply_to_author_id=reply_to_user,
         lang=lang,
         references=tuple(Reference(t, i) for t, i in refs),  # type: ignore[arg-type]
         hashtags=tags,
         mentions=mentions,
         metrics=Metrics(likes=likes, replies=replies, reposts=reposts, quotes=quotes),
     )
-    author = User(
+    author = Account(
         id=user_id or f"u-{username}",
         username=username,
         name=username.title(),
         created_at=author_created,
-        followers_count=followers,
+        followers=followers,
         protected=protected,
     )
     replies = tuple(
@@ -140,7 +140,7 @@ def population(n: int, seed: int = 7) -> list[Entry]:
         roll = rng.random()
         refs: tuple[tuple[str, str], ...] = ()
         if roll < 0.05:
-            refs = (("retweeted", "1"),)
+            refs = (("reposted", "1"),)
         elif roll < 0.10:
             refs = (("replied_to", "2"),)
         elif roll < 0.15:

@@ -19,7 +19,7 @@ from bot.core.analysis import (
     should_track_here,
     tracking_window,
 )
-from bot.core.models import Competition, Metrics, Reference, Tweet
+from bot.core.models import Competition, Metrics, Reference, Post
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -38,14 +38,14 @@ def comp(cid: str, start: datetime, end: datetime, organisers: tuple[str, ...] =
     )
 
 
-def tweet(tid: str, author: str, *, retweet: bool = False) -> Tweet:
-    return Tweet(
+def tweet(tid: str, author: str, *, retweet: bool = False) -> Post:
+    return Post(
         id=tid,
         author_id=author,
         text="RT @x: hello" if retweet else "hello",
         created_at=T0,
         edit_history_ids=(tid,),
-        references=(Reference("retweeted", "9"),) if retweet else (),
+        references=(Reference("reposted", "9"),) if retweet else (),
         metrics=Metrics(),
     )
 

@@ -27,8 +27,8 @@ from bot.core.models import (
     Exclusion,
     Metrics,
     Standings,
-    Tweet,
-    User,
+    Post,
+    Account,
 )
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -64,7 +64,7 @@ def series(
     lang: str | None = "en",
     followers: int = 10,
 ) -> EntrySeries:
-    tweet = Tweet(
+    tweet = Post(
         id=key,
         text=f"post {key}",
         author_id=f"id-{author}",
@@ -74,7 +74,7 @@ def series(
         hashtags=tags,
         mentions=mentions,
     )
-    user = User(id=f"id-{author}", username=author, name=author, followers_count=followers)
+    user = Account(id=f"id-{author}", username=author, name=author, followers=followers)
     readings = tuple((t, Metrics(likes=likes, replies=replies)) for t, likes, replies in snaps)
     return EntrySeries(Entry(tweet, user), readings)
 

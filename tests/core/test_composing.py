@@ -16,7 +16,7 @@ from bot.core.composing import (
     compose_winners,
 )
 from bot.core.events import SUPPORTED_LANGUAGES, Event, Templates
-from bot.core.models import Category, CategoryStanding, Competition, Ranked, Standings, tweet_url
+from bot.core.models import Category, CategoryStanding, Competition, Ranked, Standings, post_url
 from bot.core.templates import LRI, PDI, template_problem
 from bot.core.textlength import weighted_length
 from bot.core.threads import strip_numbering
@@ -77,12 +77,12 @@ def make_standings(comp: Competition, users: list[str]) -> Standings:
             Ranked(
                 rank=r + 1,
                 key=str(1000 + ci * 100 + r),
-                tweet_id=str(1900000000000000000 + ci * 100 + r),
+                post_id=str(1900000000000000000 + ci * 100 + r),
                 author_id=str(r),
                 username=u,
                 score=float(100 - r),
                 created_at=T0,
-                url=tweet_url(u, str(1900000000000000000 + ci * 100 + r)),
+                url=post_url(u, str(1900000000000000000 + ci * 100 + r)),
             )
             for r, u in enumerate(users)
         )

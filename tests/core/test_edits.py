@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.edits import doubtful_ids, merge_newest, newest_ids, settle, stale_versions
-from bot.core.models import Lookup, Metrics, Tweet, User
+from bot.core.models import Lookup, Metrics, Post, Account
 from bot.core.snowflake import make_snowflake
 
 T0 = datetime(2026, 9, 1, 12, tzinfo=UTC)
@@ -13,8 +13,8 @@ V1, V2, V3 = (make_snowflake(T0 + timedelta(minutes=m)) for m in (0, 5, 9))
 OTHER = make_snowflake(T0 + timedelta(minutes=1))
 
 
-def version(tid: str, chain: tuple[str, ...], likes: int, author: str = "1") -> Tweet:
-    return Tweet(
+def version(tid: str, chain: tuple[str, ...], likes: int, author: str = "1") -> Post:
+    return Post(
         id=tid,
         text=f"v {tid}",
         author_id=author,
@@ -34,48 +34,50 @@ def test_an_old_version_names_the_newest_id_of_its_chain() -> None:
 
 def test_the_newest_version_replaces_the_old_one_and_keeps_the_order() -> None:
     first = Lookup(
-        tweets=(version(V1, (V1, V2, V3), 4), version(OTHER, (OTHER,), 1, author="2")),
-        users=(User("1", "ed", "Ed"), User("2", "al", "Al")),
+        posts=(version(V1, (V1, V2, V3), 4), version(OTHER, (OTHER,), 1, author="2")),
+        accounts=(Account("1", "ed", "Ed"), Account("2", "al", "Al")),
         problems=(("404", "deleted"),),
     )
-    newer = Lookup(tweets=(version(V3, (V1, V2, V3), 9),), users=(User("1", "ed", "Ed"),))
+    newer = Lookup(posts=(version(V3, (V1, V2, V3), 9),), accounts=(Account("1", "ed", "Ed"),))
     merged = merge_newest(first, newer)
-    assert [(t.id, t.metrics.likes) for t in merged.tweets] == [(V3, 9), (OTHER, 1)]
-    assert merged.tweets[0].key == V1  # the same entry
-    assert [u.id for u in merged.users] == ["1", "2"] and merged.problems == (("404", "deleted"),)
+    assert [(t.id, t.metrics.likes) for t in merged.posts] == [(V3, 9), (OTHER, 1)]
+    assert merged.posts[0].key == V1  # the same entry
+    assert [u.id for u in merged.accounts] == ["1", "2"] and merged.problems == (("404", "deleted"),)
 
 
 def test_a_chain_whose_newest_version_is_not_returned_keeps_its_old_version() -> None:
-    first = Lookup(tweets=(version(V1, (V1, V2), 4),), users=())
-    merged = merge_newest(first, Lookup(tweets=(), users=(), problems=((V2, "deleted"),)))
-    assert merged.tweets == first.tweets and merged.problems == ()
-    assert merge_newest(Lookup((version(V2, (V1, V2), 1),), ()), Lookup((), ())).tweets[0].id == V2
+    first = Lookup(posts=(version(V1, (V1, V2), 4),), accounts=())
+    merged = merge_newest(first, Lookup(posts=(), accounts=(), problems=((V2, "deleted"),)))
+    assert merged.posts == first.posts and merged.problems == ()
+    assert merge_newest(Lookup((version(V2, (V1, V2), 1),), ()), Lookup((), ())).posts[0].id == V2
 
 
 def test_only_a_passing_or_deleting_miss_is_asked_for_again() -> None:
     lookup = Lookup(
-        tweets=(version(OTHER, (OTHER,), 1),),
-        users=(),
+        posts=(version(OTHER, (OTHER,), 1),),
+        accounts=(),
         problems=(("7", "unavailable"), ("8", "protected"), ("9", "deleted"), ("7", "unavailable")),
     )
     assert doubtful_ids(lookup) == ["7", "9"]  # protected is a stable answer; de-duplicated
-    assert doubtful_ids(Lookup(tweets=lookup.tweets, users=())) == []
+    assert doubtful_ids(Lookup(posts=lookup.posts, accounts=())) == []
 
 
 def test_the_second_answer_settles_the_ids_asked_again_and_only_those() -> None:
     first = Lookup(
-        tweets=(version(OTHER, (OTHER,), 1, author="2"),),
-        users=(User("2", "al", "Al"),),
+        posts=(version(OTHER, (OTHER,), 1, author="2"),),
+        accounts=(Account("2", "al", "Al"),),
         problems=((V1, "unavailable"), (V2, "deleted"), ("8", "protected")),
     )
     # V1 is found on the second asking; V2 is still not found; "8" was not asked again.
     again = Lookup(
-        tweets=(version(V1, (V1,), 5),), users=(User("1", "ed", "Ed"),), problems=((V2, "deleted"),)
+        posts=(version(V1, (V1,), 5),),
+        accounts=(Account("1", "ed", "Ed"),),
+        problems=((V2, "deleted"),),
     )
     settled = settle(first, again, [V1, V2])
-    assert [(t.id, t.metrics.likes) for t in settled.tweets] == [(OTHER, 1), (V1, 5)]
-    assert sorted(u.id for u in settled.users) == ["1", "2"]
+    assert [(t.id, t.metrics.likes) for t in settled.posts] == [(OTHER, 1), (V1, 5)]
+    assert sorted(u.id for u in settled.accounts) == ["1", "2"]
     assert sorted(settled.problems) == sorted([("8", "protected"), (V2, "deleted")])
     # A post found both times is counted once, with the newer answer.
-    twice = settle(settled, Lookup(tweets=(version(V1, (V1,), 6),), users=()), [V1])
-    assert [(t.id, t.metrics.likes) for t in twice.tweets] == [(OTHER, 1), (V1, 6)]
+    twice = settle(settled, Lookup(posts=(version(V1, (V1,), 6),), accounts=()), [V1])
+    assert [(t.id, t.metrics.likes) for t in twice.posts] == [(OTHER, 1), (V1, 6)]

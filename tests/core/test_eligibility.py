@@ -72,7 +72,7 @@ def test_a_mention_of_a_tracked_account_counts_instead_of_a_hashtag() -> None:
 
 def test_retweets_never_count_even_when_replies_and_quotes_are_allowed() -> None:
     c = competition(eligibility=Eligibility(allow_replies=True, allow_quotes=True))
-    assert rules_failed(c, entry("a", refs=(("retweeted", "9"),))) == ["retweet"]
+    assert rules_failed(c, entry("a", refs=(("reposted", "9"),))) == ["retweet"]
 
 
 def test_replies_and_quotes_follow_the_declared_switches() -> None:
@@ -148,7 +148,7 @@ def test_every_failed_rule_is_reported_in_declared_order() -> None:
         "staffer",
         at=START - timedelta(days=1),
         tags=(),
-        refs=(("retweeted", "1"),),
+        refs=(("reposted", "1"),),
         followers=0,
         status="deleted",
     )

@@ -70,10 +70,10 @@ def test_an_authors_other_entry_says_what_put_the_best_one_first() -> None:
     s = compute_standings(c, [first, tied, lower], now=END)
     reasons = {x.key: x.reason for x in s.exclusions}
     assert reasons[tied.key] == (
-        f"@a's entry {first.tweet.id} ties with it (7) and was posted earlier; one entry per author"
+        f"@a's entry {first.post.id} ties with it (7) and was posted earlier; one entry per author"
     )
     assert reasons[lower.key] == (
-        f"@a's entry {first.tweet.id} scores higher here (7 against 2); one entry per author"
+        f"@a's entry {first.post.id} scores higher here (7 against 2); one entry per author"
     )
 
 
@@ -96,12 +96,12 @@ def test_a_ranked_entry_names_its_score_neighbours_and_the_tie_rule() -> None:
     es = [entry("a", likes=9), entry("b", likes=5, minutes=10), entry("c", likes=5, minutes=20)]
     es.append(entry("d", likes=1))
     s = compute_standings(c, es, now=END)
-    ex = explain(c, es, s, es[2].tweet.id)
+    ex = explain(c, es, s, es[2].post.id)
     assert ex.ranks == (("most-liked", 3),)
     text = "\n".join(ex.lines)
     assert "Most liked (most-liked): rank 3 of 4 with 5 likes" in text
-    assert f"above: @b {es[1].tweet.id} (rank 2, 5)" in text
-    assert f"below: @d {es[3].tweet.id} (rank 4, 1)" in text
+    assert f"above: @b {es[1].post.id} (rank 2, 5)" in text
+    assert f"below: @d {es[3].post.id} (rank 4, 1)" in text
     assert "tie rule 'earliest': the earlier post ranks first" in text
     assert "a winner" not in text and "winning place" not in text
     live = "\n".join(explain(c, es, s, es[0].key).lines)
@@ -115,7 +115,7 @@ def test_an_edited_entry_is_found_by_any_id_of_its_edit_history() -> None:
     edited = entry("a", likes=4, key="1850000000000000001")
     s = compute_standings(c, [edited], now=END)
     by_old = explain(c, [edited], s, "1850000000000000001")
-    by_new = explain(c, [edited], s, f"https://x.com/a/status/{edited.tweet.id}")
+    by_new = explain(c, [edited], s, f"https://x.com/a/status/{edited.post.id}")
     assert by_old.lines == by_new.lines and by_old.key == "1850000000000000001"
     assert "edited: entry key 1850000000000000001" in by_old.lines[0]
 

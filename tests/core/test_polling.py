@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.models import Competition, Tweet
+from bot.core.models import Competition, Post
 from bot.core.polling import (
     END_TIME_LAG,
     HORIZON_MARGIN,
@@ -53,9 +53,9 @@ END = START + timedelta(days=3)
 OVERLAP = timedelta(minutes=2)
 
 
-def tweet_at(when: datetime, seq: int = 0) -> Tweet:
+def tweet_at(when: datetime, seq: int = 0) -> Post:
     tid = make_snowflake(when, seq)
-    return Tweet(id=tid, text="t", author_id="1", created_at=when, edit_history_ids=(tid,))
+    return Post(id=tid, text="t", author_id="1", created_at=when, edit_history_ids=(tid,))
 
 
 def test_nothing_to_search_before_the_start() -> None:

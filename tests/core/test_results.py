@@ -60,7 +60,7 @@ def frozen(entries: list[Entry] | None = None, **kw: object) -> FrozenResult:
     """Freeze the crowd (or `entries`) with a jury pick and a disqualification chosen by key order,
     so the same entries in another order are frozen with the same picks."""
     es = sorted(crowd() if entries is None else entries, key=lambda e: (len(e.key), e.key))
-    question = next(e for e in es if "?" in e.tweet.text and e.author.username.startswith("user"))
+    question = next(e for e in es if "?" in e.post.text and e.author.username.startswith("user"))
     picks = [JuryPick("best-question", question.key, 1, "orga", END, "asks what matters")]
     args: dict[str, object] = {
         "frozen_at": END,
@@ -102,11 +102,11 @@ def test_the_freeze_records_its_time_the_delay_and_the_standings_it_computed() -
 
 def test_the_freeze_scores_the_final_snapshot_not_what_was_read_later() -> None:
     es = crowd()
-    later = [replace(e, tweet=replace(e.tweet, metrics=Metrics(likes=1000))) for e in es]
-    snap = {e.key: (e.tweet.metrics, END) for e in es[1:]}
+    later = [replace(e, post=replace(e.post, metrics=Metrics(likes=1000))) for e in es]
+    snap = {e.key: (e.post.metrics, END) for e in es[1:]}
     entries = as_of_snapshots(later, snap)
-    assert [e.tweet.metrics for e in entries[1:]] == [e.tweet.metrics for e in es[1:]]
-    assert entries[0].tweet.metrics.likes == 1000  # no snapshot row: late-indexed, kept as read
+    assert [e.post.metrics for e in entries[1:]] == [e.post.metrics for e in es[1:]]
+    assert entries[0].post.metrics.likes == 1000  # no snapshot row: late-indexed, kept as read
     assert {e.metrics_at for e in entries[1:]} == {END}
     late_at = END + timedelta(minutes=2)
     entries[0] = replace(entries[0], metrics_at=late_at)
@@ -121,7 +121,7 @@ def test_likes_arriving_after_the_freeze_do_not_change_the_frozen_result() -> No
     result = frozen(es)
     winner = result.standings.categories[0].entries[-1].key  # the last one gets a late rush
     later = [
-        replace(e, tweet=replace(e.tweet, metrics=Metrics(likes=10_000))) if e.key == winner else e
+        replace(e, post=replace(e.post, metrics=Metrics(likes=10_000))) if e.key == winner else e
         for e in es
     ]
     assert frozen(later).standings != result.standings  # a fresh freeze would see the rush

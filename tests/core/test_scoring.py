@@ -44,7 +44,7 @@ def test_likes_rank_highest_first_and_ineligible_entries_never_rank() -> None:
         entry("alice", likes=7),
         entry("bob", likes=12),
         entry("orga", likes=99),
-        entry("carol", likes=50, refs=(("retweeted", "1"),)),
+        entry("carol", likes=50, refs=(("reposted", "1"),)),
         entry("dave", likes=40, status="deleted"),
         entry("erin", likes=30, at=END),
     ]
@@ -409,12 +409,12 @@ def test_raising_one_entrys_metric_never_lowers_its_rank(
     raised = []
     for e in es:
         if e.key == target.key:
-            m = e.tweet.metrics
+            m = e.post.metrics
             new = Metrics(
                 likes=m.likes + (bump if metric == "likes" else 0),
                 replies=m.replies + (bump if metric == "replies" else 0),
             )
-            e = replace(e, tweet=replace(e.tweet, metrics=new))
+            e = replace(e, post=replace(e.post, metrics=new))
         raised.append(e)
     after = compute_standings(c, raised, now=END)  # type: ignore[arg-type]
     new_rank = next(r.rank for r in standing(after, "cat").entries if r.key == target.key)

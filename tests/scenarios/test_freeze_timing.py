@@ -68,7 +68,7 @@ def test_likes_after_the_deadline_are_not_counted_by_a_daemon_running_non_stop(
 
     clock.set(end + timedelta(minutes=2))  # the final re-scan finds carol; the standings freeze
     assert bot.run_once() == []
-    latest = {e.key: e.tweet.metrics.likes for e in bot.store.entries("spring")}
+    latest = {e.key: e.post.metrics.likes for e in bot.store.entries("spring")}
     assert latest == {alice: 12, bob: 60, carol: 107}  # what the final re-scan read
     stored = rules.frozen("spring")
     assert stored is not None

@@ -40,7 +40,7 @@ def watch(
         now = clock.now()
         if len(seen) < len(ids):
             standings = live_standings(daemon.store, comp, now)
-            ranked = {r.tweet_id for cat in standings.categories for r in cat.entries}
+            ranked = {r.post_id for cat in standings.categories for r in cat.entries}
             for tid in ids:
                 if tid in ranked and tid not in seen:
                     seen[tid] = now
@@ -185,7 +185,7 @@ def test_the_live_refresh_follows_edits_so_live_and_frozen_standings_agree(
     world.like(v2, 12)
     refresh_after(clock, daemon, 3)
     entry = next(e for e in daemon.store.entries("spring") if e.key == alice)
-    assert entry.tweet.id == v2 and entry.tweet.metrics.likes == 12
+    assert entry.post.id == v2 and entry.post.metrics.likes == 12
     assert daemon.store.refresh_targets(["spring"])[0] == v2
     assert scores(live_standings(daemon.store, c, clock.now())) == {alice: 12, bob: 8}
 
@@ -195,8 +195,8 @@ def test_the_live_refresh_follows_edits_so_live_and_frozen_standings_agree(
     world.like(v4, 30)
     refresh_after(clock, daemon, 3)
     entry = next(e for e in daemon.store.entries("spring") if e.key == alice)
-    assert entry.tweet.id == v4 and entry.tweet.metrics.likes == 30
-    assert [s.tweet_id for s in daemon.store.snapshots(alice)][-1] == v4
+    assert entry.post.id == v4 and entry.post.metrics.likes == 30
+    assert [s.post_id for s in daemon.store.snapshots(alice)][-1] == v4
     live = scores(live_standings(daemon.store, c, clock.now()))
     assert live == {alice: 30, bob: 8}
 
@@ -208,7 +208,7 @@ def test_the_live_refresh_follows_edits_so_live_and_frozen_standings_agree(
     stored = RulesStore(daemon.store).frozen("spring")
     assert stored is not None
     assert scores(stored.result.standings) == live
-    assert {f.key: f.tweet_id for f in stored.result.inputs}[alice] == v4
+    assert {f.key: f.post_id for f in stored.result.inputs}[alice] == v4
 
 
 def test_every_look_up_of_the_poller_follows_the_chain(
@@ -231,4 +231,4 @@ def test_every_look_up_of_the_poller_follows_the_chain(
     assert report.requests - before == 2  # the old version, then its newest one
     assert daemon.store.refresh_targets(["spring"]) == [v3]
     [entry] = daemon.store.entries("spring")
-    assert entry.tweet.metrics.likes == 7
+    assert entry.post.metrics.likes == 7

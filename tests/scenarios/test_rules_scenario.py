@@ -297,7 +297,7 @@ def test_a_200_entry_competition_ranks_as_its_rules_say_and_verifies(
     player.advance_to(clock.now())
     poller.run_cycle([comp])
     late = {key(r) for r in ("u3", "u25", "d3a")}
-    assert all(e.tweet.metrics.likes >= 1000 for e in store.entries(comp.id) if e.key in late)
+    assert all(e.post.metrics.likes >= 1000 for e in store.entries(comp.id) if e.key in late)
     frozen = freeze_if_due(comp, client=client, store=store, clock=clock, bot_username=BOT)
     assert frozen is not None and frozen.result.freeze_delay_seconds == 0
     result = frozen.result
@@ -330,7 +330,7 @@ def test_a_200_entry_competition_ranks_as_its_rules_say_and_verifies(
     farm_row = next(r for r in by_cat["most-discussed"].entries if r.key == ref("farm"))
     assert farm_row.score == 2  # 30 self-replies count for nothing
     edited = {f.key: f for f in result.inputs}[ref("ed")]
-    assert edited.tweet_id != ref("ed") and edited.metrics.likes == 8  # the newest version
+    assert edited.post_id != ref("ed") and edited.metrics.likes == 8  # the newest version
     assert any(r.tie for r in by_cat["most-liked"].entries[:10])  # ties, ordered by the rule
 
     # Later likes change nothing; verify matches; explain answers for every entry.
@@ -341,7 +341,7 @@ def test_a_200_entry_competition_ranks_as_its_rules_say_and_verifies(
     assert verify_stored(comp.id, store=store).ok
     entries = store.entries(comp.id)
     for e in entries:
-        answer = explain(comp, entries, result.standings, e.tweet.id)
+        answer = explain(comp, entries, result.standings, e.post.id)
         assert answer.found and len(answer.lines) >= 2, e.key
         assert answer.ranks or answer.exclusions, e.key
 

@@ -60,22 +60,22 @@ def test_search_returns_our_dataclasses_with_every_field_scoring_needs(
     page = client_for(sandbox).search_recent(
         "#Spring -is:retweet", start_time=clock.now() - timedelta(hours=1)
     )
-    assert [t.id for t in page.tweets] == [long_post, reply, root]  # newest first
+    assert [t.id for t in page.posts] == [long_post, reply, root]  # newest first
     assert page.result_count == 3 and page.next_token is None
     assert page.newest_id == long_post and page.oldest_id == root
-    by_id = {t.id: t for t in page.tweets}
+    by_id = {t.id: t for t in page.posts}
     first = by_id[root]
     assert first.hashtags == ("Spring",) and first.mentions == ("bob",)
     assert first.metrics.likes == 4 and first.edit_history_ids == (root,)
     assert first.conversation_id == root and first.lang == "en"
     assert first.created_at.tzinfo is not None
     assert by_id[reply].replied_to_id == root and by_id[reply].conversation_id == root
-    assert by_id[reply].in_reply_to_user_id == world.user("alice").id
+    assert by_id[reply].in_reply_to_author_id == world.user("alice").id
     # a long post: the tag past character 280 is only in note_tweet.entities
     assert by_id[long_post].note_text == long_text
     assert set(by_id[long_post].hashtags) == {"Spring", "Late"}
-    users = {u.username: u for u in page.users}
-    assert set(users) == {"alice", "bob"} and users["alice"].followers_count == 42
+    users = {u.username: u for u in page.accounts}
+    assert set(users) == {"alice", "bob"} and users["alice"].followers == 42
 
 
 def test_pages_carry_the_next_token(sandbox: Any, clock: ManualClock) -> None:
@@ -86,15 +86,15 @@ def test_pages_carry_the_next_token(sandbox: Any, clock: ManualClock) -> None:
     first = client.search_recent(
         "#Paged", start_time=clock.now() - timedelta(hours=1), max_results=10
     )
-    assert len(first.tweets) == 10 and first.next_token
+    assert len(first.posts) == 10 and first.next_token
     second = client.search_recent(
         "#Paged",
         start_time=clock.now() - timedelta(hours=1),
         max_results=10,
         next_token=first.next_token,
     )
-    assert len(second.tweets) == 5 and second.next_token is None
-    assert not {t.id for t in first.tweets} & {t.id for t in second.tweets}
+    assert len(second.posts) == 5 and second.next_token is None
+    assert not {t.id for t in first.posts} & {t.id for t in second.posts}
 
 
 def test_lookup_reports_deleted_and_protected_tweets_as_problems(
@@ -110,11 +110,11 @@ def test_lookup_reports_deleted_and_protected_tweets_as_problems(
     world.delete(gone)
     world.set_protected("erin")
     lookup = client_for(sandbox).lookup_tweets([gone, hidden, edited])
-    assert [t.id for t in lookup.tweets] == [edited]
-    assert lookup.tweets[0].edit_history_ids == (fine, edited)
-    assert lookup.tweets[0].key == fine
+    assert [t.id for t in lookup.posts] == [edited]
+    assert lookup.posts[0].edit_history_ids == (fine, edited)
+    assert lookup.posts[0].key == fine
     assert dict(lookup.problems) == {gone: "deleted", hidden: "protected"}
-    assert client_for(sandbox).lookup_tweets([]).tweets == ()
+    assert client_for(sandbox).lookup_tweets([]).posts == ()
     with pytest.raises(ValueError, match="at most 100"):
         client_for(sandbox).lookup_tweets([str(i) for i in range(101)])
 
@@ -130,8 +130,8 @@ def test_users_me_and_mentions(sandbox: Any, clock: ManualClock) -> None:
     assert fred is not None and fred.id == world.user("fred").id
     assert client.get_user("nobody_here") is None
     page = client.mentions(me.id, start_time=clock.now() - timedelta(hours=1))
-    assert [t.id for t in page.tweets] == [mention]
-    assert [t.id for t in client.user_timeline(fred.id).tweets] == [mention]
+    assert [t.id for t in page.posts] == [mention]
+    assert [t.id for t in client.user_timeline(fred.id).posts] == [mention]
 
 
 def test_posting_deleting_and_media_go_through_the_redirect_signed_for_api_twitter_com(
@@ -269,7 +269,7 @@ def test_the_user_timeline_pages_with_its_pagination_token(
     while True:
         page = client.user_timeline(user_id, pagination_token=token, max_results=5)
         pages += 1
-        seen.extend(t.id for t in page.tweets)
+        seen.extend(t.id for t in page.posts)
         token = page.next_token
         if token is None:
             break

@@ -65,7 +65,7 @@ def organiser_posts(daemon: Daemon) -> list[tuple[str, list[int]]]:
     posts = OwnPostsStore(daemon.store).own_posts(
         daemon.clock.now() - timedelta(days=30), daemon.clock.now(), owner="organiser"
     )
-    return [(p.tweet_id, [m.likes for _, m in p.snapshots]) for p in posts]
+    return [(p.post_id, [m.likes for _, m in p.snapshots]) for p in posts]
 
 
 def endpoints(daemon: Daemon) -> list[str]:

@@ -160,7 +160,7 @@ def test_late_indexing_is_caught_by_the_overlap_and_the_final_poll(
     daemon.run_forever()
     assert daemon.store.tweet_key(late) == late
     stored = daemon.store.entries("spring")
-    assert [e.tweet.id for e in stored] == [late]
+    assert [e.post.id for e in stored] == [late]
 
 
 def test_twenty_percent_faults_freeze_the_same_standings(tmp_path: Path) -> None:

@@ -103,9 +103,9 @@ def test_a_cycle_ingests_the_competition_and_refreshes_every_entry(
 
     assert report.ok and report.requests == 2
     assert counted.by_kind == Counter(search=1, lookup=1)
-    entries = {e.tweet.id: e for e in store.entries(comp.id)}
+    entries = {e.post.id: e for e in store.entries(comp.id)}
     assert set(entries) == {first, second}  # not the early one, the untagged one, the retweet
-    assert entries[first].tweet.metrics.likes == 3 and entries[first].author.username == "alice"
+    assert entries[first].post.metrics.likes == 3 and entries[first].author.username == "alice"
     assert [len(store.snapshots(i)) for i in (first, second)] == [1, 1]
     assert store.last_poll(comp.id) == clock.now()
 
@@ -181,7 +181,7 @@ def test_a_crash_mid_pagination_re_reads_and_skips_nothing(
     clock.advance(minutes=1)
     report = poller.run_cycle([comp])
     assert report.ok
-    assert {e.tweet.id for e in store.entries(comp.id)} == set(ids)
+    assert {e.post.id for e in store.entries(comp.id)} == set(ids)
     moved = store.get_cursor(comp.id, "search:0")
     assert moved is not None and moved.newest_created_at is not None
     assert moved.pending_next_token is None
@@ -226,7 +226,7 @@ def test_a_stale_cursor_falls_back_to_start_time(
     report = poller.run_cycle([comp])
     assert report.ok
     assert counted.by_kind["search"] == 2  # the 400 stale since_id, then the start_time retry
-    assert {e.tweet.id for e in store.entries(comp.id)} == {old, fresh}
+    assert {e.post.id for e in store.entries(comp.id)} == {old, fresh}
     cursor = store.get_cursor(comp.id, "search:0")
     assert cursor is not None and cursor.since_id == fresh
 
@@ -250,9 +250,9 @@ def test_an_edited_tweet_is_one_entry_with_the_latest_metrics(
     poller.run_cycle([comp])
 
     [entry] = store.entries(comp.id)
-    assert entry.key == original and entry.tweet.id == edited
-    assert entry.tweet.text == "second try #Spring" and entry.tweet.metrics.likes == 9
-    assert [s.tweet_id for s in store.snapshots(original)] == [original, edited]
+    assert entry.key == original and entry.post.id == edited
+    assert entry.post.text == "second try #Spring" and entry.post.metrics.likes == 9
+    assert [s.post_id for s in store.snapshots(original)] == [original, edited]
     assert store.refresh_targets([comp.id]) == [edited]
 
 
@@ -276,15 +276,15 @@ def test_deleted_and_protected_tweets_are_marked_and_the_rest_refreshed(
     clock.advance(minutes=5)
     report = poller.run_cycle([comp])  # one lookup with partial errors: the batch still counts
     assert report.ok and report.problems == 2
-    status = {e.tweet.id: e.status for e in store.entries(comp.id)}
+    status = {e.post.id: e.status for e in store.entries(comp.id)}
     assert status == {kept: "active", gone: "deleted", hidden: "protected"}
-    assert {e.tweet.id: e.tweet.metrics.likes for e in store.entries(comp.id)}[kept] == 5
+    assert {e.post.id: e.post.metrics.likes for e in store.entries(comp.id)}[kept] == 5
     assert len(store.snapshots(kept)) == 2 and len(store.snapshots(gone)) == 1
 
     world.set_protected("hider", False)
     clock.advance(minutes=5)
     poller.run_cycle([comp])
-    status = {e.tweet.id: e.status for e in store.entries(comp.id)}
+    status = {e.post.id: e.status for e in store.entries(comp.id)}
     assert status == {kept: "active", gone: "deleted", hidden: "active"}
 
 
@@ -315,7 +315,7 @@ def test_a_competition_is_polled_once_after_its_end_then_left_alone(
     world.post("punctual", "too late #Spring")
     clock.advance(minutes=3)  # past the end and its late-posts grace: the final re-scan
     poller.run_cycle([comp])
-    assert {e.tweet.id for e in store.entries(comp.id)} == {inside}
+    assert {e.post.id for e in store.entries(comp.id)} == {inside}
 
     counted.reset()
     clock.advance(minutes=10)
@@ -441,7 +441,7 @@ def test_replies_are_read_in_combined_queries_from_a_cursor_and_only_before_the_
     final = collect_replies(comp, client=poller.client, store=store, clock=clock)
     assert final.new_replies == 1
     standings = compute_standings(comp, store.entries(comp.id), now=clock.now())
-    scores = {r.tweet_id: r.score for r in standings.categories[0].entries}
+    scores = {r.post_id: r.score for r in standings.categories[0].entries}
     # entry 0: r3 and r1 (not itself, not r2's late reply); entry 1: r0 (not the organiser).
     assert scores[entries[0]] == 2 and scores[entries[1]] == 1
     assert scores[entries[3]] == 3 and scores[entries[44]] == 1 and scores[fresh] == 1
@@ -484,7 +484,7 @@ def test_a_re_scan_cut_by_a_crash_mid_pagination_is_not_marked_done_and_runs_aga
     moved = store.get_cursor(comp.id, "search:0")
     assert moved is not None and moved.pending_next_token is None
     assert moved.since_id == cursor.since_id  # nothing newer: never backwards
-    assert {e.tweet.id for e in store.entries(comp.id)} == set(ids)
+    assert {e.post.id for e in store.entries(comp.id)} == set(ids)
 
 
 def test_a_mention_indexed_an_hour_late_is_found_by_the_mentions_re_scan(

@@ -237,7 +237,7 @@ def test_the_recheck_replaces_a_winner_deleted_since_the_freeze(
 ) -> None:
     poster, store = winners_setup(sandbox, clock, db_url, "\n[posting]\napproval = []\n")
     alice_entry = next(e for e in store.entries("spring") if e.author.username == "alice")
-    sandbox.world.delete(alice_entry.tweet.id)
+    sandbox.world.delete(alice_entry.post.id)
     Poller(client_for(sandbox), store, clock).refresh(["spring"], _report(clock))
     poster.cycle()
     announced = [p["text"] for p in sandbox.posted if "🏆" in p["text"]]
@@ -458,7 +458,7 @@ def test_a_recheck_that_changes_approved_winners_asks_for_approval_again(
     [post] = [e.post for e in outbox.entries(kinds=("winners",))]
     outbox.approve(post.key, by="jury", now=clock.now())
     alice_entry = next(e for e in store.entries("spring") if e.author.username == "alice")
-    sandbox.world.delete(alice_entry.tweet.id)  # deleted after the approval
+    sandbox.world.delete(alice_entry.post.id)  # deleted after the approval
     poster.cycle()
     assert not any("🏆" in p["text"] for p in sandbox.posted)
     entry = outbox.get(post.key)

@@ -82,7 +82,7 @@ def test_likes_after_the_deadline_never_change_the_frozen_standings(
     world.like(b, 10)  # after the deadline, before the standings freeze
     clock.advance(minutes=2, seconds=5)
     poller.run_cycle([comp])  # the final poll reads b's 13 likes (search and refresh)
-    assert {e.key: e.tweet.metrics.likes for e in store.entries(comp.id)}[b] == 13
+    assert {e.key: e.post.metrics.likes for e in store.entries(comp.id)}[b] == 13
     frozen = freeze_if_due(comp, client=client, store=store, clock=clock)
     assert frozen is not None and frozen.version == 1
     assert frozen.result.freeze_delay_seconds == 0 and frozen.result.frozen_at == comp.end
@@ -317,7 +317,7 @@ def test_distinct_repliers_count_other_accounts_until_the_deadline_only(
     ranked = frozen.result.standings.categories[0].entries
     assert [(r.key, r.score) for r in ranked] == [(a, 2.0), (farm, 1.0)]
     entries = {e.key: e for e in store.entries(comp.id)}
-    assert entries[farm].tweet.metrics.replies == 13  # what a reported count would have ranked
+    assert entries[farm].post.metrics.replies == 13  # what a reported count would have ranked
     assert "x3" not in {r.username for r in entries[a].repliers}
 
 
@@ -336,7 +336,7 @@ def test_the_freeze_follows_an_edit_to_the_newest_version(
     frozen = freeze_if_due(comp, client=client, store=store, clock=clock, settle=AT_ONCE)
     assert frozen is not None
     (facts,) = frozen.result.inputs
-    assert (facts.key, facts.tweet_id, facts.metrics.likes) == (first, newest, 6)
+    assert (facts.key, facts.post_id, facts.metrics.likes) == (first, newest, 6)
     assert [x.rule for x in frozen.result.standings.exclusions] == ["no-tracked-tag"]
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.models import Category, Competition, Lookup, Metrics, Page, Reference, Tweet, User
+from bot.core.models import Category, Competition, Lookup, Metrics, Page, Reference, Post, Account
 from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import Store
@@ -26,7 +26,7 @@ COMP = Competition(
     end=T0 + timedelta(days=2),
     categories=(Category(id="most-liked", kind="likes"),),
 )
-ALICE = User(id="11", username="Alice", name="Alice A", followers_count=5)
+ALICE = Account(id="11", username="Alice", name="Alice A", followers=5)
 
 
 @pytest.fixture
@@ -39,9 +39,9 @@ def store(each_db_url: str) -> Iterator[Store]:
     s.close()
 
 
-def tweet(when: datetime, *, likes: int = 0, history: tuple[str, ...] = (), seq: int = 0) -> Tweet:
+def tweet(when: datetime, *, likes: int = 0, history: tuple[str, ...] = (), seq: int = 0) -> Post:
     tid = make_snowflake(when, seq)
-    return Tweet(
+    return Post(
         id=tid,
         text=f"entry {tid} #Spring",
         author_id=ALICE.id,
@@ -52,10 +52,10 @@ def tweet(when: datetime, *, likes: int = 0, history: tuple[str, ...] = (), seq:
     )
 
 
-def page(*tweets: Tweet, next_token: str | None = None) -> Page:
+def page(*tweets: Post, next_token: str | None = None) -> Page:
     return Page(
-        tweets=tweets,
-        users=(ALICE,),
+        posts=tweets,
+        accounts=(ALICE,),
         newest_id=tweets[0].id if tweets else None,
         oldest_id=tweets[-1].id if tweets else None,
         result_count=len(tweets),
@@ -93,9 +93,9 @@ def test_a_page_saved_twice_is_one_entry_with_aware_utc_times(store: Store) -> N
     assert store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=6)) == 1
     assert store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=7)) == 0
     [entry] = store.entries(COMP.id)
-    assert entry.tweet.id == t.id and entry.author.username == "Alice"
-    assert entry.tweet.metrics.likes == 3 and entry.status == "active"
-    assert entry.tweet.created_at == t.created_at and entry.tweet.created_at.tzinfo is UTC
+    assert entry.post.id == t.id and entry.author.username == "Alice"
+    assert entry.post.metrics.likes == 3 and entry.status == "active"
+    assert entry.post.created_at == t.created_at and entry.post.created_at.tzinfo is UTC
     assert entry.metrics_at is not None and entry.metrics_at.tzinfo is UTC
     assert store.entry_count(COMP.id) == 1
 
@@ -108,9 +108,9 @@ def test_an_edit_is_one_entry_with_the_latest_version_even_when_the_old_one_come
     store.save_page(COMP.id, "search:0", page(edited), now=T0 + timedelta(minutes=10))
     store.save_page(COMP.id, "search:0", page(original), now=T0 + timedelta(minutes=11))
     [entry] = store.entries(COMP.id)
-    assert entry.key == original.id and entry.tweet.id == edited.id
-    assert entry.tweet.metrics.likes == 4
-    assert entry.tweet.created_at == original.created_at  # the chain's, not the edit's
+    assert entry.key == original.id and entry.post.id == edited.id
+    assert entry.post.metrics.likes == 4
+    assert entry.post.created_at == original.created_at  # the chain's, not the edit's
     assert store.tweet_key(edited.id) == store.tweet_key(original.id) == original.id
     assert store.refresh_targets([COMP.id]) == [edited.id]
 
@@ -118,16 +118,16 @@ def test_an_edit_is_one_entry_with_the_latest_version_even_when_the_old_one_come
 def test_a_refresh_stores_one_snapshot_per_entry_and_a_retry_adds_none(store: Store) -> None:
     t = tweet(T0 + timedelta(minutes=1))
     store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=2))
-    grown = Tweet(**{**t.__dict__, "metrics": Metrics(likes=7, replies=2)})
+    grown = Post(**{**t.__dict__, "metrics": Metrics(likes=7, replies=2)})
     taken = T0 + timedelta(minutes=3)
-    assert store.save_lookup(Lookup(tweets=(grown,), users=(ALICE,)), taken) == 1
-    assert store.save_lookup(Lookup(tweets=(grown,), users=(ALICE,)), taken) == 0
+    assert store.save_lookup(Lookup(posts=(grown,), accounts=(ALICE,)), taken) == 1
+    assert store.save_lookup(Lookup(posts=(grown,), accounts=(ALICE,)), taken) == 0
     later = T0 + timedelta(minutes=4)
-    assert store.save_lookup(Lookup(tweets=(grown,), users=()), later) == 1
+    assert store.save_lookup(Lookup(posts=(grown,), accounts=()), later) == 1
     snaps = store.snapshots(t.id)
     assert [s.taken_at for s in snaps] == [taken, later]
     assert snaps[0].metrics == Metrics(likes=7, replies=2)
-    assert store.entries(COMP.id)[0].tweet.metrics.likes == 7
+    assert store.entries(COMP.id)[0].post.metrics.likes == 7
 
 
 def test_problems_mark_entries_without_dropping_them(store: Store) -> None:
@@ -136,15 +136,15 @@ def test_problems_mark_entries_without_dropping_them(store: Store) -> None:
     fine = tweet(T0 + timedelta(minutes=3), likes=2)
     store.save_page(COMP.id, "search:0", page(fine, hidden, gone), now=T0 + timedelta(minutes=4))
     lookup = Lookup(
-        tweets=(fine,), users=(ALICE,), problems=((gone.id, "deleted"), (hidden.id, "protected"))
+        posts=(fine,), accounts=(ALICE,), problems=((gone.id, "deleted"), (hidden.id, "protected"))
     )
     assert store.save_lookup(lookup, T0 + timedelta(minutes=5)) == 1
-    status = {e.tweet.id: e.status for e in store.entries(COMP.id)}
+    status = {e.post.id: e.status for e in store.entries(COMP.id)}
     assert status == {gone.id: "deleted", hidden.id: "protected", fine.id: "active"}
     # deleted entries are not re-read; protected ones are (they may come back)
     assert set(store.refresh_targets([COMP.id])) == {fine.id, hidden.id}
-    store.save_lookup(Lookup(tweets=(hidden,), users=()), T0 + timedelta(minutes=6))
-    assert {e.tweet.id: e.status for e in store.entries(COMP.id)}[hidden.id] == "active"
+    store.save_lookup(Lookup(posts=(hidden,), accounts=()), T0 + timedelta(minutes=6))
+    assert {e.post.id: e.status for e in store.entries(COMP.id)}[hidden.id] == "active"
 
 
 def test_a_failed_page_writes_neither_its_tweets_nor_its_cursor(store: Store) -> None:
@@ -177,11 +177,11 @@ def test_last_poll_is_the_last_successful_one(store: Store) -> None:
 def test_replies_give_each_entry_its_direct_replies_with_the_repliers_facts(store: Store) -> None:
     root = tweet(T0 + timedelta(minutes=1))
     store.save_page(COMP.id, "search:0", page(root), now=T0 + timedelta(minutes=2))
-    bob = User(
-        id="22", username="bob", name="Bob", created_at=T0 - timedelta(days=3), followers_count=7
+    bob = Account(
+        id="22", username="bob", name="Bob", created_at=T0 - timedelta(days=3), followers=7
     )
     replies = [
-        Tweet(
+        Post(
             id=make_snowflake(T0 + timedelta(minutes=3), i),
             text="nice",
             author_id="22",
