@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.models import Category, Competition, Entry, Metrics, Reply, Post, Account
+from bot.core.models import Account, Category, Competition, Entry, Metrics, Post, Reply
 from bot.core.results import canonical_json, digest, freeze, verify
 from bot.core.snowflake import make_snowflake
 from bot.freezer import verify_stored

@@ -115,3 +115,37 @@ def test_x_search_syntax_lives_in_the_x_package_only() -> None:
         for operator in ("is:reply", "is:retweet", "conversation_id:", "-is:"):
             written = [text for text in strings if operator in text]
             assert not written, f"{name} writes X's search operator {operator}: {written[:1]}"
+
+
+# Where the core still names an X thing on purpose: twitter-text's own function names (the length
+# rule is X's), and the X price table's "user read" resource.
+X_NAMES_ALLOWED = {
+    "bot.core.textlength": {"parse_tweet", "is_valid_tweet"},
+    "bot.core.cost": {"user_read"},
+    "bot.core.budget": {"user_read", "user_reads"},
+}
+
+
+def test_the_core_speaks_of_posts_and_accounts_not_tweets_and_users() -> None:
+    for name, path in MODULES.items():
+        if not name.startswith("bot.core"):
+            continue
+        named: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                named.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                named.add(node.attr)
+            elif isinstance(node, ast.arg):
+                named.add(node.arg)
+            elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+                named.add(node.name)
+            elif isinstance(node, ast.keyword) and node.arg:
+                named.add(node.arg)
+        x_words = {
+            n
+            for n in named
+            if ("tweet" in n.lower() or n.lower().split("_")[0] in ("user", "users"))
+            and n not in X_NAMES_ALLOWED.get(name, set())
+        }
+        assert not x_words, f"{name} names X's things {sorted(x_words)}: say post or account"

@@ -106,13 +106,13 @@ def _bot_username(ctx: Context) -> str | None:
 
 def entry_key(ctx: Context, store: Store, competition: Competition, ref: str) -> str:
     """The entry key of TWEET, or a UsageError naming the value and the fix."""
-    from bot.core.explain import parse_tweet_ref
+    from bot.core.explain import parse_post_ref
 
     try:
-        tweet_id = parse_tweet_ref(ref)
+        tweet_id = parse_post_ref(ref)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    key = store.tweet_key(tweet_id) or tweet_id
+    key = store.key_of_post(tweet_id) or tweet_id
     if key not in set(store.tracked_keys(competition.id)):
         raise UsageError(
             f"tweet {tweet_id} is not an entry of competition {competition.id!r} (the bot has "

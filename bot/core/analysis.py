@@ -119,9 +119,9 @@ def should_track_here(plan: OwnPostsPlan | None, held: Iterable[str]) -> str | N
     return next((cid for cid in plan.competition_ids if cid in mine), None)
 
 
-def authored_posts(tweets: Iterable[Post], author_id: str) -> tuple[Post, ...]:
+def authored_posts(posts: Iterable[Post], author_id: str) -> tuple[Post, ...]:
     """The posts `author_id` wrote among a timeline page: their own, not their reposts."""
-    return tuple(t for t in tweets if t.author_id == author_id and not t.is_repost)
+    return tuple(t for t in posts if t.author_id == author_id and not t.is_repost)
 
 
 def plan_own_posts(

@@ -1,6 +1,6 @@
 """Adaptive metric-refresh planning: which tracked entries to re-read now, and when to look again.
 
-Pure: the daemon passes the tracked entries (tweet id, last refresh time, best current rank), the
+Pure: the daemon passes the tracked entries (post id, last refresh time, best current rank), the
 moment the freeze snapshot is due (the competition end, plus any grace), `now`, and a budget factor
 from `bot.core.budget`; it gets back the ids due now, in batches of at most 100 (one GET /2/tweets
 request each), and the next time anything falls due. Leading entries (top K in any category) and
@@ -22,7 +22,7 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Tracked:
-    """One entry the bot keeps fresh. `entry_id` is the tweet id to read (the latest version);
+    """One entry the bot keeps fresh. `entry_id` is the post id to read (the latest version);
     `best_rank` is its best 1-based rank over all categories, None when it ranks nowhere (yet);
     `last_refreshed` is None when its metrics were never re-read after discovery."""
 

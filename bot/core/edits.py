@@ -17,19 +17,19 @@ MAX_ROUNDS = 5
 """X lets a post be edited five times: a chain never needs more follow-up look-ups."""
 
 
-def stale_versions(tweets: Sequence[Post]) -> dict[str, str]:
+def stale_versions(posts: Sequence[Post]) -> dict[str, str]:
     """For each looked-up version that is not the newest of its chain: its id -> the newest id
     its `edit_history_ids` names. Empty when every version is the newest."""
     return {
         t.id: t.edit_history_ids[-1]
-        for t in tweets
+        for t in posts
         if t.edit_history_ids and t.edit_history_ids[-1] != t.id
     }
 
 
-def newest_ids(tweets: Sequence[Post]) -> list[str]:
+def newest_ids(posts: Sequence[Post]) -> list[str]:
     """The newest ids to look up next, de-duplicated, in the order the stale versions came."""
-    return list(dict.fromkeys(stale_versions(tweets).values()))
+    return list(dict.fromkeys(stale_versions(posts).values()))
 
 
 def merge_newest(first: Lookup, newer: Lookup) -> Lookup:
@@ -41,9 +41,9 @@ def merge_newest(first: Lookup, newer: Lookup) -> Lookup:
     if not stale:
         return first
     found = {t.key: t for t in newer.posts}
-    tweets = tuple(found.get(t.key, t) if t.id in stale else t for t in first.posts)
-    users = {u.id: u for u in (*first.accounts, *newer.accounts)}
-    return Lookup(posts=tweets, accounts=tuple(users.values()), problems=first.problems)
+    posts = tuple(found.get(t.key, t) if t.id in stale else t for t in first.posts)
+    accounts = {u.id: u for u in (*first.accounts, *newer.accounts)}
+    return Lookup(posts=posts, accounts=tuple(accounts.values()), problems=first.problems)
 
 
 CONFIRM_ROUNDS = 2
@@ -66,7 +66,7 @@ def settle(first: Lookup, again: Lookup, asked_again: Sequence[str]) -> Lookup:
     on the second asking has none). Other ids' problems stay as `first` reported them."""
     asked = set(asked_again)
     keys = {t.key for t in again.posts}
-    tweets = (*(t for t in first.posts if t.key not in keys), *again.posts)
-    users = {u.id: u for u in (*first.accounts, *again.accounts)}
+    posts = (*(t for t in first.posts if t.key not in keys), *again.posts)
+    accounts = {u.id: u for u in (*first.accounts, *again.accounts)}
     problems = (*((i, p) for i, p in first.problems if i not in asked), *again.problems)
-    return Lookup(posts=tuple(tweets), accounts=tuple(users.values()), problems=tuple(problems))
+    return Lookup(posts=tuple(posts), accounts=tuple(accounts.values()), problems=tuple(problems))

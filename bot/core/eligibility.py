@@ -254,12 +254,12 @@ def _failures(c: Competition, f: EntryFacts, bot_username: str | None) -> list[t
         out.append(("reply-not-allowed", "a reply; this competition counts original posts only"))
     if f.is_quote and not c.eligibility.allow_quotes:
         out.append(("quote-not-allowed", "a quote post; this competition does not count quotes"))
-    user = normalise_handle(f.username)
-    if user in cached_handle_set(c.excluded_accounts):
+    handle = normalise_handle(f.username)
+    if handle in cached_handle_set(c.excluded_accounts):
         out.append(("excluded-account", f"@{f.username} is on the excluded accounts list"))
-    if user in cached_handle_set(c.organisers):
+    if handle in cached_handle_set(c.organisers):
         out.append(("organiser", f"@{f.username} is an organiser"))
-    if bot_username is not None and user == normalise_handle(bot_username):
+    if bot_username is not None and handle == normalise_handle(bot_username):
         out.append(("bot-account", f"@{f.username} is the bot itself"))
     if f.bot_command:
         out.append(("bot-command", "a command addressed to the bot (such as rank), not an entry"))

@@ -95,7 +95,7 @@ class StaleCursor(InvalidRequest):
 
 
 class TooLong(InvalidRequest):
-    """400: the tweet text is over 280 weighted characters."""
+    """400: the post text is over 280 weighted characters."""
 
 
 class Unavailable(ApiError):

@@ -54,7 +54,7 @@ class Explanation:
         return self.found and not any(x.category is None for x in self.exclusions)
 
 
-def parse_tweet_ref(ref: str) -> str:
+def parse_post_ref(ref: str) -> str:
     """A tweet id from an id or a post URL (x.com, twitter.com, mobile., /i/web/status/...).
     Raises ValueError naming the value unless it is a snowflake id (1 to 19 ASCII digits, from 1
     to 2^63-1)."""
@@ -65,13 +65,13 @@ def parse_tweet_ref(ref: str) -> str:
             f"{ref!r} is neither a tweet id nor a post URL; "
             "give e.g. 1850000000000000000 or https://x.com/user/status/1850000000000000000"
         )
-    tweet_id = m.group(1) if m is not None else ref
-    if len(tweet_id) > 19 or not 0 < int(tweet_id) <= MAX_SNOWFLAKE:
+    post_id = m.group(1) if m is not None else ref
+    if len(post_id) > 19 or not 0 < int(post_id) <= MAX_SNOWFLAKE:
         raise ValueError(
-            f"{tweet_id!r} is not a tweet id: X ids are whole numbers from 1 to {MAX_SNOWFLAKE} "
+            f"{post_id!r} is not a tweet id: X ids are whole numbers from 1 to {MAX_SNOWFLAKE} "
             "(at most 19 digits) - copy the id from the post's URL"
         )
-    return tweet_id
+    return post_id
 
 
 def _unit(category: Category) -> str:
@@ -198,9 +198,7 @@ def _rank_lines(
         lines.append(f"  above: @{up.username} {up.post_id} (rank {up.rank}, {up.score:g})")
     if i + 1 < len(rows):
         down = rows[i + 1]
-        lines.append(
-            f"  below: @{down.username} {down.post_id} (rank {down.rank}, {down.score:g})"
-        )
+        lines.append(f"  below: @{down.username} {down.post_id} (rank {down.rank}, {down.score:g})")
     tie = _tie_line(competition, cs, row, rows)
     if tie:
         lines.append(tie)
@@ -211,7 +209,7 @@ def explain(
     competition: Competition,
     entries: Sequence[Entry],
     standings: Standings,
-    key_or_tweet_id: str,
+    key_or_post_id: str,
     *,
     frozen: bool = False,
     bot_username: str | None = None,
@@ -222,29 +220,25 @@ def explain(
     which replies count and why the others do not. `frozen` says whether `standings` are the
     frozen ones (a winner) or live ones (currently in a winning place); `facts` are the entry's
     facts as frozen (default: taken from the stored entry now)."""
-    tweet_id = parse_tweet_ref(key_or_tweet_id)
+    post_id = parse_post_ref(key_or_post_id)
     entry = next(
-        (
-            e
-            for e in entries
-            if tweet_id in (e.key, e.post.id) or tweet_id in e.post.edit_history_ids
-        ),
+        (e for e in entries if post_id in (e.key, e.post.id) or post_id in e.post.edit_history_ids),
         None,
     )
-    key = entry.key if entry is not None else tweet_id
+    key = entry.key if entry is not None else post_id
     exclusions = tuple(x for x in standings.exclusions if x.key == key)
     ranked = [
         (cs, i) for cs in standings.categories for i, r in enumerate(cs.entries) if r.key == key
     ]
     if entry is None and not exclusions and not ranked:
         return Explanation(
-            key_or_tweet_id,
+            key_or_post_id,
             False,
             None,
-            tweet_id,
+            post_id,
             None,
             (
-                f"no entry with tweet id {tweet_id} in competition {competition.id!r}: it was not "
+                f"no entry with tweet id {post_id} in competition {competition.id!r}: it was not "
                 "collected (no tracked hashtag or mention, or not found by search yet)",
             ),
         )
@@ -254,7 +248,7 @@ def explain(
         username = exclusions[0].username
     else:
         username = ranked[0][0].entries[ranked[0][1]].username
-    head = f"@{username} {entry.post.id if entry else tweet_id}"
+    head = f"@{username} {entry.post.id if entry else post_id}"
     if entry is not None:
         head += f" (created {iso(entry.post.created_at)}, {entry.url})"
         if entry.key != entry.post.id:
@@ -287,10 +281,10 @@ def explain(
                 f"({cs.category.minimum:g}): the category has no winner"
             )
     return Explanation(
-        key_or_tweet_id,
+        key_or_post_id,
         True,
         key,
-        entry.post.id if entry else tweet_id,
+        entry.post.id if entry else post_id,
         username,
         tuple(lines),
         tuple(ranks),

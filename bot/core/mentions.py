@@ -163,7 +163,7 @@ def compose_standing_reply(
     """One reply post with the user's standing per category. A reply is one post, so when every
     category does not fit, the ranked ones come first and the rest is counted ("+3 more
     categories"), never cut mid-line."""
-    user = isolate("@" + _safe_handle(username), lang)
+    handle = isolate("@" + _safe_handle(username), lang)
     title = ltr(competition.title, lang)
     template = template_for("mention_reply", lang, templates)
     ordered = sorted(standing, key=lambda s: s.rank is None)  # ranked first, stable otherwise
@@ -172,7 +172,7 @@ def compose_standing_reply(
         body = lines[:shown]
         if shown < len(lines):
             body.append(phrase("more_categories", lang).format(n=len(lines) - shown))
-        text = render(template, {"username": user, "title": title, "standing": "\n".join(body)})
+        text = render(template, {"username": handle, "title": title, "standing": "\n".join(body)})
         if weighted_length(text) <= limit:
             return text
     raise ValueError(f"the mention_reply template for {lang!r} does not fit one post; shorten it")

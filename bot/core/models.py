@@ -1,9 +1,10 @@
-"""The domain's plain values: what the bot knows about tweets, authors and competitions.
+"""The domain's plain values: what the bot knows about posts, accounts and competitions.
 
-Everything here is a frozen dataclass with no behaviour beyond small derived properties. The X
-client returns these, the store takes and returns these, and the pure core (scoring, eligibility,
-composing, timing) computes on these. Nothing in this module imports tweepy, SQLAlchemy, or reads
-the clock. All datetimes are timezone-aware and in UTC unless a field says otherwise.
+Everything here is a frozen dataclass with no behaviour beyond small derived properties. The
+network clients return these (`bot.x` maps X's wire names onto them), the store takes and returns
+these, and the pure core (scoring, eligibility, composing, timing) computes on these. Nothing in
+this module imports tweepy, SQLAlchemy, or reads the clock. All datetimes are timezone-aware and
+in UTC unless a field says otherwise.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 # --------------------------------------------------------------------------------------------------
-# What the X API tells us
+# What a network tells us (X's wire names are mapped onto these by bot.x.wire)
 # --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Metrics:
-    """A tweet's public_metrics at one moment."""
+    """A post's public counts at one moment (likes, replies, reposts, quotes...)."""
 
     likes: int = 0
     replies: int = 0
@@ -31,7 +32,7 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Account:
-    """An X account as the API describes it (user.fields we request)."""
+    """An account as the network describes it: who posted, replied or was mentioned."""
 
     id: str
     username: str
@@ -54,11 +55,11 @@ class Reference:
 
 @dataclass(frozen=True)
 class Post:
-    """One version of a tweet as returned by the API (tweet.fields we request).
+    """One version of a post as the network returned it.
 
-    `text` is the short text; `note_text` the full text of a long post (note_tweet), if any.
-    `hashtags` are the tags without '#', as the API's entities give them (text and note_tweet
-    entities merged, original case). `mentions` are usernames without '@', original case.
+    `text` is the short text; `note_text` the full text of a long post, if any (X's note_tweet).
+    `hashtags` are the tags without '#', as the network's entities give them (for X, text and
+    note entities merged, original case). `mentions` are usernames without '@', original case.
     `edit_history_ids` lists the edit chain oldest first; `key` (its first element) identifies the
     entry across edits.
     """
@@ -110,7 +111,8 @@ PostProblem = Literal["deleted", "protected", "suspended", "unavailable"]
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a search or mentions timeline. `next_token` is None on the last page."""
+    """One page of a search or mentions timeline, with the accounts of its posts. `next_token` is
+    None on the last page."""
 
     posts: tuple[Post, ...]
     accounts: tuple[Account, ...]
@@ -122,8 +124,8 @@ class Page:
 
 @dataclass(frozen=True)
 class Lookup:
-    """The answer to GET /2/tweets?ids=: found tweets, and the ids the API reported a problem for
-    (partial errors inside a 200: deleted/not found, protected/not authorised)."""
+    """The answer to a look-up of posts by id: the posts found, and the ids the network reported a
+    problem for (on X, partial errors inside a 200: deleted/not found, protected/not authorised)."""
 
     posts: tuple[Post, ...]
     accounts: tuple[Account, ...]
@@ -132,6 +134,8 @@ class Lookup:
 
 @dataclass(frozen=True)
 class PublishedPost:
+    """A post the bot published: its id, and the text as the network stored it."""
+
     id: str
     text: str
 
@@ -271,7 +275,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Entry:
-    """A candidate tweet of a competition as stored: its latest known version (`tweet`, whose
+    """A candidate post of a competition as stored: its latest known version (`post`, whose
     `metrics` are the latest snapshot taken at `metrics_at`), its author, and its status.
     `repliers` holds the direct replies to it (filled when a category counts distinct repliers),
     oldest first. `key` is the first id of the edit history."""
@@ -291,8 +295,8 @@ class Entry:
         return post_url(self.author.username, self.post.id)
 
 
-def post_url(username: str, tweet_id: str) -> str:
-    return f"https://x.com/{username}/status/{tweet_id}"
+def post_url(username: str, post_id: str) -> str:
+    return f"https://x.com/{username}/status/{post_id}"
 
 
 AudienceSide = Literal["community", "outside"]

@@ -115,8 +115,8 @@ def scheduled_key(at: datetime, text: str, lang: str) -> str:
     return outbox_key(f"manual:{digest}", "scheduled", slot_label(at), lang)
 
 
-def mention_reply_key(mention_tweet_id: str, lang: str) -> str:
-    return outbox_key(f"mention:{mention_tweet_id}", "mention-reply", "reply", lang)
+def mention_reply_key(mention_id: str, lang: str) -> str:
+    return outbox_key(f"mention:{mention_id}", "mention-reply", "reply", lang)
 
 
 @dataclass(frozen=True)
@@ -360,9 +360,9 @@ def match_own_post(text: str, timeline: Iterable[tuple[str, str]]) -> str | None
     """The id of the post in `timeline` ((id, text) pairs, the bot's own recent posts) whose text
     is ours, or None."""
     want = comparable_text(text)
-    for tweet_id, posted in timeline:
+    for post_id, posted in timeline:
         if comparable_text(posted) == want:
-            return tweet_id
+            return post_id
     return None
 
 

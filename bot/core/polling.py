@@ -3,7 +3,7 @@
 The poller (`bot.polling.poller`) asks these functions what to request and the store what it
 already has; nothing here performs I/O or reads the clock (`now` is a parameter). A cursor
 remembers the newest creation time it has seen; the next search re-reads an `overlap` before it
-(late-indexed tweets are found, duplicates are absorbed by idempotent upserts) and never searches
+(late-indexed posts are found, duplicates are absorbed by idempotent upserts) and never searches
 outside the competition window or beyond the API's 7-day recent-search horizon.
 """
 
@@ -34,7 +34,7 @@ T = TypeVar("T")
 class Cursor:
     """Where a stream (e.g. "search:0", "mentions:<user_id>") of a competition stands.
 
-    `newest_created_at` is the creation time of the newest tweet the stream has returned, the base
+    `newest_created_at` is the creation time of the newest post the stream has returned, the base
     of the next window; `since_id` the newest id seen (kept for reference); `pending_next_token` the
     pagination token of a run still in progress (a crash leaves it set; the poller re-reads from
     the committed window rather than resume: a token is bound to the exact request that made it).
@@ -66,7 +66,7 @@ class SearchWindow:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A stored metric reading of an entry: the version `tweet_id` read at `taken_at`."""
+    """A stored metric reading of an entry: the version `post_id` read at `taken_at`."""
 
     key: str
     post_id: str
@@ -102,7 +102,7 @@ def search_window(
     (exclusive), or None when there is nothing to search yet (or any more).
 
     First run (or after a dropped cursor): `start_time` = the competition start, clamped inside the
-    7-day horizon. Later runs: `since_id` = the smallest id minted `overlap` before the newest tweet
+    7-day horizon. Later runs: `since_id` = the smallest id minted `overlap` before the newest post
     seen, unless that lies before the start (then `start_time` again); a since_id the API finds
     stale is replaced by `stale_fallback_window`. `end_time` is only sent once
     the end has passed, capped `END_TIME_LAG` before now as the API requires.
@@ -217,11 +217,11 @@ def advance_cursor(
     the previous cursor (a cursor never moves backwards; an empty run leaves it where it was)."""
     since_id = previous.since_id if previous else None
     newest = previous.newest_created_at if previous else None
-    for tweet in seen:
-        if since_id is None or int(tweet.id) > int(since_id):
-            since_id = tweet.id
-        if newest is None or tweet.created_at > newest:
-            newest = tweet.created_at
+    for post in seen:
+        if since_id is None or int(post.id) > int(since_id):
+            since_id = post.id
+        if newest is None or post.created_at > newest:
+            newest = post.created_at
     return CursorUpdate(
         since_id=since_id, newest_created_at=newest, pending_next_token=pending_next_token
     )
@@ -240,9 +240,9 @@ def search_stream(index: int) -> str:
     return f"search:{index}"
 
 
-def mentions_stream(user_id: str) -> str:
+def mentions_stream(account_id: str) -> str:
     """The cursor stream name of the mentions of account `user_id`."""
-    return f"mentions:{user_id}"
+    return f"mentions:{account_id}"
 
 
 REPLIES_STREAM = "replies"

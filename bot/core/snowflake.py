@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 TWITTER_EPOCH_MS = 1288834974657
 
 
-def snowflake_time(tweet_id: str | int) -> datetime:
+def snowflake_time(post_id: str | int) -> datetime:
     """The creation time encoded in a snowflake id (millisecond precision)."""
-    ms = (int(tweet_id) >> 22) + TWITTER_EPOCH_MS
+    ms = (int(post_id) >> 22) + TWITTER_EPOCH_MS
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def snowflake_floor(when: datetime) -> str:
-    """The smallest id that could have been minted at `when`: a `since_id` that admits every tweet
+    """The smallest id that could have been minted at `when`: a `since_id` that admits every post
     created at or after `when` (since_id is exclusive, so subtract one)."""
     ms = int(when.timestamp() * 1000) - TWITTER_EPOCH_MS
     return str(max((ms << 22) - 1, 0))

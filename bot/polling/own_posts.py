@@ -188,12 +188,12 @@ class OwnPostsTracker:
     def _user(self, handle: str, now: datetime) -> tuple[Account | None, int]:
         """The organiser's account and the requests it took (0 when remembered)."""
         name = normalise_handle(handle)
-        known = self.user_ids.get(name) or self.store.user_by_username(handle)
+        known = self.user_ids.get(name) or self.store.account_by_username(handle)
         if known is not None:
             self.user_ids[name] = known
             return known, 0
         user = self.client.get_user(handle.lstrip("@"))
         if user is not None:
-            self.store.save_users([user], now=now)
+            self.store.save_accounts([user], now=now)
             self.user_ids[name] = user
         return user, 1

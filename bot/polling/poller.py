@@ -295,7 +295,7 @@ class Poller:
         for handle in dict.fromkeys(a.lstrip("@").lower() for a in c.accounts):
             user_id = self._user_ids.get(handle)
             if user_id is None:
-                user = self.store.user_by_username(handle)
+                user = self.store.account_by_username(handle)
                 user_id = user.id if user else None
             if user_id is not None:
                 ids.append(user_id)
@@ -491,12 +491,12 @@ class Poller:
     def _user_id(self, handle: str, report: CycleReport) -> str | None:
         if handle in self._user_ids:
             return self._user_ids[handle]
-        user = self.store.user_by_username(handle)
+        user = self.store.account_by_username(handle)
         if user is None:
             user = self.client.get_user(handle)
             report.requests += 1
             if user is not None:
-                self.store.save_users([user], now=self.clock.now())
+                self.store.save_accounts([user], now=self.clock.now())
         self._user_ids[handle] = user.id if user else None
         return user.id if user else None
 

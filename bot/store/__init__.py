@@ -185,11 +185,11 @@ class Store(StreamsMixin):
                 select(CompetitionRow.digest).where(CompetitionRow.id == competition_id)
             )
 
-    def save_users(self, users: Iterable[Account], *, now: datetime) -> None:
+    def save_accounts(self, users: Iterable[Account], *, now: datetime) -> None:
         with self.transaction() as s:
             upsert_authors(s, users, now)
 
-    def user_by_username(self, username: str) -> Account | None:
+    def account_by_username(self, username: str) -> Account | None:
         """A stored account by @username (case-insensitive, with or without the '@')."""
         name = username.lstrip("@").lower()
         with self.session() as s:
@@ -417,7 +417,7 @@ class Store(StreamsMixin):
             repliers = repliers_of(s, select(TweetRow.key).where(TweetRow.key == key))
         return entry_of(row[0], row[1], repliers.get(key, ())) if row else None
 
-    def tweet_key(self, tweet_id: str) -> str | None:
+    def key_of_post(self, tweet_id: str) -> str | None:
         """The entry key of any version id, or None when unknown."""
         with self.session() as s:
             return key_of(s, tweet_id)

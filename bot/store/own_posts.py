@@ -80,7 +80,7 @@ class OwnPostsStore:
                 latest[t.key] = t
         if not latest:
             if found.accounts:
-                self.store.save_users(found.accounts, now=taken_at)
+                self.store.save_accounts(found.accounts, now=taken_at)
             return 0
         names = {u.id: u.username for u in found.accounts}
         outbox = {p.tweet_id: p for p in sent}

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.models import (
+    Account,
     Category,
     Competition,
     Eligibility,
     Entry,
     EntryStatus,
     Metrics,
+    Post,
     Reference,
     Reply,
-    Post,
-    Account,
 )
 from bot.core.snowflake import make_snowflake
 

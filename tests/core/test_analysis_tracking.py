@@ -19,7 +19,7 @@ from bot.core.analysis import (
     should_track_here,
     tracking_window,
 )
-from bot.core.models import Competition, Metrics, Reference, Post
+from bot.core.models import Competition, Metrics, Post, Reference
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -21,14 +21,14 @@ from bot.core.campaign import (
     summarise,
 )
 from bot.core.models import (
+    Account,
     Category,
     Competition,
     Entry,
     Exclusion,
     Metrics,
-    Standings,
     Post,
-    Account,
+    Standings,
 )
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.edits import doubtful_ids, merge_newest, newest_ids, settle, stale_versions
-from bot.core.models import Lookup, Metrics, Post, Account
+from bot.core.models import Account, Lookup, Metrics, Post
 from bot.core.snowflake import make_snowflake
 
 T0 = datetime(2026, 9, 1, 12, tzinfo=UTC)
@@ -42,7 +42,8 @@ def test_the_newest_version_replaces_the_old_one_and_keeps_the_order() -> None:
     merged = merge_newest(first, newer)
     assert [(t.id, t.metrics.likes) for t in merged.posts] == [(V3, 9), (OTHER, 1)]
     assert merged.posts[0].key == V1  # the same entry
-    assert [u.id for u in merged.accounts] == ["1", "2"] and merged.problems == (("404", "deleted"),)
+    assert [u.id for u in merged.accounts] == ["1", "2"]
+    assert merged.problems == (("404", "deleted"),)
 
 
 def test_a_chain_whose_newest_version_is_not_returned_keeps_its_old_version() -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.explain import explain, parse_tweet_ref
+from bot.core.explain import explain, parse_post_ref
 from bot.core.models import Category, Eligibility
 from bot.core.scoring import compute_standings
 from tests.core.rulesdata import END, START, competition, entry, population
@@ -24,14 +24,14 @@ from tests.core.rulesdata import END, START, competition, entry, population
     ],
 )
 def test_tweet_references_accept_ids_and_post_urls(ref: str) -> None:
-    assert parse_tweet_ref(ref) == "1850000000000000001"
+    assert parse_post_ref(ref) == "1850000000000000001"
 
 
 def test_a_reference_that_is_neither_id_nor_url_names_the_fix() -> None:
     with pytest.raises(ValueError, match="neither a tweet id nor a post URL"):
-        parse_tweet_ref("https://example.com/alice/status/1")
+        parse_post_ref("https://example.com/alice/status/1")
     with pytest.raises(ValueError, match="neither a tweet id nor a post URL"):
-        parse_tweet_ref("١٢٣")  # Arabic-Indic digits are digits to str.isdigit, not an id
+        parse_post_ref("١٢٣")  # Arabic-Indic digits are digits to str.isdigit, not an id
 
 
 @pytest.mark.parametrize(
@@ -45,9 +45,9 @@ def test_a_reference_that_is_neither_id_nor_url_names_the_fix() -> None:
 )
 def test_an_id_that_is_no_snowflake_is_refused(ref: str) -> None:
     with pytest.raises(ValueError, match="is not a tweet id: X ids are whole numbers from 1 to"):
-        parse_tweet_ref(ref)
-    assert parse_tweet_ref("9223372036854775807") == "9223372036854775807"
-    assert parse_tweet_ref("1") == "1"
+        parse_post_ref(ref)
+    assert parse_post_ref("9223372036854775807") == "9223372036854775807"
+    assert parse_post_ref("1") == "1"
 
 
 def test_a_tie_within_one_second_names_the_key_order_that_decided_it() -> None:

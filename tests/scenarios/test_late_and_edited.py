@@ -147,7 +147,7 @@ def test_a_post_indexed_6_hours_late_enters_the_frozen_result_and_a_later_one_do
     assert end + timedelta(hours=6) <= freeze.started_at <= end + timedelta(hours=6, minutes=10)
     searches = [r.time for r in sandbox.requests if r.endpoint == "search"]
     assert max(searches) < end + timedelta(hours=6, minutes=10)
-    assert daemon.store.tweet_key(carol) is None
+    assert daemon.store.key_of_post(carol) is None
     assert not daemon.ops.recent_errors(10)
     assert verify_stored("spring", store=daemon.store).ok
 

@@ -158,7 +158,7 @@ def test_late_indexing_is_caught_by_the_overlap_and_the_final_poll(
 
     clock.sleep = sleep  # type: ignore[method-assign]
     daemon.run_forever()
-    assert daemon.store.tweet_key(late) == late
+    assert daemon.store.key_of_post(late) == late
     stored = daemon.store.entries("spring")
     assert [e.post.id for e in stored] == [late]
 

@@ -200,11 +200,11 @@ def test_a_late_indexed_tweet_is_found_by_the_next_cycle(
         "slow", "indexed late #Spring", at=clock.now() - timedelta(seconds=10), index_delay=90
     )
     first = poller.run_cycle([comp])
-    assert first.competitions[0].new_entries == 1 and store.tweet_key(late) is None
+    assert first.competitions[0].new_entries == 1 and store.key_of_post(late) is None
 
     clock.advance(minutes=3)
     second = poller.run_cycle([comp])
-    assert store.tweet_key(late) == late
+    assert store.key_of_post(late) == late
     assert second.competitions[0].new_entries == 1  # the overlap re-read the first one: no dupe
     assert store.entry_count(comp.id) == 2
 
@@ -503,7 +503,7 @@ def test_a_mention_indexed_an_hour_late_is_found_by_the_mentions_re_scan(
     while clock.now() < t0 + timedelta(hours=2):
         clock.advance(minutes=5)
         poller.run_cycle([comp])
-        if found is None and store.tweet_key(late) is not None:
+        if found is None and store.key_of_post(late) is not None:
             found = clock.now()
     assert found is not None and timedelta(0) <= found - searchable <= timedelta(minutes=30)
     assert store.entry_count(comp.id) == 61

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.models import Category, Competition, Lookup, Metrics, Page, Reference, Post, Account
+from bot.core.models import Account, Category, Competition, Lookup, Metrics, Page, Post, Reference
 from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import Store
@@ -111,7 +111,7 @@ def test_an_edit_is_one_entry_with_the_latest_version_even_when_the_old_one_come
     assert entry.key == original.id and entry.post.id == edited.id
     assert entry.post.metrics.likes == 4
     assert entry.post.created_at == original.created_at  # the chain's, not the edit's
-    assert store.tweet_key(edited.id) == store.tweet_key(original.id) == original.id
+    assert store.key_of_post(edited.id) == store.key_of_post(original.id) == original.id
     assert store.refresh_targets([COMP.id]) == [edited.id]
 
 
@@ -152,7 +152,7 @@ def test_a_failed_page_writes_neither_its_tweets_nor_its_cursor(store: Store) ->
     cursor = CursorUpdate(since_id=t.id, newest_created_at=t.created_at)
     with pytest.raises(IntegrityError):  # the competition was never synced: foreign key fails
         store.save_page("unknown", "search:0", page(t), now=T0, cursor_update=cursor)
-    assert store.tweet_key(t.id) is None
+    assert store.key_of_post(t.id) is None
     assert store.get_cursor("unknown", "search:0") is None
     store.save_page(COMP.id, "search:0", page(t), now=T0, cursor_update=cursor)
     got = store.get_cursor(COMP.id, "search:0")
@@ -162,9 +162,9 @@ def test_a_failed_page_writes_neither_its_tweets_nor_its_cursor(store: Store) ->
 
 
 def test_users_are_found_by_username_case_insensitively(store: Store) -> None:
-    store.save_users([ALICE], now=T0)
-    assert store.user_by_username("@alice") == ALICE
-    assert store.user_by_username("bob") is None
+    store.save_accounts([ALICE], now=T0)
+    assert store.account_by_username("@alice") == ALICE
+    assert store.account_by_username("bob") is None
 
 
 def test_last_poll_is_the_last_successful_one(store: Store) -> None:
