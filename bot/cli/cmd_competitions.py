@@ -68,13 +68,13 @@ def competitions(ctx: Context) -> int:
         ctx.out,
         ctx.args.format,
         Listing(
-            document={
+            document=lambda: {
                 "schema": "contestbot.competitions/1",
                 "generated_at": iso_z(now),
                 "competitions": rows,
             },
             columns=COLUMNS,
-            rows=[[r[k] for k in COLUMNS] for r in rows],
+            rows=lambda: [[r[k] for k in COLUMNS] for r in rows],
             empty=f"no competitions declared in {config.source}",
         ),
     )

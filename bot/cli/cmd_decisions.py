@@ -296,93 +296,102 @@ def jury_list_cmd(ctx: Context) -> int:
     names = {e.key: e.author.username for e in store.entries(competition.id)}
     picks = rules.picks(competition.id)
     juries = [cs for cs in standings.categories if cs.category.kind == "jury"]
-    doc = {
-        "schema": JURY_SCHEMA,
-        "competition_id": competition.id,
-        "picks": [
-            {
-                "category_id": p.category_id,
-                "rank": p.rank,
-                "key": p.key,
-                "username": names.get(p.key),
-                "judge": p.judge,
-                "picked_at": iso_z(p.picked_at),
-                "reason": p.reason,
-            }
-            for p in picks
-        ],
-        "shortlists": {
-            cs.category.id: [
+
+    def document() -> dict[str, object]:
+        return {
+            "schema": JURY_SCHEMA,
+            "competition_id": competition.id,
+            "picks": [
                 {
-                    "position": i,
-                    "key": r.key,
-                    "username": r.username,
-                    "score": number(r.score),
-                    "jury_rank": r.jury_rank,
+                    "category_id": p.category_id,
+                    "rank": p.rank,
+                    "key": p.key,
+                    "username": names.get(p.key),
+                    "judge": p.judge,
+                    "picked_at": iso_z(p.picked_at),
+                    "reason": p.reason,
                 }
-                for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
-            ]
-            for cs in juries
-        },
-    }
-    # One sheet: the picks, then each shortlist, told apart by the first column.
-    rows: list[list[Cell]] = [
-        [
-            "pick",
-            p.category_id,
-            p.rank,
-            p.key,
-            names.get(p.key),
-            None,
-            p.rank,
-            p.judge,
-            iso_z(p.picked_at),
-            p.reason,
-        ]
-        for p in picks
-    ]
-    for cs in juries:
-        rows.extend(
-            [
-                "shortlist",
-                cs.category.id,
-                i,
-                r.key,
-                r.username,
-                number(r.score),
-                r.jury_rank,
-                None,
-                None,
-                None,
-            ]
-            for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
-        )
-    table_rows: list[list[Cell]] = [
-        [
-            p.category_id,
-            p.rank,
-            p.key,
-            "@" + names.get(p.key, "?"),
-            p.judge,
-            iso_z(p.picked_at),
-            p.reason,
-        ]
-        for p in picks
-    ]
-    columns = ("category", "rank", "entry", "author", "judge", "picked_at", "reason")
-    text = [render_table(columns, table_rows) if table_rows else "no jury picks yet\n"]
-    for cs in juries:
-        text.append(f"\nshortlist of {category_label(cs.category)} (outside engagement):\n")
-        table = render_table(
-            ("pos", "entry", "author", "score", "jury"),
-            [
-                [i, r.key, "@" + r.username, number(r.score), r.jury_rank]
-                for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
+                for p in picks
             ],
-        )
-        text.append("".join("  " + line + "\n" for line in table.splitlines()))
+            "shortlists": {
+                cs.category.id: [
+                    {
+                        "position": i,
+                        "key": r.key,
+                        "username": r.username,
+                        "score": number(r.score),
+                        "jury_rank": r.jury_rank,
+                    }
+                    for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
+                ]
+                for cs in juries
+            },
+        }
+
+    def rows() -> list[list[Cell]]:
+        # One sheet: the picks, then each shortlist, told apart by the first column.
+        sheet: list[list[Cell]] = [
+            [
+                "pick",
+                p.category_id,
+                p.rank,
+                p.key,
+                names.get(p.key),
+                None,
+                p.rank,
+                p.judge,
+                iso_z(p.picked_at),
+                p.reason,
+            ]
+            for p in picks
+        ]
+        for cs in juries:
+            sheet.extend(
+                [
+                    "shortlist",
+                    cs.category.id,
+                    i,
+                    r.key,
+                    r.username,
+                    number(r.score),
+                    r.jury_rank,
+                    None,
+                    None,
+                    None,
+                ]
+                for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
+            )
+        return sheet
+
+    def text() -> str:
+        table_rows: list[list[Cell]] = [
+            [
+                p.category_id,
+                p.rank,
+                p.key,
+                "@" + names.get(p.key, "?"),
+                p.judge,
+                iso_z(p.picked_at),
+                p.reason,
+            ]
+            for p in picks
+        ]
+        columns = ("category", "rank", "entry", "author", "judge", "picked_at", "reason")
+        parts = [render_table(columns, table_rows) if table_rows else "no jury picks yet\n"]
+        for cs in juries:
+            parts.append(f"\nshortlist of {category_label(cs.category)} (outside engagement):\n")
+            table = render_table(
+                ("pos", "entry", "author", "score", "jury"),
+                [
+                    [i, r.key, "@" + r.username, number(r.score), r.jury_rank]
+                    for i, r in enumerate(cs.entries[: cs.category.shortlist], start=1)
+                ],
+            )
+            parts.append("".join("  " + line + "\n" for line in table.splitlines()))
+        return "".join(parts)
+
     return emit(
         ctx.out,
         ctx.args.format,
-        Listing(document=doc, columns=JURY_CSV.split(), rows=rows, text="".join(text)),
+        Listing(document=document, columns=JURY_CSV.split(), rows=rows, text=text),
     )

@@ -96,21 +96,26 @@ def leaderboard(ctx: Context) -> int:
         store.close()
     zone = config.zone_of(competition)
     top = ctx.args.top or competition.leaderboard_top
-    columns: tuple[str, ...] = CSV_COLUMNS
-    rows = csv_rows(standings, top=top)
-    text = render_text(competition, standings, top=top, frozen=frozen, zone=zone)
-    if ctx.args.include_excluded:
-        columns = (*CSV_COLUMNS, "excluded_rule", "excluded_reason")
-        rows = [[*row, "", ""] for row in rows] + excluded_csv_rows(standings)
-        text += render_exclusions(standings)
+    excluded = ctx.args.include_excluded
+
+    def rows() -> list[list[Any]]:
+        ranked = csv_rows(standings, top=top)
+        if not excluded:
+            return ranked
+        return [[*row, "", ""] for row in ranked] + excluded_csv_rows(standings)
+
+    def text() -> str:
+        board = render_text(competition, standings, top=top, frozen=frozen, zone=zone)
+        return board + (render_exclusions(standings) if excluded else "")
+
     return emit(
         ctx.out,
         ctx.args.format,
         Listing(
-            document=leaderboard_document(
+            document=lambda: leaderboard_document(
                 competition, standings, top=top, frozen=frozen, zone=zone
             ),
-            columns=columns,
+            columns=(*CSV_COLUMNS, "excluded_rule", "excluded_reason") if excluded else CSV_COLUMNS,
             rows=rows,
             text=text,
         ),

@@ -157,13 +157,13 @@ def write_entries(ctx: Context, entries: Sequence[Any], *, empty: str) -> int:
         ctx.out,
         ctx.args.format,
         Listing(
-            document={
+            document=lambda: {
                 "schema": "contestbot.outbox/1",
                 "posts": [entry_document(e) for e in entries],
             },
             columns=COLUMNS,
-            rows=[row(e, one_line(e.post.parts[0])) for e in entries],
-            csv_rows=[row(e, e.post.parts[0]) for e in entries],  # the whole text in a sheet
+            rows=lambda: [row(e, one_line(e.post.parts[0])) for e in entries],
+            csv_rows=lambda: [row(e, e.post.parts[0]) for e in entries],  # the whole text
             empty=empty,
         ),
     )
@@ -234,10 +234,10 @@ def preview(ctx: Context) -> int:
         ctx.out,
         ctx.args.format,
         Listing(
-            document={"schema": "contestbot.preview/1", "posts": docs},
+            document=lambda: {"schema": "contestbot.preview/1", "posts": docs},
             columns=PREVIEW_COLUMNS,
-            rows=rows,
-            text=_preview_text(items),
+            rows=lambda: rows,
+            text=lambda: _preview_text(items),
         ),
     )
 

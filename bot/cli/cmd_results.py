@@ -158,7 +158,11 @@ def results_cmd(ctx: Context) -> int:
             encoding="utf-8",
         )
     doc = results_document(competition, standings, history, rules, ctx)
-    emit(ctx.out, ctx.args.format, Listing(doc, text=render_results(competition, standings, doc)))
+    emit(
+        ctx.out,
+        ctx.args.format,
+        Listing(lambda: doc, text=lambda: render_results(competition, standings, doc)),
+    )
     if ctx.args.export:
         ctx.err.write(
             f"certificate written to {ctx.args.export} — check it with "

@@ -167,22 +167,6 @@ def _check_posting(config: Any, settings: Any, dry_run: bool) -> None:
         )
 
 
-def describe_cycle(report: Any) -> str:
-    """One log line for a `bot.polling.poller.CycleReport`."""
-    polled = [c for c in report.competitions if c.polled]
-    parts = [
-        f"{len(polled)}/{len(report.competitions)} competition(s) polled",
-        f"{sum(c.tweets for c in polled)} tweets",
-        f"{sum(c.new_entries for c in polled)} new entries",
-        f"{report.refreshed} refreshed",
-        f"{report.requests} requests",
-    ]
-    errors = [f"{c.competition_id}: {c.error}" for c in report.competitions if c.error]
-    if errors:
-        parts.append("errors: " + "; ".join(errors))
-    return ", ".join(parts)
-
-
 def _wait(ctx: Context, seconds: float, flag: StopFlag) -> None:
     remaining = seconds
     while remaining > 0 and not flag.stopped:

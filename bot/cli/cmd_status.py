@@ -108,7 +108,7 @@ def health(ctx: Context) -> int:
 
 def status(ctx: Context) -> int:
     doc = collect(ctx)
-    return emit(ctx.out, ctx.args.format, Listing(doc, text=render(doc)))
+    return emit(ctx.out, ctx.args.format, Listing(lambda: doc, text=lambda: render(doc)))
 
 
 def collect(ctx: Context) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import argparse
 import csv
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import IO, Literal
@@ -45,35 +45,39 @@ def add_format_option(
     )
 
 
+Rows = Sequence[Sequence[Cell]]
+
+
 @dataclass(frozen=True)
 class Listing:
-    """What a listing command prints, in each format: `document` for JSON; `columns` and `rows`
-    for CSV and the table; `text` when the table form is more than one table (a leaderboard's
-    headings, `status`'s sections); `empty`, the table form's line when there are no rows;
-    `csv_rows` when the CSV cells differ from the table's (full texts where the table cuts)."""
+    """What a listing command prints, each format built only when it is the one asked for:
+    `document` for JSON; `columns` and `rows` for CSV and the table; `text` when the table form is
+    more than one table (a leaderboard's headings, `status`'s sections); `empty`, the table form's
+    line when there are no rows; `csv_rows` when the CSV cells differ from the table's (full texts
+    where the table cuts). The forms are functions of nothing, called by `emit`."""
 
-    document: Mapping[str, object]
+    document: Callable[[], Mapping[str, object]]
     columns: Sequence[str] = ()
-    rows: Sequence[Sequence[Cell]] = ()
-    text: str | None = None
+    rows: Callable[[], Rows] = tuple
+    text: Callable[[], str] | None = None
     empty: str | None = None
-    csv_rows: Sequence[Sequence[Cell]] | None = None
+    csv_rows: Callable[[], Rows] | None = None
 
 
 def emit(out: IO[str], fmt: str, listing: Listing) -> int:
     """Print `listing` as `fmt` (`--format`): the one place listing commands print; returns 0."""
     if fmt == "json":
-        out.write(to_json(listing.document))
+        out.write(to_json(listing.document()))
     elif fmt == "csv":
-        write_csv(
-            out, listing.columns, listing.rows if listing.csv_rows is None else listing.csv_rows
-        )
+        write_csv(out, listing.columns, (listing.csv_rows or listing.rows)())
     elif listing.text is not None:
-        out.write(listing.text)
-    elif not listing.rows and listing.empty is not None:
-        out.write(listing.empty + "\n")
+        out.write(listing.text())
     else:
-        out.write(render_table(listing.columns, listing.rows))
+        rows = listing.rows()
+        if not rows and listing.empty is not None:
+            out.write(listing.empty + "\n")
+        else:
+            out.write(render_table(listing.columns, rows))
     return 0
 
 

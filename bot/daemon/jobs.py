@@ -35,27 +35,12 @@ from bot.core.timefmt import iso_z
 from bot.daemon import failures
 from bot.daemon.scheduling import ClockedJob
 from bot.daemon.state import POSTING, PostingStopped, Runtime
-from bot.polling.poller import CycleReport, MentionsReader
+from bot.polling.poller import MentionsReader
 from bot.posting.planner import StoredResults
 from bot.posting.poster import Poster
 from bot.posting.responder import Responder
 from bot.store.ops import OpsError
 from bot.x.lookups import lookup_newest
-
-
-def describe_poll(report: CycleReport) -> str:
-    polled = [c for c in report.competitions if c.polled]
-    parts = [
-        f"{len(polled)} competition(s) polled",
-        f"{sum(c.tweets for c in polled)} tweets",
-        f"{sum(c.new_entries for c in polled)} new entries",
-        f"{report.requests} requests",
-    ]
-    rescans = [f"{c.competition_id} {kind}" for c in polled for kind in c.rescans]
-    if rescans:
-        parts.append("re-scans for late-indexed posts: " + ", ".join(rescans))
-    return ", ".join(parts)
-
 
 # ----------------------------------------------------------------------------------------------
 # Jobs
@@ -91,7 +76,7 @@ def poll(d: Runtime) -> None:
             counts={"pages": p.pages, "tweets": p.tweets, "new_entries": p.new_entries},
         )
     if any(p.polled for p in report.competitions):
-        logger.info("poll cycle done: {}", describe_poll(report))
+        logger.info("poll cycle done: {}", report.describe())
 
 
 def mention_readers(d: Runtime) -> list[MentionsReader]:

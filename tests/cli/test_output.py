@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -107,26 +109,39 @@ def test_category_label_is_one_heading_for_every_command(category: Category, lab
     assert category_label(category) == label
 
 
-def test_one_output_layer_prints_every_format_of_a_listing() -> None:
+def test_one_output_layer_prints_every_format_of_a_listing_and_builds_only_that_one() -> None:
+    built: list[str] = []
+
+    def form(name: str, value: Any) -> Callable[[], Any]:
+        def build() -> Any:
+            built.append(name)
+            return value
+
+        return build
+
     listing = Listing(
-        document={"schema": "x/1", "rows": [{"a": 1}]},
+        document=form("json", {"schema": "x/1", "rows": [{"a": 1}]}),
         columns=("a", "b"),
-        rows=[[1, "cut…"]],
-        csv_rows=[[1, "=the whole text"]],
+        rows=form("rows", [[1, "cut…"]]),
+        csv_rows=form("csv", [[1, "=the whole text"]]),
         empty="nothing here",
     )
     out = io.StringIO()
     assert emit(out, "json", listing) == 0
     assert json.loads(out.getvalue()) == {"schema": "x/1", "rows": [{"a": 1}]}
+    assert built == ["json"]
     out = io.StringIO()
     emit(out, "csv", listing)
     assert out.getvalue() == "a,b\n1,'=the whole text\n"  # the sheet's cells, formula-safe
+    assert built == ["json", "csv"]
     out = io.StringIO()
     emit(out, "table", listing)
     assert out.getvalue().splitlines()[-1].split() == ["1", "cut…"]
+    assert built == ["json", "csv", "rows"]
     out = io.StringIO()
-    emit(out, "table", Listing(document={}, columns=("a",), empty="nothing here"))
+    emit(out, "table", Listing(document=dict, columns=("a",), empty="nothing here"))
     assert out.getvalue() == "nothing here\n"
     out = io.StringIO()
-    emit(out, "table", Listing(document={}, text="a leaderboard\n"))
+    emit(out, "table", Listing(document=form("never", {}), text=lambda: "a leaderboard\n"))
     assert out.getvalue() == "a leaderboard\n"
+    assert "never" not in built
