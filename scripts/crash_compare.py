@@ -36,6 +36,7 @@ from typing import Any
 
 from bot.sandbox import Sandbox
 from bot.store import Store
+from bot.store.audit import StoreAudit
 from bot.store.outbox import OutboxStore
 from bot.store.rules import RulesStore
 
@@ -94,7 +95,7 @@ def _compare_tweets(t: Tally, ref: Store, got: Store, reference: Sandbox, crashe
         and world.tweets[n].author_id != crashed.bot_user_id
     }
     t.missing["tweets"] = len(truth - set(got_entrants))
-    seen: Counter[str] = Counter(i for h in got.edit_histories() for i in h)
+    seen: Counter[str] = Counter(i for h in StoreAudit(got).edit_histories() for i in h)
     t.doubled["tweets"] = sum(1 for n in seen.values() if n > 1)
 
 
@@ -106,7 +107,7 @@ def _freeze_moments(store: Store, w: Sandbox) -> dict[tuple[str, str], bool]:
         return {}
     result = stored.result
     entrants = _entrants(store, w)
-    moments = set(store.snapshot_moments())
+    moments = set(StoreAudit(store).snapshot_moments())
     out: dict[tuple[str, str], bool] = {}
     for f in result.inputs:
         if f.status == "deleted" or f.key not in entrants:
@@ -126,7 +127,7 @@ def _compare_snapshots(
     crashed: Sandbox,
     committed: set[tuple[str, datetime]],
 ) -> None:
-    rows = got.snapshot_moments()
+    rows = StoreAudit(got).snapshot_moments()
     final = set(rows)
     t.doubled["snapshots"] = len(rows) - len(final)
     ref_frozen = _freeze_moments(ref, reference)
@@ -142,7 +143,7 @@ def _compare_cursors(t: Tally, ref: Store, got: Store) -> None:
     def kind(stream: str) -> str:
         return stream.split(":")[0]  # "mentions:<bot id>": the two sandboxes' ids differ
 
-    ref_rows, got_rows = ref.cursor_rows(), got.cursor_rows()
+    ref_rows, got_rows = StoreAudit(ref).cursor_rows(), StoreAudit(got).cursor_rows()
     ref_pos = {(c, kind(st), cur.since_id) for c, st, cur in ref_rows}
     got_pos = {(c, kind(st), cur.since_id) for c, st, cur in got_rows}
     t.checked["cursors"] = len(ref_rows)

@@ -45,6 +45,7 @@ from bot.clock import AcceleratedClock  # noqa: E402
 from bot.daemon.scheduling import accelerated_spec  # noqa: E402
 from bot.sandbox import Sandbox, ScenarioBuilder, ScenarioPlayer, World  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.store.audit import StoreAudit  # noqa: E402
 from bot.store.ops import OpsStore  # noqa: E402
 from bot.store.outbox import OutboxStore  # noqa: E402
 from bot.store.rules import RulesStore  # noqa: E402
@@ -257,9 +258,9 @@ def run_crashes(
             proc.kill()
             proc.wait()
             w.sandbox.faults.clear()
-            open_runs = ops.open_job_runs()
+            open_runs = StoreAudit(ops.store).open_job_runs()
             seen.phases[open_runs[-1][1].job if open_runs else "between steps"] += 1
-            seen.committed_snapshots.update(store.snapshot_moments())
+            seen.committed_snapshots.update(StoreAudit(store).snapshot_moments())
             for run_id, r in open_runs:  # close them, so the next kill's phase is its own
                 ops.finish_job(run_id, now=r.lease_expires_at, ok=False, detail="killed")
         proc = spawn(w, db_url, config, data)
@@ -316,7 +317,7 @@ def _unsent(store: Store) -> bool:
 
 def _open(ops: OpsStore, jobs: tuple[str, ...]) -> bool:
     try:
-        return any(r.job in jobs for _, r in ops.open_job_runs())
+        return any(r.job in jobs for _, r in StoreAudit(ops.store).open_job_runs())
     except Exception:  # the database is busy or not there yet
         return False
 

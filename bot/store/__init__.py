@@ -179,12 +179,6 @@ class Store(StreamsMixin):
                     .values(title=c.title, config=config, digest=digest, updated_at=now)
                 )
 
-    def competition_digest(self, competition_id: str) -> str | None:
-        with self.session() as s:
-            return s.scalar(
-                select(CompetitionRow.digest).where(CompetitionRow.id == competition_id)
-            )
-
     def save_accounts(self, users: Iterable[Account], *, now: datetime) -> None:
         with self.transaction() as s:
             upsert_authors(s, users, now)
@@ -451,32 +445,6 @@ class Store(StreamsMixin):
     # ------------------------------------------------------------------------------------------
     # Audits (read-only; scripts/crash_test.py compares two databases with these)
     # ------------------------------------------------------------------------------------------
-
-    def snapshot_moments(self) -> list[tuple[str, datetime]]:
-        """(entry key, taken_at) of every metric snapshot row, in key then time order; a pair
-        listed twice would be a doubled snapshot."""
-        with self.session() as s:
-            q = select(MetricSnapshotRow.key, MetricSnapshotRow.taken_at)
-            rows = s.execute(q.order_by(MetricSnapshotRow.key, MetricSnapshotRow.taken_at))
-            return [(k, at) for k, at in rows]
-
-    def cursor_rows(self) -> list[tuple[str, str, Cursor]]:
-        """Every stored stream cursor as (competition id, stream, cursor), one per row."""
-        with self.session() as s:
-            rows = s.scalars(select(CursorRow).order_by(CursorRow.competition_id, CursorRow.stream))
-            return [
-                (
-                    r.competition_id,
-                    r.stream,
-                    Cursor(r.since_id, r.newest_created_at, r.pending_next_token, r.updated_at),
-                )
-                for r in rows
-            ]
-
-    def edit_histories(self) -> list[tuple[str, ...]]:
-        """The edit history of every stored tweet row (an id in two rows: an entry stored twice)."""
-        with self.session() as s:
-            return [tuple(h) for h in s.scalars(select(TweetRow.edit_history))]
 
 
 def _aware(value: object) -> datetime:

@@ -221,48 +221,6 @@ class OpsStore(LedgerMixin):
                 .values(lease_expires_at=lease_expires_at)
             )
 
-    def job_runs(self, competition_id: str | None = None) -> list[JobRun]:
-        with self.store.session() as s:
-            q = select(JobRunRow).order_by(JobRunRow.started_at, JobRunRow.id)
-            if competition_id is not None:
-                q = q.where(JobRunRow.competition_id == competition_id)
-            return [
-                JobRun(
-                    r.instance_id,
-                    r.competition_id,
-                    r.job,
-                    r.started_at,
-                    r.lease_expires_at,
-                    r.finished_at,
-                    r.ok,
-                    r.detail,
-                )
-                for r in s.scalars(q).all()
-            ]
-
-    def open_job_runs(self) -> list[tuple[int, JobRun]]:
-        """Unfinished job runs with their row ids (for `finish_job`), oldest first: what a killed
-        process left open."""
-        with self.store.session() as s:
-            q = select(JobRunRow).where(JobRunRow.finished_at.is_(None))
-            rows = s.scalars(q.order_by(JobRunRow.started_at, JobRunRow.id)).all()
-            return [
-                (
-                    int(r.id),
-                    JobRun(
-                        r.instance_id,
-                        r.competition_id,
-                        r.job,
-                        r.started_at,
-                        r.lease_expires_at,
-                        r.finished_at,
-                        r.ok,
-                        r.detail,
-                    ),
-                )
-                for r in rows
-            ]
-
     # ------------------------------------------------------------------------------------------
     # Refresh planning and housekeeping
     # ------------------------------------------------------------------------------------------

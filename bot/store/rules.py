@@ -37,7 +37,7 @@ from bot.core.results import (
 from bot.core.revisions import Action, Cause, Decision, decision_state, is_repeat
 from bot.core.scoring import JuryPick
 from bot.store import Store
-from bot.store.schema import MetricSnapshotRow, TweetIdRow
+from bot.store.schema import MetricSnapshotRow
 from bot.store.schema_rules import (
     AnnouncementCheckRow,
     DisqualificationRow,
@@ -338,11 +338,6 @@ class RulesStore:
                         impressions=r.impressions,
                     )
         return out
-
-    def key_of(self, tweet_id: str) -> str | None:
-        """The entry key of any version id (None when the bot never saw it)."""
-        with self.store.session() as s:
-            return s.scalar(select(TweetIdRow.key).where(TweetIdRow.id == tweet_id))
 
     # ------------------------------------------------------------------ announcement checks
 

@@ -17,6 +17,7 @@ from bot.core.models import Standings
 from bot.daemon.loop import Daemon
 from bot.freezer import live_standings, verify_stored
 from bot.sandbox import Sandbox
+from bot.store.audit import StoreAudit
 from bot.store.rules import RulesStore
 from tests.shell.daemonkit import Comp, close_stores, config_of, daemon_for
 
@@ -143,7 +144,7 @@ def test_a_post_indexed_6_hours_late_enters_the_frozen_result_and_a_later_one_do
     [first] = daemon.store.snapshots(bob)
     assert facts[bob].metrics_at == first.taken_at and first.taken_at - searchable <= GOAL
     # The freeze came after the final re-scan, at the end of the grace; then polling stopped.
-    [freeze] = [r for r in daemon.ops.job_runs("spring") if r.job == "freeze"]
+    [freeze] = [r for r in StoreAudit(daemon.store).job_runs("spring") if r.job == "freeze"]
     assert end + timedelta(hours=6) <= freeze.started_at <= end + timedelta(hours=6, minutes=10)
     searches = [r.time for r in sandbox.requests if r.endpoint == "search"]
     assert max(searches) < end + timedelta(hours=6, minutes=10)

@@ -18,6 +18,7 @@ from bot.clock import AcceleratedClock
 from bot.daemon.scheduling import accelerated_spec
 from bot.sandbox import Sandbox, World
 from bot.store import Store
+from bot.store.audit import StoreAudit
 from bot.store.ops import OpsStore
 from tests.shell.daemonkit import (
     Comp,
@@ -122,7 +123,7 @@ def test_instances_split_never_overlap_and_take_over(
         def polled_since(c: str) -> Counter[str]:
             return Counter(
                 r.instance_id
-                for r in ops.job_runs(c)
+                for r in StoreAudit(ops.store).job_runs(c)
                 if r.job == "poll" and r.started_at >= steady_from and r.finished_at is not None
             )
 
@@ -162,7 +163,7 @@ def test_instances_split_never_overlap_and_take_over(
         def b_acted_on_a_s() -> list[str]:
             return sorted(
                 r.competition_id
-                for r in ops.job_runs()
+                for r in StoreAudit(ops.store).job_runs()
                 if r.instance_id == "instance-b"
                 and r.competition_id in mine_a
                 and r.started_at > killed_at
@@ -181,7 +182,7 @@ def test_instances_split_never_overlap_and_take_over(
             if p.poll() is None:  # type: ignore[attr-defined]
                 p.kill()  # type: ignore[attr-defined]
                 p.wait()  # type: ignore[attr-defined]
-    runs = ops.job_runs()
+    runs = StoreAudit(ops.store).job_runs()
     logs = a_log.read_text() + b_log.read_text()
     assert overlapping(runs) == [], logs[-3000:]
     acted = {(r.instance_id, r.competition_id) for r in runs}

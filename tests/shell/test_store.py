@@ -15,6 +15,7 @@ from bot.core.models import Account, Category, Competition, Lookup, Metrics, Pag
 from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import Store
+from bot.store.audit import StoreAudit
 from bot.store.schema import CompetitionRow
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -201,12 +202,12 @@ def test_replies_give_each_entry_its_direct_replies_with_the_repliers_facts(stor
 
 
 def test_a_changed_declaration_updates_the_stored_competition(store: Store) -> None:
-    before = store.competition_digest(COMP.id)
+    before = StoreAudit(store).competition_digest(COMP.id)
     store.sync_competitions([COMP], now=T0)
-    assert store.competition_digest(COMP.id) == before
+    assert StoreAudit(store).competition_digest(COMP.id) == before
     changed = Competition(**{**COMP.__dict__, "title": "Spring 2026"})
     store.sync_competitions([changed], now=T0)
-    assert store.competition_digest(COMP.id) not in (None, before)
+    assert StoreAudit(store).competition_digest(COMP.id) not in (None, before)
 
 
 def test_two_instances_upgrading_and_syncing_a_fresh_database_at_once_both_succeed(
@@ -235,7 +236,7 @@ def test_two_instances_upgrading_and_syncing_a_fresh_database_at_once_both_succe
     try:
         assert errors == []
         assert all(s.is_current() for s in stores)
-        assert stores[0].competition_digest(COMP.id) is not None
+        assert StoreAudit(stores[0]).competition_digest(COMP.id) is not None
         with stores[0].engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM competitions")).scalar() == 1
     finally:
