@@ -1,6 +1,6 @@
 """Edit chains, pure: which looked-up versions are stale, how their newest versions replace them.
 
-An edit creates a new post id; `edit_history_tweet_ids` lists the whole chain, oldest first, and
+An edit creates a new post id; `Post.edit_history_ids` lists the whole chain, oldest first, and
 looking up an older id returns that old version (CONTRACT.md §10) with its own, frozen metrics.
 The bot scores an entry on its newest version, so every look-up goes on to the newest id of each
 chain it got back (`bot.x.lookups.lookup_newest` fetches; this module decides). A chain edited again
