@@ -121,22 +121,18 @@ class CycleReport:
         return all(c.error is None for c in self.competitions)
 
     def describe(self) -> str:
-        """One log line: what was polled, found and asked, re-scans for late-indexed posts, and
-        the competitions that failed."""
+        """One log line: what was polled, found and asked, and the re-scans for late-indexed
+        posts."""
         polled = [c for c in self.competitions if c.polled]
         parts = [
-            f"{len(polled)}/{len(self.competitions)} competition(s) polled",
+            f"{len(polled)} competition(s) polled",
             f"{sum(c.tweets for c in polled)} tweets",
             f"{sum(c.new_entries for c in polled)} new entries",
-            f"{self.refreshed} refreshed",
             f"{self.requests} requests",
         ]
         rescans = [f"{c.competition_id} {kind}" for c in polled for kind in c.rescans]
         if rescans:
             parts.append("re-scans for late-indexed posts: " + ", ".join(rescans))
-        errors = [f"{c.competition_id}: {c.error}" for c in self.competitions if c.error]
-        if errors:
-            parts.append("errors: " + "; ".join(errors))
         return ", ".join(parts)
 
 

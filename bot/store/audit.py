@@ -1,7 +1,7 @@
 """The store's rows as an auditor reads them: what the crash test, the fault runs and the store's
 own tests check (no entry stored twice, no snapshot doubled, cursors and job runs as left behind).
 The bot itself never reads through here; its surface is `Store` and the facades by concept
-(docs/ARCHITECTURE.md, "The store")."""
+(docs/ARCHITECTURE.md, "The store, by concept")."""
 
 from __future__ import annotations
 
