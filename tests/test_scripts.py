@@ -25,5 +25,10 @@ def test_a_quick_benchmark_runs_and_prints_its_figures(argv: tuple[str, ...]) ->
         timeout=300,
         cwd=REPO,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # A missed speed goal is the benchmark's verdict (exit 1, saying what it missed), not this
+    # test's: timings are not asserted here. Anything else non-zero is a broken script.
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
     assert any(ch.isdigit() for ch in done.stdout)
+    if done.returncode == 1:
+        assert "MISSED" in done.stdout, done.stdout

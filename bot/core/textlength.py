@@ -9,12 +9,13 @@ Extended_Pictographic property, so newer emoji also count 2. Pure: no I/O, no cl
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.core.tlds import COUNTRY_TLDS, GENERIC_TLDS
 
@@ -112,28 +113,126 @@ _QUERY_CHAR = r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"
 _QUERY_ENDING = r"[a-z0-9\-_&=#/]"
 _PRECEDING = f"(?:[^A-Za-z0-9@＠$#＃{_INVALID}]|[{_DIRECTIONAL}]|^)"
 
-_EXTRACT_URL = re.compile(
-    f"(?P<before>{_PRECEDING})"
-    f"(?P<url>(?P<protocol>https?://)?(?P<domain>{_DOMAIN})(?::[0-9]+)?"
-    f"(?P<path>/{_PATH}*)?(?:\\?{_QUERY_CHAR}*{_QUERY_ENDING})?)",
-    re.IGNORECASE,
+# The reference is one regex, `(?P<before>_PRECEDING)(?P<url>(https?://)?_DOMAIN(:port)?(/path)?
+# (?query)?)`, run with exec in a loop. Its domain part, `_SUBDOMAIN* _DOMAIN_NAME _TLD`, walks
+# from every start through all later labels and back, which is quadratic on texts like
+# "a.a.a.…a.-x.com". The scanner below finds the same matches in one pass: the labels of a run are
+# read once, from the last to the first, and each start then costs O(1).
+_ONE_DOMAIN_CHAR = re.compile(_DOMAIN_CHAR)
+_ONE_ASCII_LABEL_CHAR = re.compile(f"[\\-a-z0-9{_LATIN_ACCENTS}]", re.IGNORECASE)
+_ALL_ASCII_LABEL_CHARS = re.compile(f"[\\-a-z0-9{_LATIN_ACCENTS}.]*", re.IGNORECASE)
+_DOT_THEN_TLD = re.compile(f"\\.(?=({_TLD}))", re.IGNORECASE)
+# The same on lowercased ASCII text, four times faster: the TLD names are lowercase and none of
+# their non-ASCII characters matches an ASCII one case-insensitively (tests check both).
+_DOT_THEN_TLD_LOWER = re.compile(f"\\.(?=({_TLD}))")
+_PRECEDING_CHAR = re.compile(f"[^A-Za-z0-9@＠$#＃{_INVALID}]|[{_DIRECTIONAL}]", re.IGNORECASE)
+_PROTOCOL = re.compile("https?://", re.IGNORECASE)
+_URL_TAIL = re.compile(
+    f"(?::[0-9]+)?(?P<path>/{_PATH}*)?(?:\\?{_QUERY_CHAR}*{_QUERY_ENDING})?", re.IGNORECASE
 )
-_ASCII_DOMAIN = re.compile(f"(?:[\\-a-z0-9{_LATIN_ACCENTS}]+\\.)+{_TLD}", re.IGNORECASE)
 _TCO_URL = re.compile(
     f"^https?://t\\.co/([a-z0-9]+)(?:\\?{_QUERY_CHAR}*{_QUERY_ENDING})?", re.IGNORECASE
 )
 _INVALID_BEFORE_BARE_DOMAIN = re.compile(r"[-_./]$")
 _IDNA_SEPARATORS = re.compile("[.\u3002\uff0e\uff61]")
 _NON_SPACE_RUN = re.compile(f"[^{_SPACES}]+")
-_DOT_TLD = re.compile(f"\\.{_TLD}", re.IGNORECASE)
+
+_HAS_INVALID = re.compile(f"[{_INVALID}]")
 
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG_LENGTH = 40
 _MAX_DOMAIN_LABEL_LENGTH = 63
 
 
+def _dots_before_tlds(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """The dots in text[start:end] that a TLD follows (group 1 is the TLD)."""
+    if text.isascii():
+        return _DOT_THEN_TLD_LOWER.finditer(text.lower(), start, end)
+    return _DOT_THEN_TLD.finditer(text, start, end)
+
+
+def _tld_ends(text: str, start: int, end: int) -> dict[int, int]:
+    """For each dot in text[start:end] that a TLD follows: where that TLD ends."""
+    return {match.start(): match.end(1) for match in _dots_before_tlds(text, start, end)}
+
+
+def _domain_ends(text: str, start: int, end: int, tld_ends: dict[int, int]) -> dict[int, int]:
+    """`_SUBDOMAIN* _DOMAIN_NAME _TLD` from every start in text[start:end] (a run of non-spaces)
+    where it matches: start -> the domain's end, as the regex's backtracking decides it (the most
+    subdomain labels after which a domain-name label and a TLD follow). The labels are read once,
+    from the last to the first, on a class string ("d" for each domain character)."""
+    classes = _ONE_DOMAIN_CHAR.sub("d", text[start:end])
+    labels = classes.split(".")
+    found: dict[int, int] = {}
+    further: int | None = None  # the domain's end from the next label's first character
+    stop = end  # where the label ends: its dot, or `end` for the last label, which has none
+    for label in reversed(labels):
+        first = stop - len(label)
+        answer, lowest = None, stop
+        if stop < end and label.endswith("d"):
+            if further is not None:
+                answer, lowest = further, first + len(label.rstrip("d_-"))
+            elif stop in tld_ends:
+                answer, lowest = tld_ends[stop], first + len(label.rstrip("d-"))
+        if answer is not None:
+            for offset in range(lowest - first, len(label)):
+                if label[offset] == "d":
+                    found[first + offset] = answer
+        further = found.get(first)
+        stop = first - 1
+    return found
+
+
+def _ascii_domains(domain: str) -> list[tuple[int, int]]:
+    """`_ASCII_DOMAIN.finditer(domain)` spans (`(?:[-a-z0-9accents]+\\.)+_TLD`), in one pass like
+    `_domain_ends`: from each start, the most labels after which a TLD follows."""
+    last_dot = domain.rfind(".")
+    if (
+        # Every label is ASCII: the first match is the whole domain when it ends with a TLD.
+        domain[:1] != "."
+        and ".." not in domain
+        and _ALL_ASCII_LABEL_CHARS.fullmatch(domain)
+        and last_dot > 0
+        and _tld_ends(domain, last_dot, len(domain)).get(last_dot) == len(domain)
+    ):
+        return [(0, len(domain))]
+    classes = _ONE_ASCII_LABEL_CHAR.sub("l", domain)
+    tld_ends = _tld_ends(domain, 0, len(domain))
+    ends: dict[int, int] = {}
+    further: int | None = None
+    stop = len(domain)
+    for label in reversed(classes.split(".")):
+        first = stop - len(label)
+        answer = further if further is not None else tld_ends.get(stop)
+        if stop < len(domain) and answer is not None:
+            for position in range(first + len(label.rstrip("l")), stop):
+                ends[position] = answer
+        further = ends.get(first)
+        stop = first - 1
+    found = []
+    position = 0
+    while position < len(domain):
+        if position in ends:
+            found.append((position, ends[position]))
+            position = ends[position]
+        else:
+            position += 1
+    return found
+
+
+class _UrlMatch(NamedTuple):
+    """One match of the reference URL regex: its groups and where `url` lies in the text."""
+
+    before: str
+    start: int
+    end: int
+    protocol: str
+    domain: str
+    has_path: bool
+
+
 def _utf16_length(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _punycode_label(label: str) -> str:
@@ -147,8 +246,10 @@ def _punycode_label(label: str) -> str:
 
 def _is_valid_domain(domain: str) -> bool:
     """twitter-text's lib/idna.toAscii: every label must punycode-encode to 1..63 characters."""
-    if domain.startswith("xn--") and _ASCII_DOMAIN.search(domain) is None:
+    if domain.startswith("xn--") and not _ascii_domains(domain):
         return False
+    if domain.isascii():  # an ASCII label is its own punycode
+        return all(1 <= len(label) <= _MAX_DOMAIN_LABEL_LENGTH for label in domain.split("."))
     return all(
         1 <= len(_punycode_label(label)) <= _MAX_DOMAIN_LABEL_LENGTH for label in domain.split(".")
     )
@@ -162,16 +263,71 @@ def _is_valid_url(url: str, protocol: str, domain: str) -> bool:
     return len(protocol) + _utf16_length(url) <= _MAX_URL_LENGTH
 
 
-def _url_matches(text: str) -> Iterator[re.Match[str]]:
-    """`_EXTRACT_URL.finditer(text)`, run run-by-run: a URL never contains a space, so each run
-    of non-spaces is searched on its own, starting at the space before it so that the space is
-    the preceding character exactly as in a whole-text scan. Runs without a dot and a TLD are
-    skipped. This keeps the regex's per-start backtracking within one run, not the whole text."""
+def _url_at(
+    text: str, domains: dict[int, int], tail_end: int, before: str, start: int
+) -> _UrlMatch | None:
+    """The reference regex's `url` group at `start` (the protocol tried first, as its `?` does)."""
+    protocol = _PROTOCOL.match(text, start, tail_end)
+    for domain_start in ([protocol.end()] if protocol else []) + [start]:
+        domain_end = domains.get(domain_start)
+        if domain_end is None:
+            continue
+        tail = _URL_TAIL.match(text, domain_end, tail_end)
+        assert tail is not None  # every part of the tail is optional
+        return _UrlMatch(
+            before=before,
+            start=start,
+            end=tail.end(),
+            protocol=text[start:domain_start],
+            domain=text[domain_start:domain_end],
+            has_path=bool(tail["path"]),
+        )
+    return None
+
+
+def _url_matches(text: str) -> Iterator[_UrlMatch]:
+    """What the reference regex's exec loop finds in `text`, in order, in linear time. A URL
+    never contains a space, so each run of non-spaces is scanned on its own, from the space before
+    it (the preceding character, exactly as in a whole-text scan); runs without a dot and a TLD
+    are skipped. The reference tries, at each position, a preceding character and a URL after
+    it (and at the very start of the text also a URL with nothing before it), and after a match
+    goes on from its end; only positions where a domain or a protocol starts can match, so only
+    those are tried."""
     for run in _NON_SPACE_RUN.finditer(text):
         start, end = run.span()
-        if text.find(".", start, end) < 0 or _DOT_TLD.search(text, start, end) is None:
+        if text.find(".", start, end) < 0:
             continue
-        yield from _EXTRACT_URL.finditer(text, max(start - 1, 0), end)
+        run_text = text[start:end]
+        tld_ends = _tld_ends(run_text, 0, len(run_text))
+        if not tld_ends:
+            continue
+        domains = _domain_ends(
+            text, start, end, {dot + start: tld_end + start for dot, tld_end in tld_ends.items()}
+        )
+        starts = set(domains)
+        starts.update(
+            protocol.start()
+            for protocol in _PROTOCOL.finditer(text, start, end)
+            if protocol.end() in domains
+        )
+        position = max(start - 1, 0)
+        if position == 0:  # the first position also tries "nothing before" (the regex's ^)
+            found = None
+            if 1 in starts and _PRECEDING_CHAR.match(text, 0):
+                found = _url_at(text, domains, end, text[0], 1)
+            if found is None and 0 in starts:
+                found = _url_at(text, domains, end, "", 0)
+            if found is not None:
+                yield found
+            position = found.end if found is not None else 1
+        for url_start in sorted(starts):
+            before = url_start - 1
+            if before < position or not _PRECEDING_CHAR.match(text, before):
+                continue
+            found = _url_at(text, domains, end, text[before], url_start)
+            if found is not None:
+                yield found
+                position = found.end
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -182,8 +338,8 @@ def find_urls(text: str) -> list[tuple[int, int]]:
         return []
     found: list[tuple[int, int]] = []
     for match in _url_matches(text):
-        url, protocol, domain = match["url"], match["protocol"], match["domain"]
-        start, end = match.start("url"), match.end("url")
+        protocol, domain, start, end = match.protocol, match.domain, match.start, match.end
+        url = text[start:end]
         if not _is_valid_url(url, protocol or "https://", domain):
             continue
         if protocol:
@@ -194,16 +350,16 @@ def find_urls(text: str) -> list[tuple[int, int]]:
                 end = start + tco.end()
             found.append((start, end))
             continue
-        if _INVALID_BEFORE_BARE_DOMAIN.search(match["before"]):
+        if _INVALID_BEFORE_BARE_DOMAIN.search(match.before):
             continue
         # Without a protocol only ASCII domains inside the match are links ("日本。example.com").
         bare = [
-            (start + ascii_domain.start(), start + ascii_domain.end())
-            for ascii_domain in _ASCII_DOMAIN.finditer(domain)
+            (start + ascii_start, start + ascii_end)
+            for ascii_start, ascii_end in _ascii_domains(domain)
         ]
         if not bare:
             continue
-        if match["path"]:
+        if match.has_path:
             bare[-1] = (bare[-1][0], end)
         found.extend(bare)
     return found
@@ -270,35 +426,103 @@ def _code_point_weight(code_point: int, config: TextConfig) -> int:
     return config.default_weight
 
 
+@functools.lru_cache(maxsize=8)
+def _range_patterns(config: TextConfig) -> tuple[tuple[re.Pattern[str], int], ...]:
+    """One character class per weight range, to weigh a run of plain text in C (the first range
+    that holds a code point decides its weight, so later ranges leave out earlier ones)."""
+    patterns = []
+    for index, (first, last, weight) in enumerate(config.ranges):
+        earlier = "".join(
+            f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b, _ in config.ranges[:index]
+        )
+        span = f"{re.escape(chr(first))}-{re.escape(chr(last))}"
+        pattern = f"[{span}]" if not earlier else f"(?![{earlier}])[{span}]"
+        patterns.append((re.compile(pattern), weight))
+    return tuple(patterns)
+
+
+@functools.lru_cache(maxsize=8)
+def _ascii_weight(config: TextConfig) -> int | None:
+    """The weight every ASCII code point has under `config`, when they all weigh the same."""
+    weights = {_code_point_weight(code_point, config) for code_point in range(128)}
+    return weights.pop() if len(weights) == 1 else None
+
+
+def _plain_weight(text: str, config: TextConfig) -> int:
+    """The weight of `text` when it holds no URL and no emoji."""
+    ascii_weight = _ascii_weight(config)
+    if ascii_weight is not None and text.isascii():
+        return ascii_weight * len(text)
+    total = config.default_weight * len(text)
+    for pattern, weight in _range_patterns(config):
+        total += (weight - config.default_weight) * len(pattern.findall(text))
+    return total
+
+
+def _tokens(
+    normalized: str, urls: dict[int, int], config: TextConfig
+) -> Iterator[tuple[int, int, bool]]:
+    """The text cut as twitter-text walks it: (start, end, special) where a special token is a
+    URL (taken first where both start) or an emoji grapheme and the rest are runs of plain text.
+    An emoji or URL that starts inside an earlier token is skipped, as the reference skips it."""
+    emoji = dict(find_emoji(normalized)) if config.emoji_parsing_enabled else {}
+    starts = sorted(urls.keys() | emoji.keys())
+    index = 0
+    for start in starts:
+        if start < index:
+            continue
+        if start > index:
+            yield index, start, False
+        index = urls[start] if start in urls else emoji[start]
+        yield start, index, True
+    if index < len(normalized):
+        yield index, len(normalized), False
+
+
 def parse_tweet(text: str, config: TextConfig = CONFIG_V3) -> ParseResult:
-    """Measure `text` as twitter-text's parseTweet does (X counts the same way when posting)."""
+    """Measure `text` as twitter-text's parseTweet does (X counts the same way when posting).
+    Linear in the text: plain runs are weighed in bulk, and only the run where the limit is
+    crossed (or an invalid character met) is walked code point by code point."""
     normalized = unicodedata.normalize("NFC", text)
     urls = dict(find_urls(normalized))
-    emoji = dict(find_emoji(normalized)) if config.emoji_parsing_enabled else {}
     limit = config.max_weighted_length * config.scale
 
     total = 0
     valid = True
     valid_end = 0  # last UTF-16 unit (of the NFC text) that still fits the limit
     utf16_position = 0
-    index = 0
-    while index < len(normalized):
-        if index in urls:
-            end = urls[index]
-            total += config.transformed_url_length * config.scale
-        elif index in emoji:
-            end = emoji[index]
-            total += config.default_weight
-        else:
-            end = index + 1
-            total += _code_point_weight(ord(normalized[index]), config)
-        utf16_position += _utf16_length(normalized[index:end])
-        # Like the reference, only the last character of a URL or emoji is checked.
-        if valid and normalized[end - 1] in _INVALID:
-            valid = False
-        if valid and total <= limit:
+    for start, end, special in _tokens(normalized, urls, config):
+        piece = normalized[start:end]
+        units = _utf16_length(piece)
+        if special:
+            total += (
+                config.transformed_url_length * config.scale
+                if start in urls
+                else config.default_weight
+            )
+            # Like the reference, only the last character of a URL or emoji is checked.
+            valid = valid and piece[-1] not in _INVALID
+            utf16_position += units
+            if valid and total <= limit:
+                valid_end = utf16_position - 1
+            continue
+        weight = _plain_weight(piece, config)
+        if not valid or (total + weight <= limit and not _HAS_INVALID.search(piece)):
+            total += weight
+            utf16_position += units
+            if valid:
+                valid_end = utf16_position - 1
+            continue
+        for offset, char in enumerate(piece):  # the limit is crossed in here, or validity lost
+            total += _code_point_weight(ord(char), config)
+            utf16_position += 2 if ord(char) > 0xFFFF else 1
+            valid = valid and char not in _INVALID
+            if not valid or total > limit:
+                rest = piece[offset + 1 :]
+                total += _plain_weight(rest, config)
+                utf16_position += _utf16_length(rest)
+                break
             valid_end = utf16_position - 1
-        index = end
 
     weighted = total // config.scale
     text_units = _utf16_length(text)

@@ -3,15 +3,17 @@ cases from twitter-text's conformance/extract.yml, and properties of the counter
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core import textlength
 from bot.core.textlength import (
     CONFIG_V2,
     CONFIG_V3,
@@ -245,3 +247,161 @@ def test_concatenation_is_additive_across_a_space(left: str, right: str) -> None
 )
 def test_each_url_costs_23(urls: list[str]) -> None:
     assert weighted_length(" ".join(urls)) == 23 * len(urls) + max(len(urls) - 1, 0)
+
+
+# --- the linear extractor finds exactly what the reference regex finds --------------------------
+
+# twitter-text's extractUrlsWithIndices as one regex (the form the module used before it scanned
+# in linear time). It is the oracle: quadratic on long dotted runs, so only short texts here.
+_REFERENCE_URL = re.compile(
+    f"(?P<before>{textlength._PRECEDING})"
+    f"(?P<url>(?P<protocol>https?://)?(?P<domain>{textlength._DOMAIN})(?::[0-9]+)?"
+    f"(?P<path>/{textlength._PATH}*)?(?:\\?{textlength._QUERY_CHAR}*{textlength._QUERY_ENDING})?)",
+    re.IGNORECASE,
+)
+_REFERENCE_ASCII_DOMAIN = re.compile(
+    f"(?:[\\-a-z0-9{textlength._LATIN_ACCENTS}]+\\.)+{textlength._TLD}", re.IGNORECASE
+)
+
+URLISH = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            "b",
+            "x",
+            "0",
+            ".",
+            ".",
+            "-",
+            "_",
+            "/",
+            ":",
+            "8",
+            "(",
+            ")",
+            "?",
+            "=",
+            "&",
+            "@",
+            "#",
+            "!",
+            " ",
+            "é",
+            "日",
+            "。",
+            "\u212a",
+            "\u202a",
+            "com",
+            "co",
+            "uk",
+            "org",
+            "https://",
+            "http://",
+            "HTTP://",
+            "xn--",
+            "t.co/",
+            "www.",
+            "\ufeff",
+            "$",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+def _reference_matches(text: str) -> list[tuple[str, int, int, str, str, bool]]:
+    return [
+        (
+            m["before"],
+            m.start("url"),
+            m.end("url"),
+            m["protocol"] or "",
+            m["domain"],
+            bool(m["path"]),
+        )
+        for m in _REFERENCE_URL.finditer(text)
+    ]
+
+
+def _scanned_matches(text: str) -> list[tuple[str, int, int, str, str, bool]]:
+    return [
+        (m.before, m.start, m.end, m.protocol, m.domain, m.has_path)
+        for m in textlength._url_matches(text)
+    ]
+
+
+@settings(max_examples=3000)
+@given(URLISH)
+def test_the_scanner_finds_what_the_reference_regex_finds(text: str) -> None:
+    assert _scanned_matches(text) == _reference_matches(text)
+    if "." in text:
+        domain_like = text.replace(" ", "")
+        expected = [m.span() for m in _REFERENCE_ASCII_DOMAIN.finditer(domain_like)]
+        assert textlength._ascii_domains(domain_like) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a." * 300 + "-x.com",
+        "a-" * 300 + ".com",
+        "a.com_" * 100,
+        "x.com." + "a." * 300 + "-",
+        "https://" + "a." * 300 + "com/" + "a!" * 100,
+        "a." * 200 + "日本." + "a." * 100 + "com",
+        "xn--" + "a." * 300 + "-",
+    ],
+    ids=["dots-then-dash", "dashes", "underscored", "tail-of-labels", "path", "non-ascii", "xn"],
+)
+def test_the_scanner_agrees_on_long_adversarial_runs(text: str) -> None:
+    assert _scanned_matches(text) == _reference_matches(text)
+
+
+def _walked(text: str, config: TextConfig) -> ParseResult:
+    """parseTweet as the reference walks it, one code point, URL or emoji at a time."""
+    normalized = unicodedata.normalize("NFC", text)
+    urls = dict(find_urls(normalized))
+    emoji = dict(find_emoji(normalized)) if config.emoji_parsing_enabled else {}
+    limit = config.max_weighted_length * config.scale
+    total, valid, valid_end, position, index = 0, True, 0, 0, 0
+    while index < len(normalized):
+        if index in urls:
+            end, total = urls[index], total + config.transformed_url_length * config.scale
+        elif index in emoji:
+            end, total = emoji[index], total + config.default_weight
+        else:
+            end = index + 1
+            total += textlength._code_point_weight(ord(normalized[index]), config)
+        position += sum(2 if ord(ch) > 0xFFFF else 1 for ch in normalized[index:end])
+        valid = valid and normalized[end - 1] not in "\ufffe\ufeff\uffff"
+        if valid and total <= limit:
+            valid_end = position - 1
+        index = end
+    weighted = total // config.scale
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return ParseResult(
+        weighted_length=weighted,
+        valid=valid and 0 < weighted <= config.max_weighted_length,
+        permillage=int(weighted / config.max_weighted_length * 1000),
+        display_range_start=0,
+        display_range_end=max(units - 1, 0),
+        valid_range_start=0,
+        valid_range_end=valid_end + (units - position),
+    )
+
+
+LONG_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *["a", " ", "中", "😷", "👨\u200d👩\u200d👧", "x.com", "https://t.co/abc", "\ufeff"],
+            *["é", "\U0001d400", "word " * 20, "中" * 30],
+        ]
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(LONG_TEXT | TEXT, st.sampled_from([CONFIG_V2, CONFIG_V3]))
+def test_weighing_in_bulk_equals_the_reference_walk(text: str, config: TextConfig) -> None:
+    assert parse_tweet(text, config) == _walked(text, config)
