@@ -5,6 +5,10 @@ round trip (save + read back + verify_stored on a SQLite file), for N synthetic 
     python scripts/bench_rules.py [N ...]        # default: 200 2000 10000
 
 Prints one line per N with the time of each step in milliseconds and the canonical size.
+
+Goals (exit 1, printing MISSED, when one is missed): every step at the largest N grows at most
+twice as fast as N from the previous size (linear, not quadratic), and the whole freeze at the
+deadline (freeze + canonical + digest + save + verify_stored) takes < 15 s at 10,000 entries.
 """
 
 from __future__ import annotations
@@ -82,7 +86,12 @@ def ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def bench(n: int) -> str:
+GOAL_WHOLE_S_AT_10K = 15.0
+STEPS = ("freeze", "canonical", "digest", "verify", "save", "verify_stored")
+
+
+def bench(n: int) -> dict[str, float]:
+    """Milliseconds of each step for N entries (and the canonical size, in bytes)."""
     es = entries(n)
     t = time.perf_counter()
     result = freeze(COMP, es, frozen_at=COMP.end)
@@ -106,18 +115,49 @@ def bench(n: int) -> str:
         assert verify_stored(COMP.id, store=store).ok
         t_stored = ms(t)
         store.close()
-    return (
-        f"N={n:>6}  freeze {t_freeze:8.1f} ms  canonical {t_canon:7.1f} ms"
-        f" ({len(blob) / 1e6:.2f} MB)"
-        f"  digest {t_digest:7.1f} ms  verify {t_verify:8.1f} ms  save {t_save:6.1f} ms"
-        f"  verify_stored {t_stored:8.1f} ms"
-    )
+    return {
+        "freeze": t_freeze,
+        "canonical": t_canon,
+        "digest": t_digest,
+        "verify": t_verify,
+        "save": t_save,
+        "verify_stored": t_stored,
+        "bytes": float(len(blob)),
+    }
 
 
 def main(argv: list[str]) -> int:
-    sizes = [int(a) for a in argv] or [200, 2000, 10000]
+    sizes = sorted(int(a) for a in argv) or [200, 2000, 10000]
+    figures: dict[int, dict[str, float]] = {}
     for n in sizes:
-        print(bench(n), flush=True)
+        f = figures[n] = bench(n)
+        print(
+            f"N={n:>6}  freeze {f['freeze']:8.1f} ms  canonical {f['canonical']:7.1f} ms"
+            f" ({f['bytes'] / 1e6:.2f} MB)  digest {f['digest']:7.1f} ms"
+            f"  verify {f['verify']:8.1f} ms  save {f['save']:6.1f} ms"
+            f"  verify_stored (SQLite file) {f['verify_stored']:8.1f} ms",
+            flush=True,
+        )
+    goals: dict[str, bool] = {}
+    if len(sizes) > 1:
+        small, large = sizes[-2], sizes[-1]
+        limit = 2 * large / small
+        for step in STEPS:
+            growth = figures[large][step] / max(figures[small][step], 1e-6)
+            goals[
+                f"{step}: x{growth:.1f} the time for x{large / small:g} the entries (<= x{limit:g})"
+            ] = growth <= limit
+    if 10000 in figures:
+        whole = sum(figures[10000][step] for step in STEPS if step != "verify") / 1000
+        goals[f"whole freeze at N=10000: {whole:.1f} s (< {GOAL_WHOLE_S_AT_10K:g} s)"] = (
+            whole < GOAL_WHOLE_S_AT_10K
+        )
+    for goal, met in goals.items():
+        print(f"goal: {goal}: {'met' if met else 'MISSED'}")
+    if not all(goals.values()):
+        print("MISSED: " + "; ".join(g for g, met in goals.items() if not met))
+        return 1
+    print("all goals met")
     return 0
 
 

@@ -23,7 +23,7 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,6 +48,7 @@ class LoggedRequest:
     auth: str  # bearer | oauth1 | none | invalid | admin
     endpoint: str
     fault: str | None = None
+    seconds: float = 0.0  # the sandbox's own time on it: dispatch and JSON encoding, not the send
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +60,7 @@ class LoggedRequest:
             "auth": self.auth,
             "endpoint": self.endpoint,
             "fault": self.fault,
+            "seconds": round(self.seconds, 6),
         }
 
 
@@ -305,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
             "x-response-time": str(int((time.perf_counter() - t0) * 1000)),
             **result.headers,
         }
-        sb.record(entry)
+        sb.record(replace(entry, seconds=time.perf_counter() - t0))
         try:
             self._send(result.status, payload, out_headers, headers)
         except DISCONNECTS:  # the client gave up (a timeout, a killed process)
