@@ -2,15 +2,16 @@
 lookups and user lookups, answered from a `World` in the real wire format.
 
 Search evaluates the query with `bot.sandbox.query` and returns the latest version of each
-matching, indexed, non-deleted tweet of a non-protected author, newest first; pages hold
-`max_results` items and a `next_token` only when one more exists. Lookups answer 200 with partial
-errors for deleted, unknown and protected tweets. Writes (posting, deleting, media) live in
-`bot.sandbox.writes`.
+matching, indexed, non-deleted tweet of a non-protected author, newest first, reading only the
+World's postings of the terms the query requires when it requires any (`Reads._candidates`);
+pages hold `max_results` items and a `next_token` only when one more exists. Lookups answer 200
+with partial errors for deleted, unknown and protected tweets. Writes (posting, deleting, media)
+live in `bot.sandbox.writes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,13 @@ import bot.sandbox.params as P
 from bot.sandbox.auth import Caller
 from bot.sandbox.pages import includes_of, page_body
 from bot.sandbox.params import Fields
+from bot.sandbox.query import Query, QueryError, parse_query
 from bot.sandbox.wire import not_authorized, not_found, render_tweet, render_user
 from bot.sandbox.world import TweetRec, UserRec, World
+
+# At most this many postings of a query's further clauses (each clause whole or not at all) are
+# intersected with the candidates of its cheapest clause.
+_MAX_CHECKED_TERMS = 16
 
 
 @dataclass
@@ -105,6 +111,7 @@ class Reads:
         token_name = "next_token" if "next_token" in p else "pagination_token"
         query = self._parse_query(q, errs)
         P.check(errs)
+        assert query is not None  # a query that did not parse left an error: P.check raised
         until = win.until
         if token_name in p:
             _, num = P.decode_token(token_name, p[token_name])
@@ -123,32 +130,37 @@ class Reads:
             author = world.users[t.author_id]
             if author.protected or author.suspended:
                 return False
-            return bool(query.matches(t))
+            return query.matches(t)
 
         with world.lock:
-            nums = self._candidates(query)
-            tweets, more = world.collect(nums, keep, limit, since=win.since, until=until)
+            tweets, more = world.take(self._candidates(query, win.since, until), keep, limit)
             return Result(
                 200, page_body(self.world, self.media, tweets, f, more, None, "search", req.user_id)
             )
 
-    def _candidates(self, query: Any) -> list[int]:
-        """Fast path: when every match must carry one of a few hashtags, scan only the union of
-        those hashtags' postings (ascending ids) instead of every tweet."""
-        need = getattr(query, "required_hashtags", None)
-        tags = need() if callable(need) else None
-        if tags is None:
-            return self.world.order
-        lists = [self.world.by_hashtag.get(t, []) for t in tags]
-        lists = [nums for nums in lists if nums]
-        if len(lists) <= 1:
-            return lists[0] if lists else []
-        return sorted(set().union(*lists))
+    def _candidates(self, query: Query, since: int | None, until: int | None) -> Iterator[int]:
+        """Tweet nums, newest first, with since < num < until, among which lie all the matches:
+        the union of the postings of the query's cheapest index clause (by posting lengths),
+        intersected with the next-cheapest clauses' while at most _MAX_CHECKED_TERMS postings
+        are checked; every tweet when the query guarantees no index term
+        (`Query.index_clauses` is None). `query.matches` still decides, in `keep`."""
+        world = self.world
+        clauses = query.index_clauses(lambda term: len(world.postings(term)))
+        if clauses is None:
+            return world.newest_first([world.order], since=since, until=until)
+        first, *rest = clauses
+        checks: list[list[list[int]]] = []
+        budget = _MAX_CHECKED_TERMS
+        for clause in rest:
+            if len(clause) > budget:
+                break
+            budget -= len(clause)
+            checks.append([world.postings(t) for t in clause])
+        union = [world.postings(t) for t in first]
+        return world.candidates(union, checks, since=since, until=until)
 
     @staticmethod
-    def _parse_query(q: str, errs: P.Problems) -> Any:
-        from bot.sandbox.query import QueryError, parse_query
-
+    def _parse_query(q: str, errs: P.Problems) -> Query | None:
         try:
             return parse_query(q)
         except QueryError as exc:

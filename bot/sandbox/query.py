@@ -4,7 +4,11 @@ case- and accent-insensitive), "exact phrases", #hashtags, @mentions, juxtaposit
 upper-case OR (AND binds tighter), parentheses, negation, is:retweet|reply|quote,
 has:hashtags|mentions|links, from:, to:, lang:, conversation_id:. Everything else is refused
 with a `QueryError` naming the operator, so an unsupported query is a 400, never a silent
-match-all. Pure: no I/O."""
+match-all. `Query.index_clauses` tells a caller which index terms (`IndexTerm`: keyword tokens as
+`words_of` splits them, hashtags, mentions, authors, conversations) every match must carry, so a
+search can read postings instead of every tweet; it is conservative (None whenever a term cannot
+be found through an index: negations, to:, lang:, CJK or emoji substrings) and `matches` stays
+the final filter. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -32,6 +36,15 @@ _IS_VALUES = frozenset({"retweet", "reply", "quote"})
 _HAS_VALUES = frozenset({"hashtags", "mentions", "links"})
 _OPERATOR_WORD = re.compile(r"([A-Za-z_]+):(.*)", re.DOTALL)
 _WORD = re.compile(r"\w+")
+
+IndexTerm = tuple[str, str]
+"""A term a `World` indexes, as (kind, key): ("word", a token of `words_of`), ("hashtag", a
+`hashtag_key`), ("mention", a lower-case username), ("from", a lower-case username),
+("author_id", a user id), ("conversation_id", a tweet id)."""
+Clause = frozenset[IndexTerm]
+"""Index terms of which every match carries AT LEAST ONE."""
+Cost = Callable[[IndexTerm], int]
+"""An estimate of how many tweets carry a term (a `World` answers its posting list's length)."""
 
 
 class QueryError(Exception):
@@ -76,9 +89,17 @@ class Searchable(Protocol):
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used for keywords and phrases ("Café" -> "cafe")."""
+    if text.isascii():  # NFKD, NFC and the marks leave ASCII as it is; casefold is lower there
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped).casefold()
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """The tokens keywords and phrases match against: `\\w+` runs of the folded text. A `World`
+    indexes a tweet's words with this very function, so the index and the matcher agree."""
+    return tuple(_WORD.findall(fold(text)))
 
 
 def hashtag_key(tag: str) -> str:
@@ -103,10 +124,18 @@ class _Tweet:
 
     @cached_property
     def tokens(self) -> tuple[str, ...]:
-        return tuple(_WORD.findall(self.folded))
+        return tuple(_WORD.findall(self.folded))  # == words_of(text), the folding done once
 
 
 # --- the tree -------------------------------------------------------------------------------------
+
+
+def _one(term: IndexTerm) -> int:
+    return 1
+
+
+def _clause_cost(clause: Clause, cost: Cost) -> int:
+    return sum(cost(term) for term in clause)
 
 
 @dataclass(frozen=True)
@@ -117,8 +146,11 @@ class _Node(ABC):
     @abstractmethod
     def evaluate(self, tweet: _Tweet) -> bool: ...
 
-    def required_hashtags(self) -> frozenset[str] | None:
-        return None
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        """Clauses every match satisfies, read as a conjunction (each clause: the tweet carries at
+        least one of its terms); () when nothing an index holds is guaranteed. CONSERVATIVE: a
+        clause a match could fail would hide that match from search, so when in doubt, ()."""
+        return ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +166,14 @@ class _Text(_Node):
         have, want = tweet.tokens, self.tokens
         return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))
 
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        # A substring (CJK, emoji, punctuation alone) can sit inside a longer token or between
+        # tokens: no word index finds it. A run of tokens needs every one of them, each a
+        # `words_of` token of the tweet (the same folding and \w+ split the index used).
+        if self.substring is not None or not self.tokens:
+            return ()
+        return tuple(frozenset({("word", word)}) for word in dict.fromkeys(self.tokens))
+
 
 @dataclass(frozen=True)
 class _Hashtag(_Node):
@@ -142,13 +182,48 @@ class _Hashtag(_Node):
     def evaluate(self, tweet: _Tweet) -> bool:
         return any(hashtag_key(tag) == self.key for tag in tweet.tweet.hashtags)
 
-    def required_hashtags(self) -> frozenset[str] | None:
-        return frozenset({self.key})
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        return (frozenset({("hashtag", self.key)}),)
+
+
+@dataclass(frozen=True)
+class _Mention(_Node):
+    name: str  # lower-case, without '@'
+
+    def evaluate(self, tweet: _Tweet) -> bool:
+        return any(m.lower() == self.name for m in tweet.tweet.mentions)
+
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        return (frozenset({("mention", self.name)}),)
+
+
+@dataclass(frozen=True)
+class _From(_Node):
+    handle: str  # lower-case, without '@'
+    value: str  # as written: it may be the author's id
+
+    def evaluate(self, tweet: _Tweet) -> bool:
+        t = tweet.tweet
+        return t.author_username.lower() == self.handle or t.author_id == self.value
+
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        return (frozenset({("from", self.handle), ("author_id", self.value)}),)
+
+
+@dataclass(frozen=True)
+class _Conversation(_Node):
+    conversation_id: str
+
+    def evaluate(self, tweet: _Tweet) -> bool:
+        return tweet.tweet.conversation_id == self.conversation_id
+
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        return (frozenset({("conversation_id", self.conversation_id)}),)
 
 
 @dataclass(frozen=True)
 class _Test(_Node):
-    """An operator reduced to a predicate on the tweet (mentions, from:, is:reply...)."""
+    """An operator reduced to a predicate on the tweet (to:, lang:, is:reply...): not indexed."""
 
     test: Callable[[Searchable], bool]
 
@@ -171,10 +246,12 @@ class _And(_Node):
     def evaluate(self, tweet: _Tweet) -> bool:
         return all(child.evaluate(tweet) for child in self.children)
 
-    def required_hashtags(self) -> frozenset[str] | None:
-        # Any one child's guarantee holds for the whole conjunction: keep the narrowest.
-        sets = [s for s in (child.required_hashtags() for child in self.children) if s is not None]
-        return min(sets, key=len) if sets else None
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        # A match satisfies every child, hence every child's clauses.
+        found: dict[Clause, None] = {}
+        for child in self.children:
+            found.update(dict.fromkeys(child.clauses(cost)))
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -184,14 +261,20 @@ class _Or(_Node):
     def evaluate(self, tweet: _Tweet) -> bool:
         return any(child.evaluate(tweet) for child in self.children)
 
-    def required_hashtags(self) -> frozenset[str] | None:
-        union: set[str] = set()
+    def clauses(self, cost: Cost) -> tuple[Clause, ...]:
+        # A match satisfies some child, hence that child's cheapest clause: one clause, the union
+        # of every child's cheapest. One unindexable child and nothing is guaranteed.
+        union: set[IndexTerm] = set()
         for child in self.children:
-            tags = child.required_hashtags()
-            if tags is None:
-                return None
-            union |= tags
-        return frozenset(union)
+            options = child.clauses(cost)
+            if not options:
+                return ()
+            cheapest: Clause = min(options, key=lambda clause: _clause_cost(clause, cost))
+            union |= cheapest
+        return (frozenset(union),)
+
+
+_NEVER = 1 << 62  # the cost that keeps a term out of a choice while another is possible
 
 
 @dataclass(frozen=True)
@@ -204,11 +287,31 @@ class Query:
     def matches(self, tweet: Searchable) -> bool:
         return self.root.evaluate(_Tweet(tweet))
 
+    def index_clauses(self, cost: Cost | None = None) -> list[Clause] | None:
+        """Clauses (see `Clause`) that every match satisfies ALL of, cheapest first by `cost`
+        (default: fewest terms), or None when the query guarantees no index term (a negation,
+        to:, lang:, a CJK or emoji substring...). A superset of the matches is the intersection,
+        over the clauses, of the union of each clause's postings; `matches` stays the filter."""
+        weigh = cost or _one
+        found = self.root.clauses(weigh)
+        if not found:
+            return None
+        return sorted(found, key=lambda clause: _clause_cost(clause, weigh))
+
+    def index_terms(self, cost: Cost | None = None) -> Clause | None:
+        """The cheapest single clause: index terms such that every match carries AT LEAST ONE of
+        them, or None when there is no such guarantee. Scanning the union of those terms'
+        postings instead of every tweet then loses no match."""
+        clauses = self.index_clauses(cost)
+        return clauses[0] if clauses else None
+
     def required_hashtags(self) -> frozenset[str] | None:
-        """Hashtag keys (see `hashtag_key`) such that every match carries AT LEAST ONE of them, or
-        None when there is no such guarantee. Lets a caller scan only the union of those tags'
-        postings instead of every tweet."""
-        return self.root.required_hashtags()
+        """`index_terms` restricted to hashtags: hashtag keys (see `hashtag_key`) such that every
+        match carries at least one of them, or None."""
+        terms = self.index_terms(lambda term: 1 if term[0] == "hashtag" else _NEVER)
+        if terms is None or any(kind != "hashtag" for kind, _ in terms):
+            return None
+        return frozenset(key for _, key in terms)
 
 
 # --- parsing --------------------------------------------------------------------------------------
@@ -335,8 +438,7 @@ def _positive_term(token: _Token) -> _Node:
     if word[0] in "#＃" and len(word) > 1:
         return _Hashtag(True, hashtag_key(word))
     if word[0] in "@＠" and len(word) > 1:
-        name = word[1:].lower()
-        return _Test(True, lambda t: any(m.lower() == name for m in t.mentions))
+        return _Mention(True, word[1:].lower())
     if word[0] == "$" and len(word) > 1 and not word[1].isdigit():
         raise _not_emulated("$cashtag", position)
     operator = _OPERATOR_WORD.fullmatch(word)
@@ -389,10 +491,10 @@ def _valued_operator(name: str, value: str, position: int) -> _Node:
                 position,
                 operator=name,
             )
-        return _Test(True, lambda t: t.conversation_id == value)
+        return _Conversation(True, value)
     handle = lowered.removeprefix("@")
     if name == "from":
-        return _Test(True, lambda t: t.author_username.lower() == handle or t.author_id == value)
+        return _From(True, handle, value)
     return _Test(True, lambda t: (t.in_reply_to_username or "").lower() == handle)
 
 

@@ -4,22 +4,68 @@ and retweets, kept the way X keeps them so the HTTP layer can answer like the re
 Tweet ids are snowflakes minted from `created_at` (so `since_id`, `until_id` and times agree);
 an edit mints a new id and extends an edit chain shared by every version; deleting any version
 deletes the chain; replies, quotes and retweets move the counters of the tweet they point at.
-Tweets are kept in an id-sorted list plus per-author and per-mention indexes so that loading
-100,000 tweets and scanning them newest-first stays cheap. One re-entrant lock guards everything;
-the HTTP layer holds it while it reads and renders.
+Tweets are kept in an id-sorted list plus inverted indexes (ascending id lists) per author,
+mention, hashtag, conversation and keyword token (`bot.sandbox.query.words_of`, the tokens the
+query matcher compares), so that loading 100,000 tweets stays cheap and a search reads only the
+postings of the terms its query requires (`postings`, `newest_first`). Every insert (post, reply,
+quote, retweet, edit: all through `_insert`) adds to every index; tweets are never removed from
+them (a deleted or superseded version stays listed and search filters it), and a record's text,
+author and conversation never change, so the postings stay exact. One re-entrant lock guards
+everything; the HTTP layer holds it while it reads and renders.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
 from bot.core.snowflake import make_snowflake
 from bot.sandbox.entities import hashtags_of, mentions_of, short_text
+from bot.sandbox.query import IndexTerm, words_of
 from bot.sandbox.records import TweetRec, UserRec, add_sorted, tag_key
+
+
+class Postings:
+    """An inverted index, key -> ascending tweet nums, for keys most of which only one tweet
+    carries (a word used once, a conversation without replies): such a key costs a dict entry
+    and no list, about half the memory of a list per key."""
+
+    __slots__ = ("_many", "_one")
+
+    def __init__(self) -> None:
+        self._one: dict[str, int] = {}
+        self._many: dict[str, list[int]] = {}
+
+    def add(self, key: str, num: int) -> None:
+        many = self._many.get(key)
+        if many is not None:
+            add_sorted(many, num)
+            return
+        first = self._one.get(key)
+        if first is None:
+            self._one[key] = num
+        elif first != num:
+            del self._one[key]
+            self._many[key] = [first, num] if first < num else [num, first]
+
+    def get(self, key: str) -> list[int]:
+        """The ascending nums under `key` ([] if none); do not modify the list."""
+        many = self._many.get(key)
+        if many is not None:
+            return many
+        one = self._one.get(key)
+        return [] if one is None else [one]
+
+    def keys(self) -> set[str]:
+        return set(self._one) | set(self._many)
+
+    def __len__(self) -> int:
+        return len(self._one) + len(self._many)
 
 
 class World:
@@ -36,6 +82,8 @@ class World:
         self.by_author: dict[str, list[int]] = {}
         self.by_mention: dict[str, list[int]] = {}
         self.by_hashtag: dict[str, list[int]] = {}
+        self.by_word = Postings()  # keys: bot.sandbox.query.words_of tokens
+        self.by_conversation = Postings()
         self._live_texts: dict[tuple[str, str], int] = {}
         self._counter = 0
 
@@ -360,6 +408,88 @@ class World:
                 out.append(t)
         return out, False
 
+    def postings(self, term: IndexTerm) -> list[int]:
+        """The ascending nums of the tweets carrying `term` (see bot.sandbox.query.IndexTerm):
+        every version ever inserted, deleted and superseded ones included (search filters them).
+        Do not modify the list. An unknown kind answers every tweet, which loses nothing."""
+        kind, key = term
+        if kind == "word":
+            return self.by_word.get(key)
+        if kind == "hashtag":
+            return self.by_hashtag.get(key, [])
+        if kind == "mention":
+            return self.by_mention.get(key, [])
+        if kind == "from":  # usernames never change, so a tweet's author_username is its author's
+            user = self._by_name.get(key)
+            return self.by_author.get(user.id, []) if user is not None else []
+        if kind == "author_id":
+            return self.by_author.get(key, [])
+        if kind == "conversation_id":
+            return self.by_conversation.get(key)
+        return self.order
+
+    def newest_first(
+        self, lists: Sequence[list[int]], *, since: int | None = None, until: int | None = None
+    ) -> Iterator[int]:
+        """The union of ascending `lists` (postings, `order`) with since < num < until, newest
+        first and without repeats, produced lazily: a page that fills early reads no further."""
+        runs = [_descending(nums, since, until) for nums in lists]
+        if len(runs) == 1:
+            return runs[0]
+        return _distinct(heapq.merge(*runs, reverse=True))
+
+    def candidates(
+        self,
+        union: Sequence[list[int]],
+        checks: Sequence[Sequence[list[int]]] = (),
+        *,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> Iterator[int]:
+        """Newest first, lazily: the nums of the union of `union` (ascending lists) with
+        since < num < until that are also, for each group of `checks`, in one of its lists: an
+        intersection of posting unions. Worked out in chunks that double from 256 (a page that
+        fills early costs one chunk), each checked with set operations over the part of every
+        checked list inside the chunk's range, or by binary search when that part is larger."""
+        nums = self.newest_first(union, since=since, until=until)
+        if not checks:
+            yield from nums
+            return
+        size = 256
+        while chunk := list(itertools.islice(nums, size)):
+            newest, oldest = chunk[0], chunk[-1]
+            alive = set(chunk)
+            for lists in checks:
+                found: set[int] = set()
+                for posting in lists:
+                    lo = bisect.bisect_left(posting, oldest)
+                    hi = bisect.bisect_right(posting, newest)
+                    if hi - lo <= 4 * len(alive):
+                        found.update(posting[lo:hi])
+                    else:
+                        found.update(num for num in alive if _holds(posting, num))
+                alive &= found
+                if not alive:
+                    break
+            if alive:
+                yield from (num for num in chunk if num in alive)
+            size = min(size * 2, 1 << 16)
+
+    def take(
+        self, nums: Iterable[int], keep: Callable[[TweetRec], bool], limit: int
+    ) -> tuple[list[TweetRec], bool]:
+        """Up to `limit` tweets of `nums` (in that order) passing `keep`, and whether at least
+        one more exists."""
+        out: list[TweetRec] = []
+        tweets = self.tweets
+        for num in nums:
+            t = tweets[num]
+            if keep(t):
+                if len(out) == limit:
+                    return out, True
+                out.append(t)
+        return out, False
+
     def summary(self) -> dict[str, object]:
         with self.lock:
             live = sum(1 for t in self.tweets.values() if not t.deleted)
@@ -393,6 +523,9 @@ class World:
             add_sorted(self.by_mention.setdefault(name, []), t.num)
         for tag in {tag_key(h) for h in t.hashtags}:
             add_sorted(self.by_hashtag.setdefault(tag, []), t.num)
+        for word in set(words_of(t.full_text)):
+            self.by_word.add(word, t.num)
+        self.by_conversation.add(t.conversation_id, t.num)
         key = (t.author_id, t.full_text)
         self._live_texts[key] = self._live_texts.get(key, 0) + 1
         if count_author:
@@ -429,4 +562,25 @@ class World:
         return self.tweets[int(t.chain[-1])]
 
 
-__all__ = ["TweetRec", "UserRec", "World"]
+def _descending(nums: list[int], since: int | None, until: int | None) -> Iterator[int]:
+    """The items of the ascending list `nums` with since < num < until, newest first."""
+    lo = bisect.bisect_right(nums, since) if since is not None else 0
+    hi = bisect.bisect_left(nums, until) if until is not None else len(nums)
+    return itertools.islice(reversed(nums), len(nums) - hi, len(nums) - lo)
+
+
+def _distinct(nums: Iterator[int]) -> Iterator[int]:
+    last = None
+    for num in nums:
+        if num != last:
+            yield num
+            last = num
+
+
+def _holds(nums: list[int], num: int) -> bool:
+    """Whether the ascending list `nums` contains `num` (binary search)."""
+    i = bisect.bisect_left(nums, num)
+    return i < len(nums) and nums[i] == num
+
+
+__all__ = ["Postings", "TweetRec", "UserRec", "World"]
