@@ -14,8 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "argv",
-    [("bench_rules.py", "20"), ("bench_textlength.py", "--repeat", "1")],
-    ids=["bench_rules", "bench_textlength"],
+    [
+        ("bench_rules.py", "20"),
+        ("bench_textlength.py", "--repeat", "1"),
+        ("bench_leaderboard.py", "--sizes", "100", "300", "--snapshots", "1"),
+    ],
+    ids=["bench_rules", "bench_textlength", "bench_leaderboard"],
 )
 def test_a_quick_benchmark_runs_and_prints_its_figures(argv: tuple[str, ...]) -> None:
     done = subprocess.run(
