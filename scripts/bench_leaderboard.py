@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchgoals import verdict
 from sqlalchemy import text
 
 from bot.config import parse_config
@@ -233,13 +234,7 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
         )
         limit = 1 + math.log10(n / rows[0][0])  # x3 for 100x the entries (linear: x100)
         goals[f"growth <= x{limit:.1f} (logarithmic or flat)"] = growth <= limit
-    for goal, met in goals.items():
-        print(f"goal: {goal}: {'met' if met else 'MISSED'}")
-    if not all(goals.values()):
-        print("MISSED: " + "; ".join(g for g, met in goals.items() if not met))
-        return 1
-    print("all goals met")
-    return 0
+    return verdict(goals)
 
 
 if __name__ == "__main__":

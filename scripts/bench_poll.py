@@ -33,6 +33,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 
+from benchgoals import verdict
+
 from bot.clock import ManualClock
 from bot.core.models import Category, Competition
 from bot.polling.poller import Poller
@@ -219,13 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         f"end to end >= {GOAL_END_TO_END:,} tweets/s": total / whole_s >= GOAL_END_TO_END,
         f"bot's own work >= {GOAL_OWN_WORK:,} tweets/s": total / own_s >= GOAL_OWN_WORK,
     }
-    for goal, met in goals.items():
-        print(f"goal: {goal}: {'met' if met else 'MISSED'}")
-    if not all(goals.values()):
-        print("MISSED: " + "; ".join(g for g, met in goals.items() if not met), file=sys.stderr)
-        return 1
-    print("all goals met")
-    return 0
+    return verdict(goals)
 
 
 if __name__ == "__main__":

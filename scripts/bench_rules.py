@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchgoals import verdict
+
 from bot.core.models import Account, Category, Competition, Entry, Metrics, Post, Reply
 from bot.core.results import canonical_json, digest, freeze, verify
 from bot.core.snowflake import make_snowflake
@@ -152,13 +154,7 @@ def main(argv: list[str]) -> int:
         goals[f"whole freeze at N=10000: {whole:.1f} s (< {GOAL_WHOLE_S_AT_10K:g} s)"] = (
             whole < GOAL_WHOLE_S_AT_10K
         )
-    for goal, met in goals.items():
-        print(f"goal: {goal}: {'met' if met else 'MISSED'}")
-    if not all(goals.values()):
-        print("MISSED: " + "; ".join(g for g, met in goals.items() if not met))
-        return 1
-    print("all goals met")
-    return 0
+    return verdict(goals)
 
 
 if __name__ == "__main__":

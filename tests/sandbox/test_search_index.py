@@ -7,10 +7,7 @@ maintained on every insert equal postings rebuilt from scratch; and the bench sc
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import tweepy
@@ -23,7 +20,6 @@ from bot.sandbox.api import Reads, Rules
 from bot.sandbox.query import IndexTerm, Query, QueryError, fold, hashtag_key, parse_query, words_of
 from bot.sandbox.records import TweetRec
 
-REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 9, 1, 12, tzinfo=UTC)
 USERS = ("alice", "Bob", "carol_1")
 
@@ -187,6 +183,7 @@ def make_world(ops: list[tuple[str, int, str, str]]) -> tuple[World, ManualClock
         clock.advance(1)
         ids = [t.id for t in world.tweets.values()]
         target = ids[pick % len(ids)]
+        before = len(world.tweets)
         try:
             if op == "post":
                 world.post(user, text, lang="en" if pick % 3 else "fr")
@@ -203,7 +200,9 @@ def make_world(ops: list[tuple[str, int, str, str]]) -> tuple[World, ManualClock
             else:
                 world.delete(target)
         except (KeyError, ValueError):
-            pass  # retweeting or editing what cannot be (deleted, a retweet, twice): X refuses
+            # Retweeting or editing what cannot be (deleted, a retweet, twice): the world refuses
+            # before it writes anything, so a refusal never hides a half-done index update.
+            assert len(world.tweets) == before
     clock.advance(1)
     return world, clock
 
@@ -456,27 +455,3 @@ def test_fold_takes_a_shortcut_only_where_it_changes_nothing(text: str) -> None:
     decomposed = unicodedata.normalize("NFKD", text)
     slow = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     assert fold(text) == unicodedata.normalize("NFC", slow).casefold()
-
-
-def test_bench_sandbox_runs_small_and_states_its_verdict() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "bench_sandbox.py"),
-            "--tweets",
-            "3000",
-            "--requests",
-            "10",
-            "--pages",
-            "5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-    )
-    # A missed goal is the benchmark's verdict (exit 1 with MISSED), not this test's.
-    assert done.returncode in (0, 1), done.stdout + done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    assert "rare keyword" in done.stdout and "deep pages" in done.stdout
-    assert ("MISSED" in done.stdout) if done.returncode else ("all goals met" in done.stdout)
