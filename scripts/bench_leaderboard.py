@@ -1,26 +1,33 @@
 """Benchmark the live leaderboard at scale: `contestbot leaderboard bench --format json` on a
 database of N entries (each with `--snapshots` metric snapshots), for each N of `--sizes`.
 
-    python scripts/bench_leaderboard.py [--sizes 10000 100000] [--snapshots 10]
+    python scripts/bench_leaderboard.py [--sizes 10000 100000 1000000] [--snapshots 10]
                                         [--db sqlite|postgresql|URL]
 
-For each N it builds a fresh database through the store, as the poller writes it (pages of 100
-posts by 2,000 authors, then refresh snapshots of every entry), and measures:
-  - in process: `bot.freezer.live_standings` (what the command computes: read, score, rank every
-    category) on an open store, best of 3;
+For each N it fills a fresh database (at the latest schema) with N entries by 2,000 authors and
+their snapshots, written with bulk inserts straight into the tables (what the poller would have
+stored; writing a million entries a page at a time through the store would take most of an hour),
+then measures:
+  - the first read: the live rows computed from every entry once (`bot.store.live` rebuild: what
+    an upgraded database, or a change of the competition's rules, costs once);
+  - in process, live top-10 per category: `bot.leaderboard.board(top=10)` on an open store with
+    nothing new to apply (the daemon applies each cycle's writes as it goes), best of 5;
+  - in process, after one poll cycle's writes: a page of 100 new entries and 100 refreshed ones
+    saved through the store, then `board(top=10)` applying them and reading, best of 3;
   - the whole CLI process (`python -m bot leaderboard bench --format json --top 10`, started
-    fresh: imports, config, database, scoring, JSON out): wall time and peak RSS of the child.
+    fresh: imports, config, database, top-10 per category, every exclusion listed, JSON out): wall
+    time and peak RSS of the child.
 `--db postgresql` runs the same on a throwaway PostgreSQL server on 127.0.0.1 (started from the
 local binaries as the test suite does: scripts/ensure_postgres.sh installs them); `--db URL` on
 that database (one the benchmark may empty: every N drops and rebuilds its tables); the default
 is a temporary SQLite file.
 
 Goals (issue 14; exit 1, printing MISSED, when one is missed), checked at the largest N run:
-live top-10 per category at 1M entries in < 50 ms in process and < 1 s for the whole CLI
-process, peak RSS < 200 MB, and growth from the smallest to the largest N no worse than
-logarithmic (time ratio <= 1 + log10 of the entries' ratio: x3 for 100x, where linear is x100).
-The goals are stated for N = 1,000,000; a run whose largest N is smaller checks the same limits
-there.
+live top-10 per category at 1M entries in < 50 ms in process (nothing new, and after a cycle's
+writes) and < 1 s for the whole CLI process, peak RSS < 200 MB, and growth from the smallest to
+the largest N no worse than logarithmic (time ratio <= 1 + log10 of the entries' ratio: x3 for
+100x, where linear is x100). The goals are stated for N = 1,000,000; a run whose largest N is
+smaller checks the same limits there.
 """
 
 from __future__ import annotations
@@ -32,19 +39,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchgoals import verdict
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bot.config import parse_config
 from bot.core.models import Account, Competition, Lookup, Metrics, Page, Post
 from bot.core.snowflake import make_snowflake
+from bot.leaderboard import board
 from bot.store import Store
-from bot.store.schema import Base
+from bot.store.convert import content_values, metric_values
+from bot.store.schema import Base, CompetitionEntryRow, MetricSnapshotRow, TweetIdRow, TweetRow
 
 AUTHORS = 2000
 PAGE = 100
@@ -91,7 +101,8 @@ def accounts(start: datetime) -> list[Account]:
 
 
 def build(url: str, n: int, snapshots: int, start: datetime, end: datetime) -> float:
-    """Fill a fresh database with N entries and their snapshots; returns the seconds it took."""
+    """Fill a fresh database with N entries and their snapshots (bulk inserts into the store's
+    tables, as the poller would have written them); returns the seconds it took."""
     t0 = time.perf_counter()
     store = Store(url)
     with store.engine.begin() as conn:  # a fresh database for every N
@@ -100,49 +111,111 @@ def build(url: str, n: int, snapshots: int, start: datetime, end: datetime) -> f
     store.upgrade()
     store.sync_competitions(competition_of(CONFIG_TEXT[0]), now=start)
     people = accounts(start)
+    store.save_accounts(people, now=start)
     step = (end - start - timedelta(days=1)) / max(n, 1)
-    posts: list[Post] = []
-    for i in range(n):
-        when = start + step * i
-        tid = make_snowflake(when, i % 4096)
-        author = people[i % AUTHORS]
-        posts.append(
-            Post(
-                id=tid,
-                text=f"entry {i} #Bench",
-                author_id=author.id,
-                created_at=when,
-                edit_history_ids=(tid,),
-                hashtags=("Bench",),
-                metrics=Metrics(likes=(i * 7919) % 1000, replies=(i * 104729) % 50),
-            )
-        )
-    for i in range(0, n, PAGE):
-        chunk = tuple(posts[i : i + PAGE])
-        page = Page(chunk, tuple(people), chunk[-1].id, chunk[0].id, len(chunk), None)
-        store.save_page("bench", "search:0", page, now=start + step * i)
-    for k in range(snapshots):
-        taken_at = end - timedelta(hours=snapshots - k)
-        for i in range(0, n, 1000):
-            store.save_lookup(Lookup(tuple(posts[i : i + 1000]), ()), taken_at)
+    chunk = 20_000
+    with store.engine.begin() as conn:
+        for lo in range(0, n, chunk):
+            tweets, ids, entries, snaps = [], [], [], []
+            for i in range(lo, min(n, lo + chunk)):
+                post = bench_post(i, start + step * i, people)
+                seen = start + step * i
+                tweets.append(
+                    {
+                        "key": post.id,
+                        **content_values(post),
+                        **metric_values(post.metrics),
+                        "created_at": post.created_at,
+                        "metrics_at": end - timedelta(hours=1),
+                        "status": "active",
+                        "status_changed_at": None,
+                        "first_seen_at": seen,
+                        "updated_at": seen,
+                    }
+                )
+                ids.append({"id": post.id, "key": post.id})
+                entries.append(
+                    {
+                        "competition_id": "bench",
+                        "key": post.id,
+                        "source": "search",
+                        "found_at": seen,
+                    }
+                )
+                for k in range(snapshots):
+                    snaps.append(
+                        {
+                            "key": post.id,
+                            "tweet_id": post.id,
+                            "taken_at": end - timedelta(hours=snapshots - k),
+                            **metric_values(post.metrics),
+                        }
+                    )
+            conn.execute(insert(TweetRow), tweets)
+            conn.execute(insert(TweetIdRow), ids)
+            conn.execute(insert(CompetitionEntryRow), entries)
+            if snaps:
+                conn.execute(insert(MetricSnapshotRow), snaps)
     store.close()
     return time.perf_counter() - t0
 
 
-def in_process_ms(url: str) -> float:
-    from bot.freezer import live_standings
+def bench_post(i: int, when: datetime, people: list[Account]) -> Post:
+    tid = make_snowflake(when, i % 4096)
+    return Post(
+        id=tid,
+        text=f"entry {i} #Bench",
+        author_id=people[i % AUTHORS].id,
+        created_at=when,
+        edit_history_ids=(tid,),
+        hashtags=("Bench",),
+        metrics=Metrics(likes=(i * 7919) % 1000, replies=(i * 104729) % 50),
+    )
 
-    best = float("inf")
+
+def read_once(url: str) -> float:
+    """The first read: the live rows computed from every entry. Seconds."""
+    store = Store(url)
+    try:
+        t0 = time.perf_counter()
+        board(store, competition_of(CONFIG_TEXT[0])[0], datetime.now(UTC), top=10)
+        return time.perf_counter() - t0
+    finally:
+        store.close()
+
+
+def in_process_ms(url: str, n: int, start: datetime) -> tuple[float, float, int]:
+    """(nothing new, after a cycle's writes) best milliseconds of `board(top=10)`, and the number
+    of exclusions the board counts."""
     store = Store(url)
     try:
         competition = competition_of(CONFIG_TEXT[0])[0]
-        for _ in range(3):
+        idle = float("inf")
+        for _ in range(5):
             t0 = time.perf_counter()
-            live_standings(store, competition, datetime.now(UTC))
-            best = min(best, (time.perf_counter() - t0) * 1000)
+            shown = board(store, competition, datetime.now(UTC), top=10)
+            idle = min(idle, (time.perf_counter() - t0) * 1000)
+        people = accounts(start)
+        after = float("inf")
+        for cycle in range(3):
+            now = datetime.now(UTC)
+            base = n + 1000 * cycle
+            new = tuple(
+                bench_post(base + j, now - timedelta(minutes=5), people) for j in range(100)
+            )
+            page = Page(new, tuple(people[:100]), new[-1].id, new[0].id, len(new), None)
+            store.save_page("bench", "search:0", page, now=now)
+            old = tuple(
+                replace(p, metrics=Metrics(likes=p.metrics.likes + 5, replies=p.metrics.replies))
+                for p in (bench_post(j * (n // 100), start, people) for j in range(100))
+            )
+            store.save_lookup(Lookup(old, ()), now)
+            t0 = time.perf_counter()
+            board(store, competition, now, top=10)
+            after = min(after, (time.perf_counter() - t0) * 1000)
+        return idle, after, shown.exclusion_count
     finally:
         store.close()
-    return best
 
 
 CONFIG_TEXT: list[str] = [""]
@@ -201,39 +274,49 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     start, end = now - timedelta(days=6), now + timedelta(days=1)
     CONFIG_TEXT[0] = CONFIG.format(start=start.isoformat(), end=end.isoformat())
-    rows: list[tuple[int, float, float, float]] = []
+    rows: list[tuple[int, float, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "contestbot.toml"
         config_path.write_text(CONFIG_TEXT[0], encoding="utf-8")
         for n in sorted(args.sizes):
             url = url_given or f"sqlite:///{tmp}/bench-{n}.db"
             built = build(url, n, args.snapshots, start, end)
-            inside = in_process_ms(url)
+            first = read_once(url)
+            idle, after, excluded = in_process_ms(url, n, start)
             wall, rss, code = cli_run(url, config_path)
             if code != 0:
                 print(f"N={n}: the leaderboard command failed with exit {code}", file=sys.stderr)
                 return 2
-            rows.append((n, inside, wall, rss))
+            rows.append((n, idle, after, wall, rss))
             print(
-                f"{database}, N={n:>9,} entries x {args.snapshots} snapshots (built in "
-                f"{built:.0f} s): live_standings in process {inside:9.1f} ms; whole CLI process "
-                f"{wall:6.2f} s, peak RSS {rss:6.0f} MB",
+                f"{database}, N={n:>9,} entries x {args.snapshots} snapshots, 2 categories "
+                f"(filled in {built:.0f} s; live rows computed once in {first:.1f} s):\n"
+                f"  in process, board(top=10): nothing new {idle:7.1f} ms; after a cycle's "
+                f"writes (100 new + 100 refreshed entries) {after:7.1f} ms\n"
+                f"  whole CLI process (--format json, top 10, {excluded:,} exclusions listed): "
+                f"{wall:5.2f} s, peak RSS {rss:4.0f} MB",
                 flush=True,
             )
-    n, inside, wall, rss = rows[-1]
+            if url_given is None:
+                Path(f"{tmp}/bench-{n}.db").unlink(missing_ok=True)
+    n, idle, after, wall, rss = rows[-1]
     goals = {
-        f"in process < {GOAL_IN_PROCESS_MS:.0f} ms at N={n:,}": inside < GOAL_IN_PROCESS_MS,
+        f"in process, nothing new, < {GOAL_IN_PROCESS_MS:.0f} ms at N={n:,}": idle
+        < GOAL_IN_PROCESS_MS,
+        f"in process, after a cycle's writes, < {GOAL_IN_PROCESS_MS:.0f} ms at N={n:,}": after
+        < GOAL_IN_PROCESS_MS,
         f"whole CLI process < {GOAL_CLI_S:.0f} s at N={n:,}": wall < GOAL_CLI_S,
         f"peak RSS < {GOAL_RSS_MB:.0f} MB at N={n:,}": rss < GOAL_RSS_MB,
     }
     if len(rows) > 1:
-        growth = rows[-1][1] / rows[0][1]
-        print(
-            f"growth in process, N={rows[0][0]:,} -> N={n:,} (x{n / rows[0][0]:.0f} the "
-            f"entries): x{growth:.1f} the time"
-        )
         limit = 1 + math.log10(n / rows[0][0])  # x3 for 100x the entries (linear: x100)
-        goals[f"growth <= x{limit:.1f} (logarithmic or flat)"] = growth <= limit
+        for label, col in (("nothing new", 1), ("after a cycle's writes", 2), ("CLI", 3)):
+            growth = rows[-1][col] / rows[0][col]
+            print(
+                f"growth, {label}, N={rows[0][0]:,} -> N={n:,} (x{n / rows[0][0]:.0f} the "
+                f"entries): x{growth:.2f} the time"
+            )
+            goals[f"growth {label} <= x{limit:.1f} (logarithmic or flat)"] = growth <= limit
     return verdict(goals)
 
 

@@ -1,16 +1,20 @@
 """`contestbot leaderboard COMPETITION`: the current standings, per category, from the database.
 
-Reads the stored entries and scores them at the clock's now with the stored disqualifications and
-jury picks (`bot.freezer.live_standings`); once a competition is frozen it shows the frozen
-standings, which later likes never change. It prints a table, CSV (one flat row per ranked entry,
-with a category column) or the versioned JSON document `contestbot.leaderboard/1` described in the
-README, which organisers script against: fields are only ever added to it; a breaking change gets a
-new schema name.
+Before the deadline it reads the live rows the store keeps up to date as entries, metrics,
+decisions and picks arrive (`bot.leaderboard.board`: the top of each category from an index,
+whatever the number of entries); from the deadline it scores every entry with the deadline's
+metrics, and once a competition is frozen it shows the frozen standings, which later likes never
+change. It prints a table, CSV (one flat row per ranked entry, with a category column) or the
+versioned JSON document `contestbot.leaderboard/2` described in the README, which organisers script
+against: fields are only ever added to it; a breaking change gets a new schema name (version 2
+counts the exclusions, and lists them with --include-excluded only: at scale most entries are
+excluded somewhere, one entry per author, and version 1 listed them all every time).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.cli.args import count
@@ -29,7 +33,7 @@ from bot.core.models import Competition, Standings, competition_state
 from bot.core.rescans import freezes_from
 from bot.core.timefmt import iso_z
 
-SCHEMA = "contestbot.leaderboard/1"
+SCHEMA = "contestbot.leaderboard/2"
 CSV_COLUMNS = (
     "category",
     "kind",
@@ -65,8 +69,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--include-excluded",
         action="store_true",
-        help="also list every excluded entry with the rule and the reason (the JSON form always "
-        'has them under "excluded")',
+        help="also list every excluded entry with the rule and the reason (JSON: under "
+        '"excluded"; without it JSON and the table give the counts only)',
     )
     p.set_defaults(func=leaderboard)
 
@@ -82,21 +86,25 @@ def find_competition(ctx: Context, competition_id: str) -> Competition:
 
 def leaderboard(ctx: Context) -> int:
     from bot.app import existing_store
-    from bot.freezer import live_standings
+    from bot.leaderboard import board
     from bot.store.rules import RulesStore
 
     config = ctx.config()
     competition = find_competition(ctx, ctx.args.competition)  # before touching the database
+    top = ctx.args.top or competition.leaderboard_top
     store = existing_store(ctx.settings())
     try:
         now = ctx.clock.now()
-        standings = live_standings(store, competition, now, bot_username=config.bot.username)
+        shown = board(store, competition, now, top=top, bot_username=config.bot.username)
         frozen = RulesStore(store).is_frozen(competition.id)
+        excluded = ctx.args.include_excluded
+        # Listed only when asked for, read while the store is open (streamed from the live rows).
+        exclusions = tuple(shown.exclusions()) if excluded else ()
     finally:
         store.close()
+    standings = replace(shown.standings, exclusions=exclusions)
+    counts = ExclusionCounts(shown.excluded_entries, shown.exclusion_count)
     zone = config.zone_of(competition)
-    top = ctx.args.top or competition.leaderboard_top
-    excluded = ctx.args.include_excluded
 
     def rows() -> list[list[Any]]:
         ranked = csv_rows(standings, top=top)
@@ -105,7 +113,7 @@ def leaderboard(ctx: Context) -> int:
         return [[*row, "", ""] for row in ranked] + excluded_csv_rows(standings)
 
     def text() -> str:
-        board = render_text(competition, standings, top=top, frozen=frozen, zone=zone)
+        board = render_text(competition, standings, counts, top=top, frozen=frozen, zone=zone)
         return board + (render_exclusions(standings) if excluded else "")
 
     return emit(
@@ -113,7 +121,13 @@ def leaderboard(ctx: Context) -> int:
         ctx.args.format,
         Listing(
             document=lambda: leaderboard_document(
-                competition, standings, top=top, frozen=frozen, zone=zone
+                competition,
+                standings,
+                counts,
+                top=top,
+                frozen=frozen,
+                zone=zone,
+                listed=excluded,
             ),
             columns=(*CSV_COLUMNS, "excluded_rule", "excluded_reason") if excluded else CSV_COLUMNS,
             rows=rows,
@@ -156,17 +170,29 @@ def excluded_csv_rows(standings: Standings) -> list[list[Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class ExclusionCounts:
+    """How many entries are excluded (anywhere), and how many exclusions there are in all (an
+    entry may be excluded in several categories, or by several rules)."""
+
+    entries: int
+    exclusions: int
+
+
 def leaderboard_document(
     competition: Competition,
     standings: Standings,
+    counts: ExclusionCounts,
     *,
     top: int,
     frozen: bool = False,
     zone: str | None = None,
+    listed: bool = False,
 ) -> Any:
-    """The `contestbot.leaderboard/1` JSON document (see README, "Leaderboard JSON"). `zone` is
-    the zone the window was written in (`Config.zone_of`; default: the competition's timezone)."""
-    return {
+    """The `contestbot.leaderboard/2` JSON document (see README, "Leaderboard JSON"). `zone` is
+    the zone the window was written in (`Config.zone_of`; default: the competition's timezone).
+    With `listed`, `excluded` lists `standings.exclusions`."""
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "competition": {
             "id": competition.id,
@@ -205,7 +231,10 @@ def leaderboard_document(
             }
             for cs in standings.categories
         ],
-        "excluded": [
+        "excluded_count": {"entries": counts.entries, "exclusions": counts.exclusions},
+    }
+    if listed:
+        document["excluded"] = [
             {
                 "entry_key": x.key,
                 "tweet_id": x.post_id,
@@ -215,8 +244,8 @@ def leaderboard_document(
                 "category": x.category,
             }
             for x in standings.exclusions
-        ],
-    }
+        ]
+    return document
 
 
 def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
@@ -243,6 +272,7 @@ def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
 def render_text(
     competition: Competition,
     standings: Standings,
+    counts: ExclusionCounts,
     *,
     top: int,
     frozen: bool = False,
@@ -288,16 +318,15 @@ def render_text(
             "\none prize per author: applied at the deadline, in category order (an author may "
             "lead several categories until then)\n"
         )
-    if standings.exclusions:
-        parts.append(f"\n{exclusion_summary(standings)} (--include-excluded lists them)\n")
+    if counts.exclusions:
+        parts.append(f"\n{exclusion_summary(counts)} (--include-excluded lists them)\n")
     return "".join(parts)
 
 
-def exclusion_summary(standings: Standings) -> str:
+def exclusion_summary(counts: ExclusionCounts) -> str:
     """`16 entries excluded (26 exclusions across categories)`: an entry excluded in several
     categories (or by several rules) counts once."""
-    entries = len({x.key for x in standings.exclusions})
-    exclusions = len(standings.exclusions)
+    entries, exclusions = counts.entries, counts.exclusions
     text = f"{entries} {'entry' if entries == 1 else 'entries'} excluded"
     if exclusions != entries:
         text += f" ({exclusions} exclusions across categories)"

@@ -156,7 +156,7 @@ def category_score(
     raise ValueError(f"unknown category kind {category.kind!r} in {category.id!r}")
 
 
-def _latest_picks(category_id: str, picks: Sequence[JuryPick]) -> dict[str, JuryPick]:
+def latest_picks(category_id: str, picks: Sequence[JuryPick]) -> dict[str, JuryPick]:
     latest: dict[str, JuryPick] = {}
     for p in sorted(picks, key=lambda p: (p.picked_at, p.judge, p.rank)):
         if p.category_id == category_id:
@@ -168,7 +168,7 @@ def _excl(f: EntryFacts, rule: str, reason: str, category: Category) -> Exclusio
     return Exclusion(f.key, f.post_id, f.username, rule, reason, category.id)
 
 
-def _category_filter(
+def category_filter(
     competition: Competition, category: Category, f: EntryFacts
 ) -> tuple[str, str] | None:
     if category.audience == "outside" and audience_of(competition, f.username) == "community":
@@ -218,7 +218,7 @@ def rank_category(
     excluded: list[Exclusion] = []
     candidates: list[EntryFacts] = []
     for f in eligible:
-        failed = _category_filter(competition, category, f)
+        failed = category_filter(competition, category, f)
         if failed is not None:
             excluded.append(_excl(f, *failed, category))
         elif rules.one_prize_per_author and f.author_id in already_won:
@@ -238,7 +238,7 @@ def rank_category(
         f.key: category_score(competition, category, f, bot_username=bot_username)
         for f in candidates
     }
-    picks = _latest_picks(category.id, jury_picks) if category.kind == "jury" else {}
+    picks = latest_picks(category.id, jury_picks) if category.kind == "jury" else {}
     minimum = category.minimum
     below = [f for f in candidates if scores[f.key] < minimum and f.key not in picks]
     for f in below:
@@ -247,7 +247,7 @@ def rank_category(
                 f,
                 "below-minimum",
                 f"scores {scores[f.key]:g} here; this category needs at least {minimum:g} "
-                f"{_unit_of(category, minimum)} to rank",
+                f"{unit_of(category, minimum)} to rank",
                 category,
             )
         )
@@ -275,10 +275,11 @@ def rank_category(
 
     ordered: list[EntryFacts] = []
     best_of: dict[str, EntryFacts] = {}
+    ranks_of_picks = {k: p.rank for k, p in picks.items()}
     for f in sorted(candidates, key=order):
         best = best_of.get(f.author_id)
         if rules.one_entry_per_author and best is not None:
-            why = _why_first(best, f, scores, picks, competition.tie_rule)
+            why = why_first(best, f, scores, ranks_of_picks, competition.tie_rule)
             excluded.append(
                 _excl(
                     f,
@@ -328,7 +329,7 @@ def rank_category(
     return CategoryStanding(category, tuple(rows), winners, awaiting, len(below)), excluded
 
 
-def _unit_of(category: Category, n: float) -> str:
+def unit_of(category: Category, n: float) -> str:
     """What a category's score counts, for sentences ("1 like", "2 distinct repliers")."""
     one = n == 1
     if category.kind == "likes":
@@ -344,21 +345,22 @@ def _unit_of(category: Category, n: float) -> str:
     return "point" if one else "points"
 
 
-def _why_first(
+def why_first(
     best: EntryFacts,
     other: EntryFacts,
     scores: Mapping[str, float],
-    picks: Mapping[str, JuryPick],
+    pick_ranks: Mapping[str, int],
     tie_rule: str,
 ) -> str:
-    """Why `best` comes before `other` in a category's order: what actually decided it."""
-    a, b = picks.get(best.key), picks.get(other.key)
+    """Why `best` comes before `other` in a category's order: what actually decided it.
+    `pick_ranks`: entry key -> the jury's rank, for the picked entries."""
+    a, b = pick_ranks.get(best.key), pick_ranks.get(other.key)
     if a is not None and b is None:
-        return f"was picked by the jury (rank {a.rank})"
+        return f"was picked by the jury (rank {a})"
     if a is not None and b is not None:
-        if a.rank != b.rank:
-            return f"was placed higher by the jury (rank {a.rank} against {b.rank})"
-        tied = f"jury rank {a.rank}"
+        if a != b:
+            return f"was placed higher by the jury (rank {a} against {b})"
+        tied = f"jury rank {a}"
     else:
         high, low = scores[best.key], scores[other.key]
         if high != low:

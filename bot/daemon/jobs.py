@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from loguru import logger
@@ -77,6 +78,18 @@ def poll(d: Runtime) -> None:
         )
     if any(p.polled for p in report.competitions):
         logger.info("poll cycle done: {}", report.describe())
+    keep_leaderboards(d, comps)
+
+
+def keep_leaderboards(d: Runtime, comps: Sequence[Competition]) -> None:
+    """Apply what the store just wrote to each competition's live leaderboard rows
+    (`bot.leaderboard.keep`), so the leaderboard command and the posts read them ready."""
+    from bot.leaderboard import keep
+
+    for c in comps:
+        if d.stopping:
+            return
+        keep(d.store, c, d.clock.now(), bot_username=d.config.bot.username)
 
 
 def mention_readers(d: Runtime) -> list[MentionsReader]:
@@ -145,6 +158,7 @@ def refresh(d: Runtime) -> datetime | None:
         collect_replies_if_due(d, c, now)
     if refreshed:
         logger.info("refreshed {} entr(ies) (cadence factor {:.2f})", refreshed, d.state.factor)
+    keep_leaderboards(d, d.held_competitions())
     return next_refresh_run(next_due, now=now, poll_interval=d.options.poll_interval)
 
 

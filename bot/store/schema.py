@@ -146,7 +146,7 @@ class ReplyRow(Base):
 
     reply_id: Mapped[str] = mapped_column(ID, primary_key=True)
     conversation_key: Mapped[str] = mapped_column(ID, index=True)
-    replier_id: Mapped[str] = mapped_column(ID)
+    replier_id: Mapped[str] = mapped_column(ID, index=True)
     replier_username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     in_reply_to_id: Mapped[str | None] = mapped_column(ID, nullable=True)

@@ -26,6 +26,7 @@ from bot.store.writes import (
     add_entries,
     existing,
     insert_ignoring,
+    note_changes,
     tweet_from_json,
     tweet_json,
     upsert_authors,
@@ -128,6 +129,18 @@ class StreamsMixin:
             upsert_authors(s, users, now)
             ids = sorted({r.id for replies in by_key.values() for r in replies})
             known = existing(s, ReplyRow.reply_id, ids)
+            # The entries whose repliers change: the ones replied to, and any a known reply
+            # without a parent was credited to before.
+            touched = set(by_key)
+            for i in range(0, len(ids), 500):
+                touched.update(
+                    s.scalars(
+                        select(ReplyRow.conversation_key).where(
+                            ReplyRow.reply_id.in_(ids[i : i + 500])
+                        )
+                    )
+                )
+            note_changes(s, keys=sorted(touched))
             for key, replies in by_key.items():
                 for r in replies:
                     if r.id in known:

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -41,6 +41,7 @@ from bot.store.schema import (
     TweetIdRow,
     TweetRow,
 )
+from bot.store.schema_live import LiveChangeRow
 
 _STATUS_OF_PROBLEM: dict[str, EntryStatus] = {
     "deleted": "deleted",
@@ -169,16 +170,52 @@ def key_of(s: Session, tweet_id: str) -> str | None:
 
 
 def upsert_authors(s: Session, users: Iterable[Account], now: datetime) -> None:
+    """Insert new accounts, update known ones; an account whose facts the rules read changed (or
+    new) goes to the live leaderboard's change log (`note_changes`)."""
     by_id = {u.id: u for u in users}
     if not by_id:
         return
-    known = existing(s, AuthorRow.id, list(by_id))
-    new = [author_values(u, now) for i, u in by_id.items() if i not in known]
-    old = [author_values(u, now) for i, u in by_id.items() if i in known]
+    ids = list(by_id)
+    facts: dict[str, tuple[Any, ...]] = {}
+    for i in range(0, len(ids), _IN_CHUNK):
+        for row in s.execute(
+            select(*_AUTHOR_FACTS).where(AuthorRow.id.in_(ids[i : i + _IN_CHUNK]))
+        ):
+            facts[row[0]] = tuple(row)
+    new = [author_values(u, now) for i, u in by_id.items() if i not in facts]
+    old = [author_values(u, now) for i, u in by_id.items() if i in facts]
+    changed = [
+        i
+        for i, u in by_id.items()
+        if facts.get(i) != (u.id, u.username, _utc(u.created_at), u.followers, u.protected)
+    ]
     if new:
         s.execute(insert(AuthorRow), new)
     if old:
         s.execute(update(AuthorRow), old)
+    note_changes(s, authors=changed)
+
+
+_AUTHOR_FACTS = (
+    AuthorRow.id,
+    AuthorRow.username,
+    AuthorRow.created_at,
+    AuthorRow.followers,
+    AuthorRow.protected,
+)
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    return None if when is None else when.astimezone(UTC)
+
+
+def note_changes(s: Session, *, keys: Iterable[str] = (), authors: Iterable[str] = ()) -> None:
+    """Append to the live leaderboard's change log (`bot.store.live` applies it): entry chains
+    written, accounts whose facts changed."""
+    rows = [{"key": k, "author_id": None} for k in dict.fromkeys(keys)]
+    rows += [{"key": None, "author_id": a} for a in dict.fromkeys(authors)]
+    if rows:
+        s.execute(insert(LiveChangeRow), rows)
 
 
 def upsert_tweets(
@@ -241,6 +278,7 @@ def upsert_tweets(
     id_rows = [{"id": i, "key": k} for i, k in every.items() if i not in known_ids]
     if id_rows:
         s.execute(insert(TweetIdRow), id_rows)
+    note_changes(s, keys=keys)
     return keys
 
 
@@ -273,6 +311,7 @@ def add_entries(
     ]
     if rows:
         s.execute(insert(CompetitionEntryRow), rows)
+        note_changes(s, keys=[k for k in keys if k not in known])
     return len(rows)
 
 
@@ -348,6 +387,7 @@ def mark_problems(s: Session, problems: Sequence[tuple[str, str]], when: datetim
     ]
     if rows:
         s.execute(update(TweetRow), rows)
+        note_changes(s, keys=[k for k, st in keys.items() if current.get(k) not in (None, st)])
 
 
 def repliers_of(s: Session, keys_query: Any) -> dict[str, tuple[Reply, ...]]:

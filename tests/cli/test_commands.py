@@ -143,7 +143,14 @@ def test_leaderboard_json_follows_the_documented_schema(
     code, out, err = cli("leaderboard", "spring", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["schema"] == "contestbot.leaderboard/1"
+    assert doc["schema"] == "contestbot.leaderboard/2"
+    # counted always, listed on request (at scale nearly every entry is excluded somewhere)
+    assert "excluded" not in doc
+    assert doc["excluded_count"] == {"entries": 2, "exclusions": 2}  # organiser; bob (comments)
+    code, out, err = cli("leaderboard", "spring", "--format", "json", "--include-excluded")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert len(doc["excluded"]) == doc["excluded_count"]["exclusions"] == 2
     assert doc["competition"]["id"] == "spring" and doc["competition"]["state"] == "running"
     assert doc["generated_at"] == clock.now().isoformat().replace("+00:00", "Z")
     liked, commented = doc["categories"]
@@ -401,9 +408,10 @@ def test_the_leaderboard_counts_excluded_entries_not_exclusions(
     sandbox.world.set_metrics(second, likes=1, replies=0)
     clock.advance(minutes=1)
     assert cli("run", "--once")[0] == 0
-    code, out, _ = cli("leaderboard", "spring", "--format", "json")
+    code, out, _ = cli("leaderboard", "spring", "--format", "json", "--include-excluded")
     excluded = json.loads(out)["excluded"]
     assert sorted(x["entry_key"] for x in excluded).count(second) == 2
+    assert json.loads(out)["excluded_count"] == {"entries": 3, "exclusions": 4}
     code, out, _ = cli("leaderboard", "spring")
     assert code == 0
     assert "\n3 entries excluded (4 exclusions across categories) (--include-excluded" in out

@@ -11,7 +11,14 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from bot.store import schema_ops, schema_own, schema_polling, schema_posting, schema_rules  # noqa: F401
+from bot.store import (  # noqa: F401
+    schema_live,
+    schema_ops,
+    schema_own,
+    schema_polling,
+    schema_posting,
+    schema_rules,
+)
 from bot.store.schema import Base
 
 config = context.config
