@@ -688,21 +688,27 @@ def _settle(
                     if first is not None:
                         pool.append(first)
                     break
-        best = authors_best(pool)
-        for r in pool:
-            rule = None if best is not None and r.key == best.key else NOT_AUTHORS_BEST
-            if rule != r.rule:
-                changes.append(
-                    {
-                        "competition_id": cid,
-                        "category_id": category,
-                        "key": r.key,
-                        "rule": rule,
-                        "reason": None,
-                        "ranked": rule is None,
-                    }
-                )
+        changes.extend(_best_changes(cid, category, pool))
     return changes
+
+
+def _best_changes(cid: str, category: str, rows: Iterable[BoardRow]) -> list[dict[str, Any]]:
+    """The updates that leave the first of an author's candidate `rows` ranked and mark the
+    others "not-authors-best" (rows that are no candidates are left as they are)."""
+    candidates = [r for r in rows if r.is_candidate]
+    best = authors_best(candidates)
+    return [
+        {
+            "competition_id": cid,
+            "category_id": category,
+            "key": r.key,
+            "rule": rule,
+            "reason": None,
+            "ranked": rule is None,
+        }
+        for r in candidates
+        if (rule := None if best is not None and r.key == best.key else NOT_AUTHORS_BEST) != r.rule
+    ]
 
 
 def _ranked_rows(
@@ -755,24 +761,7 @@ def _settle_category(s: Session, cid: str, category: str) -> None:
 
 
 def _set_best(s: Session, cid: str, category: str, groups: Iterable[Sequence[BoardRow]]) -> None:
-    changes: list[dict[str, Any]] = []
-    for rows in groups:
-        best = authors_best(rows)
-        for r in rows:
-            if not r.is_candidate:
-                continue
-            rule = None if best is not None and r.key == best.key else NOT_AUTHORS_BEST
-            if rule != r.rule:
-                changes.append(
-                    {
-                        "competition_id": cid,
-                        "category_id": category,
-                        "key": r.key,
-                        "rule": rule,
-                        "reason": None,
-                        "ranked": rule is None,
-                    }
-                )
+    changes = [c for rows in groups for c in _best_changes(cid, category, rows)]
     if changes:
         s.execute(update(LiveScoreRow), changes)
 
