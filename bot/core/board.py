@@ -36,11 +36,13 @@ from bot.core.models import (
 )
 from bot.core.scoring import (
     JuryPick,
+    below_minimum_reason,
     category_filter,
     category_score,
     draw_value,
     latest_picks,
-    unit_of,
+    not_best_reason,
+    required_seed,
     why_first,
 )
 
@@ -88,13 +90,10 @@ class BoardRow:
 
 
 def tiebreak_of(competition: Competition, category_id: str, key: str, created_at: datetime) -> str:
+    seed = required_seed(competition)
     if competition.tie_rule == "random":
-        if not competition.tie_seed:
-            raise ValueError(
-                f"competition {competition.id!r} declares tie_rule 'random' without a "
-                "tie_seed; set tie_seed and publish seed_commitment(seed) before the end"
-            )
-        return draw_value(competition.tie_seed, category_id, key)
+        assert seed is not None  # required_seed raised otherwise
+        return draw_value(seed, category_id, key)
     return created_at.strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -135,10 +134,7 @@ def entry_rows(
             score = category_score(competition, category, facts, bot_username=bot_username)
             if score < category.minimum and pick is None:
                 rule = BELOW_MINIMUM
-                reason = (
-                    f"scores {score:g} here; this category needs at least {category.minimum:g} "
-                    f"{unit_of(category, category.minimum)} to rank"
-                )
+                reason = below_minimum_reason(category, score)
         rows.append(
             BoardRow(
                 category_id=category.id,
@@ -174,7 +170,7 @@ def authors_best_reason(best: BoardRow, other: BoardRow, tie_rule: str) -> str:
         {r.key: r.pick_rank for r in (best, other) if r.pick_rank is not None},
         tie_rule,
     )
-    return f"@{other.username}'s entry {best.post_id} {why}; one entry per author"
+    return not_best_reason(other.username, best.post_id, why)
 
 
 def _facts(row: BoardRow) -> EntryFacts:

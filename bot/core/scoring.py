@@ -246,20 +246,14 @@ def rank_category(
             _excl(
                 f,
                 "below-minimum",
-                f"scores {scores[f.key]:g} here; this category needs at least {minimum:g} "
-                f"{unit_of(category, minimum)} to rank",
+                below_minimum_reason(category, scores[f.key]),
                 category,
             )
         )
     if below:
         low = {f.key for f in below}
         candidates = [f for f in candidates if f.key not in low]
-    seed = competition.tie_seed
-    if competition.tie_rule == "random" and not seed:
-        raise ValueError(
-            f"competition {competition.id!r} declares tie_rule 'random' without a "
-            "tie_seed; set tie_seed and publish seed_commitment(seed) before the end"
-        )
+    seed = required_seed(competition)
 
     def group(f: EntryFacts) -> tuple[int, float]:
         pick = picks.get(f.key)
@@ -284,7 +278,7 @@ def rank_category(
                 _excl(
                     f,
                     "not-authors-best",
-                    f"@{f.username}'s entry {best.post_id} {why}; one entry per author",
+                    not_best_reason(f.username, best.post_id, why),
                     category,
                 )
             )
@@ -327,6 +321,31 @@ def rank_category(
         if r.rank <= category.winners and (category.kind != "jury" or r.jury_rank is not None)
     )
     return CategoryStanding(category, tuple(rows), winners, awaiting, len(below)), excluded
+
+
+def below_minimum_reason(category: Category, score: float) -> str:
+    """The sentence of a "below-minimum" exclusion."""
+    minimum = category.minimum
+    return (
+        f"scores {score:g} here; this category needs at least {minimum:g} "
+        f"{unit_of(category, minimum)} to rank"
+    )
+
+
+def not_best_reason(username: str, best_post_id: str, why: str) -> str:
+    """The sentence of a "not-authors-best" exclusion (`why`: `why_first`)."""
+    return f"@{username}'s entry {best_post_id} {why}; one entry per author"
+
+
+def required_seed(competition: Competition) -> str | None:
+    """The competition's draw seed; raises ValueError when tie_rule "random" has none."""
+    seed = competition.tie_seed
+    if competition.tie_rule == "random" and not seed:
+        raise ValueError(
+            f"competition {competition.id!r} declares tie_rule 'random' without a "
+            "tie_seed; set tie_seed and publish seed_commitment(seed) before the end"
+        )
+    return seed
 
 
 def unit_of(category: Category, n: float) -> str:

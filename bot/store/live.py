@@ -618,29 +618,33 @@ def _score_rows(s: Session, cid: str, keys: Iterable[str]) -> list[BoardRow]:
 
 def _ranked_of_author(s: Session, cid: str, category: str, author: str) -> BoardRow | None:
     """The row of the author's that ranks in the category (one entry per author: its best)."""
-    found = s.scalars(
-        select(LiveScoreRow)
-        .where(
-            LiveScoreRow.competition_id == cid,
-            LiveScoreRow.category_id == category,
-            LiveScoreRow.author_id == author,
-            LiveScoreRow.ranked.is_(True),
-        )
-        .limit(1)
-    ).first()
-    return _board_row(found) if found is not None else None
+    return _first_of_author(s, cid, category, author, LiveScoreRow.ranked.is_(True))
 
 
 def _first_not_best(s: Session, cid: str, category: str, author: str) -> BoardRow | None:
     """The first of the author's "not-authors-best" rows in the category's order."""
+    return _first_of_author(
+        s,
+        cid,
+        category,
+        author,
+        LiveScoreRow.ranked.is_(False),
+        LiveScoreRow.rule == NOT_AUTHORS_BEST,
+    )
+
+
+def _first_of_author(
+    s: Session, cid: str, category: str, author: str, *conditions: Any
+) -> BoardRow | None:
+    """The author's first row in the category's order that meets `conditions`
+    (`ix_live_scores_author`)."""
     found = s.scalars(
         select(LiveScoreRow)
         .where(
             LiveScoreRow.competition_id == cid,
             LiveScoreRow.category_id == category,
             LiveScoreRow.author_id == author,
-            LiveScoreRow.ranked.is_(False),
-            LiveScoreRow.rule == NOT_AUTHORS_BEST,
+            *conditions,
         )
         .order_by(*_ORDER)
         .limit(1)

@@ -25,6 +25,10 @@ COMPETITION = String(64)
 TIEBREAK = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 
+ORDER = ("g0", "g1", "tiebreak", "key_len", "key")
+"""A category's order (`bot.core.board.BoardRow.order`): pick group, score, tie-break, key."""
+
+
 class LiveChangeRow(Base):
     __tablename__ = "live_changes"
     # Never reuse a number once the log is pruned (SQLite would hand out max(rowid) + 1 again).
@@ -61,28 +65,9 @@ class LiveExclusionRow(Base):
 class LiveScoreRow(Base):
     __tablename__ = "live_scores"
     __table_args__ = (
+        Index("ix_live_scores_order", "competition_id", "category_id", "ranked", *ORDER),
         Index(
-            "ix_live_scores_order",
-            "competition_id",
-            "category_id",
-            "ranked",
-            "g0",
-            "g1",
-            "tiebreak",
-            "key_len",
-            "key",
-        ),
-        Index(
-            "ix_live_scores_author",
-            "competition_id",
-            "category_id",
-            "author_id",
-            "ranked",
-            "g0",
-            "g1",
-            "tiebreak",
-            "key_len",
-            "key",
+            "ix_live_scores_author", "competition_id", "category_id", "author_id", "ranked", *ORDER
         ),
         Index("ix_live_scores_key", "competition_id", "key"),
     )
