@@ -27,6 +27,13 @@ def stale_versions(posts: Sequence[Post]) -> dict[str, str]:
     }
 
 
+def newest_versions(posts: Sequence[Post]) -> list[Post]:
+    """The posts that are the newest version of their chain as far as they tell (a search or a
+    timeline returns the newest version, CONTRACT.md §10): their metrics are the entry's."""
+    stale = stale_versions(posts)
+    return [t for t in posts if t.id not in stale]
+
+
 def newest_ids(posts: Sequence[Post]) -> list[str]:
     """The newest ids to look up next, de-duplicated, in the order the stale versions came."""
     return list(dict.fromkeys(stale_versions(posts).values()))

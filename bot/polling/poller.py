@@ -9,8 +9,10 @@ from there) and each becomes an entry of every listing competition whose window 
 stream makes one run per cycle: its regular window, widened by start_time when a re-scan for
 late-indexed posts is due (`bot.core.rescans`: recent every 15 minutes, wide once per UTC day,
 final `late_grace` after the end); the re-scans a run covers are stamped done with its last page.
-Then `refresh` re-reads the metrics of every tracked entry, 100 ids per request, following edits
-to the newest version (`bot.x.lookups`), storing one snapshot per entry. Each page is stored as it
+A page's posts are readings too: each newest version it returns is stored with a metric snapshot.
+Then `refresh` re-reads the metrics of every tracked entry the cycle's pages did not return, 100
+ids per request, following edits to the newest version (`bot.x.lookups`), storing one snapshot
+per entry: a cold cycle costs its search pages and no look-up. Each page is stored as it
 arrives; a stream's cursor (and its re-scan stamps) only move in the transaction of the run's last
 page, so a crash mid-pagination re-reads from the committed window. Windows, re-scans, cursor
 moves and fallbacks are decided by the pure functions of `bot.core.polling` and
@@ -177,7 +179,7 @@ class Poller:
         report = self.ingest(competitions)
         due = [c for c in competitions if _poll_of(report, c.id).polled and _ok(report, c.id)]
         try:
-            self.refresh([c.id for c in due], report)
+            self.refresh([c.id for c in due], report, skip_read_since=report.started_at)
         except ApiError as exc:
             self._fail(report, due, exc)
             raise
@@ -242,11 +244,19 @@ class Poller:
         report.finished_at = self.clock.now()
         return report
 
-    def refresh(self, competition_ids: Sequence[str], report: CycleReport) -> None:
+    def refresh(
+        self,
+        competition_ids: Sequence[str],
+        report: CycleReport,
+        *,
+        skip_read_since: datetime | None = None,
+    ) -> None:
         """Re-read the latest version of every tracked, not-deleted entry, 100 per request (plus
         one per batch holding posts edited since: their newest versions), and store a snapshot
-        per entry (all with one `taken_at`) plus deleted/protected marks."""
-        targets = self.store.refresh_targets(competition_ids)
+        per entry (all with one `taken_at`) plus deleted/protected marks. With `skip_read_since`
+        (`run_cycle`: its start), the entries with a reading since then are left out: a search or
+        mentions page stores a snapshot of each post it returned, so they need no look-up."""
+        targets = self.store.refresh_targets(competition_ids, unread_since=skip_read_since)
         taken_at = self.clock.now()
         for ids in batched(targets):
             looked = lookup_newest(self.client, ids)

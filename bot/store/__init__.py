@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.edits import newest_versions
 from bot.core.models import Account, Competition, Entry, Lookup, Metrics, Page
 from bot.core.polling import Cursor, CursorUpdate, Snapshot
 from bot.store.convert import competition_config, user_from_row
@@ -210,13 +211,16 @@ class Store(StreamsMixin):
         their entry), their authors, the competition's entries (source: the part of `stream` before
         ':', "search" or "mentions"), when given the stream's cursor, and the `marks`: streams of
         the competition stamped done now (the re-scans a run's last page completes, whose
-        `updated_at` records when). Returns how many entries were new to the competition. The
-        competition must have been synced."""
+        `updated_at` records when), and a metric snapshot of each post that is the newest version of
+        its chain (the page's metrics are a reading like a look-up's: the refresh need not ask for
+        them again). Returns how many entries were new to the competition. The competition must
+        have been synced."""
         source = stream.split(":", 1)[0]
         with self.transaction() as s:
             upsert_authors(s, page.accounts, now)
             keys = upsert_tweets(s, page.posts, now, metrics_at=now)
             added = add_entries(s, competition_id, keys, source, now)
+            add_snapshots(s, newest_versions(page.posts), now)
             if cursor_update is not None:
                 write_cursor(s, competition_id, stream, cursor_update, now)
             for mark in marks:
@@ -259,26 +263,34 @@ class Store(StreamsMixin):
                 )
             )
 
-    def refresh_targets(self, competition_ids: Sequence[str]) -> list[str]:
+    def refresh_targets(
+        self, competition_ids: Sequence[str], *, unread_since: datetime | None = None
+    ) -> list[str]:
         """Latest version ids of the entries of these competitions worth re-reading (every status
-        but deleted: a protected tweet may become visible again), de-duplicated, in key order."""
+        but deleted: a protected tweet may become visible again), de-duplicated, in key order.
+        With `unread_since`, only the entries without a metric snapshot taken at or after it (a
+        search page of this cycle already read the others)."""
         if not competition_ids:
             return []
-        with self.session() as s:
-            return list(
-                s.scalars(
-                    select(TweetRow.latest_id)
-                    .where(
-                        TweetRow.status != "deleted",
-                        TweetRow.key.in_(
-                            select(CompetitionEntryRow.key).where(
-                                CompetitionEntryRow.competition_id.in_(competition_ids)
-                            )
-                        ),
-                    )
-                    .order_by(TweetRow.key)
+        query = select(TweetRow.latest_id).where(
+            TweetRow.status != "deleted",
+            TweetRow.key.in_(
+                select(CompetitionEntryRow.key).where(
+                    CompetitionEntryRow.competition_id.in_(competition_ids)
                 )
+            ),
+        )
+        if unread_since is not None:
+            query = query.where(
+                ~select(MetricSnapshotRow.key)
+                .where(
+                    MetricSnapshotRow.key == TweetRow.key,
+                    MetricSnapshotRow.taken_at >= unread_since,
+                )
+                .exists()
             )
+        with self.session() as s:
+            return list(s.scalars(query.order_by(TweetRow.key)))
 
     def save_lookup(self, lookup: Lookup, taken_at: datetime) -> int:
         """Store one refresh batch in ONE transaction: a metric snapshot per found tweet (once per

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.core.edits import newest_versions
 from bot.core.models import Account, Post
 from bot.core.polling import CursorUpdate
 from bot.store.convert import user_from_row
@@ -24,6 +25,7 @@ from bot.store.schema import AuthorRow, ReplyRow
 from bot.store.schema_polling import MentionRow, ReplyScanRow
 from bot.store.writes import (
     add_entries,
+    add_snapshots,
     existing,
     insert_ignoring,
     note_changes,
@@ -59,8 +61,9 @@ class StreamsMixin:
         marks: Sequence[tuple[str, str]] = (),
     ) -> dict[str, int]:
         """Store one page of `account_id`'s mentions in ONE transaction: the raw mentions
-        (idempotent by tweet id), their authors, the tweets that are entries and, per competition
-        in `entries`, its entries (source "mentions"); with `cursor_update`, the account's cursor
+        (idempotent by tweet id), their authors, the tweets that are entries (with a metric snapshot
+        each, as `Store.save_page`) and, per competition in `entries`, its entries (source
+        "mentions"); with `cursor_update`, the account's cursor
         and the mark of each competition in `joined` (read from its start on); `marks`:
         (owner, stream) pairs stamped done now (the re-scans a run's last page completes). Returns
         how many entries were new, per competition."""
@@ -78,9 +81,12 @@ class StreamsMixin:
                         found_at=now,
                     )
                 )
+            read: dict[str, Post] = {}
             for competition_id, chosen in entries.items():
                 keys = upsert_tweets(s, chosen, now, metrics_at=now)
                 added[competition_id] = add_entries(s, competition_id, keys, "mentions", now)
+                read.update((t.id, t) for t in chosen)
+            add_snapshots(s, newest_versions(list(read.values())), now)
             if cursor_update is not None:
                 write_cursor(s, ACCOUNTS, stream, cursor_update, now)
                 for competition_id in joined:

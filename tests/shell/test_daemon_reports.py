@@ -80,7 +80,7 @@ def test_a_cycle_snapshots_the_organisers_posts_once_per_interval_and_writes_the
     assert daemon.run_once() == []
     assert organiser_posts(daemon) == [(own, [6])]
     first = endpoints(daemon)
-    assert first == ["search", "lookup", "user_by_username", "user_tweets"]
+    assert first == ["search", "user_by_username", "user_tweets"]
 
     folder = tmp_path / "reports" / "spring"
     assert (folder / "report.html").is_file() and (folder / "results.html").is_file()
@@ -111,7 +111,7 @@ def test_off_switches_off_both_jobs(
     cfg = config(clock, every="off", own="off")
     daemon = daemon_for(sandbox, db_url, clock, cfg, tmp_path, data_dir=tmp_path)
     assert daemon.run_once() == []
-    assert endpoints(daemon) == ["search", "lookup"]
+    assert endpoints(daemon) == ["search"]
     assert organiser_posts(daemon) == []
     assert not (tmp_path / "reports").exists()
     assert "reports" not in [j.name for j in daemon.scheduler.jobs]

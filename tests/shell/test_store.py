@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -116,6 +117,34 @@ def test_an_edit_is_one_entry_with_the_latest_version_even_when_the_old_one_come
     assert store.refresh_targets([COMP.id]) == [edited.id]
 
 
+def test_a_page_is_a_reading_of_its_newest_versions_only(store: Store) -> None:
+    """A search page's post is a metric snapshot at the page's time, as a look-up's would be; a
+    post whose edit history names a newer version (not the entry's metrics) is none, and an
+    entry mentioned by a mentions page is read once whatever the competitions listing it."""
+    plain = tweet(T0 + timedelta(minutes=1), likes=3)
+    newer_id = make_snowflake(T0 + timedelta(minutes=5))
+    old = tweet(T0 + timedelta(minutes=2), seq=1)
+    stale = replace(old, edit_history_ids=(old.id, newer_id))
+    at = T0 + timedelta(minutes=6)
+    store.save_page(COMP.id, "search:0", page(plain, stale), now=at)
+    assert [(s.taken_at, s.metrics.likes) for s in store.snapshots(plain.id)] == [(at, 3)]
+    assert store.snapshots(stale.id) == []
+    assert store.refresh_targets([COMP.id], unread_since=at) == [stale.id]
+    other = replace(COMP, id="autumn")
+    store.sync_competitions([COMP, other], now=T0)
+    mention = tweet(T0 + timedelta(minutes=7), seq=2, likes=2)
+    later = T0 + timedelta(minutes=8)
+    store.save_mentions(
+        "99",
+        "mentions:99",
+        [mention],
+        [ALICE],
+        now=later,
+        entries={COMP.id: [mention], other.id: [mention]},
+    )
+    assert [(s.taken_at, s.metrics.likes) for s in store.snapshots(mention.id)] == [(later, 2)]
+
+
 def test_a_refresh_stores_one_snapshot_per_entry_and_a_retry_adds_none(store: Store) -> None:
     t = tweet(T0 + timedelta(minutes=1))
     store.save_page(COMP.id, "search:0", page(t), now=T0 + timedelta(minutes=2))
@@ -126,8 +155,9 @@ def test_a_refresh_stores_one_snapshot_per_entry_and_a_retry_adds_none(store: St
     later = T0 + timedelta(minutes=4)
     assert store.save_lookup(Lookup(posts=(grown,), accounts=()), later) == 1
     snaps = store.snapshots(t.id)
-    assert [s.taken_at for s in snaps] == [taken, later]
-    assert snaps[0].metrics == Metrics(likes=7, replies=2)
+    # The page was a reading too (its metrics at its time), then the two look-ups.
+    assert [s.taken_at for s in snaps] == [T0 + timedelta(minutes=2), taken, later]
+    assert snaps[0].metrics == t.metrics and snaps[1].metrics == Metrics(likes=7, replies=2)
     assert store.entries(COMP.id)[0].post.metrics.likes == 7
 
 
