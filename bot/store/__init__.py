@@ -218,9 +218,9 @@ class Store(StreamsMixin):
         source = stream.split(":", 1)[0]
         with self.transaction() as s:
             upsert_authors(s, page.accounts, now)
-            keys = upsert_tweets(s, page.posts, now, metrics_at=now)
-            added = add_entries(s, competition_id, keys, source, now)
-            add_snapshots(s, newest_versions(page.posts), now)
+            stored = upsert_tweets(s, page.posts, now, metrics_at=now)
+            added = add_entries(s, competition_id, list(stored), source, now)
+            add_snapshots(s, newest_versions(page.posts), now, stored=stored)
             if cursor_update is not None:
                 write_cursor(s, competition_id, stream, cursor_update, now)
             for mark in marks:
@@ -299,8 +299,8 @@ class Store(StreamsMixin):
         Returns the number of snapshots written."""
         with self.transaction() as s:
             upsert_authors(s, lookup.accounts, taken_at)
-            upsert_tweets(s, lookup.posts, taken_at, metrics_at=taken_at)
-            written = add_snapshots(s, lookup.posts, taken_at)
+            stored = upsert_tweets(s, lookup.posts, taken_at, metrics_at=taken_at)
+            written = add_snapshots(s, lookup.posts, taken_at, stored=stored)
             mark_problems(s, lookup.problems, taken_at)
         return written
 

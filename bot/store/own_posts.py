@@ -88,8 +88,8 @@ class OwnPostsStore:
             upsert_authors(s, found.accounts, taken_at)
             busy = _unfrozen_entries(s, list(latest))
             writable = [t for k, t in latest.items() if k not in busy]
-            upsert_tweets(s, writable, taken_at, metrics_at=taken_at)
-            written = add_snapshots(s, writable, taken_at)
+            stored = upsert_tweets(s, writable, taken_at, metrics_at=taken_at)
+            written = add_snapshots(s, writable, taken_at, stored=stored)
             marked = _owners(s, list(latest))
             for key, t in latest.items():
                 post = next(

@@ -8,6 +8,7 @@ same tables; a change here needs a new revision there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,36 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         # SQLite keeps the text it is given; storing naive UTC makes its ordering correct.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # SQLite's DATETIME text in one step (the decorator's processor, then SQLite's, cost two
+        # Python calls a value on the ingest path): the same "YYYY-MM-DD HH:MM:SS.ffffff" of
+        # naive UTC that SQLAlchemy's SQLite DATETIME writes, which existing databases hold.
+        # A write gives the same `now` to many rows: the last value and its text are kept, as
+        # one tuple so that threads sharing this processor read a consistent pair (datetimes are
+        # immutable, and holding the object keeps its identity from being reused).
+        last: list[tuple[Any, str]] = [(None, "")]
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            seen, seen_text = last[0]
+            if value is seen:
+                return seen_text
+            if not isinstance(value, datetime):
+                raise TypeError(f"expected a datetime for the store, got {value!r}")
+            if value.tzinfo is None:
+                raise ValueError(
+                    f"naive datetime {value!r} given to the store - pass aware UTC times"
+                )
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -70,23 +70,29 @@ class StreamsMixin:
         added: dict[str, int] = {}
         with self.transaction() as s:
             upsert_authors(s, users, now)
-            for t in {t.id: t for t in tweets}.values():
-                s.execute(
-                    insert_ignoring(s, MentionRow, ["account_id", "tweet_id"]).values(
-                        account_id=account_id,
-                        tweet_id=t.id,
-                        author_id=t.author_id,
-                        created_at=t.created_at,
-                        tweet=tweet_json(t),
-                        found_at=now,
-                    )
-                )
+            raw = [
+                {
+                    "account_id": account_id,
+                    "tweet_id": t.id,
+                    "author_id": t.author_id,
+                    "created_at": t.created_at,
+                    "tweet": tweet_json(t),
+                    "found_at": now,
+                }
+                for t in {t.id: t for t in tweets}.values()
+            ]
+            if raw:
+                s.execute(insert_ignoring(s, MentionRow, ["account_id", "tweet_id"]), raw)
             read: dict[str, Post] = {}
+            stored: dict[str, str] = {}
             for competition_id, chosen in entries.items():
-                keys = upsert_tweets(s, chosen, now, metrics_at=now)
-                added[competition_id] = add_entries(s, competition_id, keys, "mentions", now)
+                written = upsert_tweets(s, chosen, now, metrics_at=now)
+                stored.update(written)
+                added[competition_id] = add_entries(
+                    s, competition_id, list(written), "mentions", now
+                )
                 read.update((t.id, t) for t in chosen)
-            add_snapshots(s, newest_versions(list(read.values())), now)
+            add_snapshots(s, newest_versions(list(read.values())), now, stored=stored)
             if cursor_update is not None:
                 write_cursor(s, ACCOUNTS, stream, cursor_update, now)
                 for competition_id in joined:

@@ -11,12 +11,12 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Insert, insert, select, update
+from sqlalchemy import Insert, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from bot.store.convert import (
 )
 from bot.store.schema import (
     AuthorRow,
+    Base,
     CompetitionEntryRow,
     CursorRow,
     MetricSnapshotRow,
@@ -169,44 +170,63 @@ def key_of(s: Session, tweet_id: str) -> str | None:
     return s.scalar(select(TweetIdRow.key).where(TweetIdRow.id == tweet_id))
 
 
+def bulk_insert(s: Session, row: type[Base], values: Sequence[dict[str, Any]]) -> None:
+    """One executemany INSERT of `values` into `row`'s table, as a Core statement: the ORM's bulk
+    path costs more per row than the INSERT itself, and these rows need none of its bookkeeping."""
+    if values:
+        s.execute(insert(cast(Table, row.__table__)), values)
+
+
 def upsert_authors(s: Session, users: Iterable[Account], now: datetime) -> None:
-    """Insert new accounts, update known ones; an account whose facts the rules read changed (or
-    new) goes to the live leaderboard's change log (`note_changes`)."""
+    """Insert new accounts and update the known ones whose description changed (`updated_at` is
+    when the store last saw it change); an account whose facts the rules read changed (or new)
+    goes to the live leaderboard's change log (`note_changes`)."""
     by_id = {u.id: u for u in users}
     if not by_id:
         return
     ids = list(by_id)
-    facts: dict[str, tuple[Any, ...]] = {}
+    stored: dict[str, tuple[Any, ...]] = {}
     for i in range(0, len(ids), _IN_CHUNK):
         for row in s.execute(
-            select(*_AUTHOR_FACTS).where(AuthorRow.id.in_(ids[i : i + _IN_CHUNK]))
+            select(*_AUTHOR_COLUMNS).where(AuthorRow.id.in_(ids[i : i + _IN_CHUNK]))
         ):
-            facts[row[0]] = tuple(row)
-    new = [author_values(u, now) for i, u in by_id.items() if i not in facts]
-    old = [author_values(u, now) for i, u in by_id.items() if i in facts]
-    changed = [
-        i
-        for i, u in by_id.items()
-        if facts.get(i) != (u.id, u.username, _utc(u.created_at), u.followers, u.protected)
-    ]
-    if new:
-        s.execute(insert(AuthorRow), new)
+            stored[row[0]] = tuple(row)
+    new: list[dict[str, Any]] = []
+    old: list[dict[str, Any]] = []
+    noted: list[str] = []
+    for account_id, u in by_id.items():
+        seen = _author_columns(u)
+        before = stored.get(account_id)
+        if before is None:
+            new.append(author_values(u, now))
+        elif before != seen:
+            old.append(author_values(u, now))
+        if before is None or before[:_AUTHOR_FACTS] != seen[:_AUTHOR_FACTS]:
+            noted.append(account_id)
+    bulk_insert(s, AuthorRow, new)
     if old:
         s.execute(update(AuthorRow), old)
-    note_changes(s, authors=changed)
+    note_changes(s, authors=noted)
 
 
-_AUTHOR_FACTS = (
+_AUTHOR_COLUMNS = (
+    # The facts the rules read first (their change goes to the change log), then the rest.
     AuthorRow.id,
     AuthorRow.username,
     AuthorRow.created_at,
     AuthorRow.followers,
     AuthorRow.protected,
+    AuthorRow.name,
+    AuthorRow.following,
+    AuthorRow.tweet_count,
 )
+_AUTHOR_FACTS = 5
 
 
-def _utc(when: datetime | None) -> datetime | None:
-    return None if when is None else when.astimezone(UTC)
+def _author_columns(u: Account) -> tuple[Any, ...]:
+    """`u` as the values of `_AUTHOR_COLUMNS` (as the store gives them back)."""
+    created = None if u.created_at is None else u.created_at.astimezone(UTC)
+    return (u.id, u.username, created, u.followers, u.protected, u.name, u.following, u.post_count)
 
 
 def note_changes(s: Session, *, keys: Iterable[str] = (), authors: Iterable[str] = ()) -> None:
@@ -214,15 +234,16 @@ def note_changes(s: Session, *, keys: Iterable[str] = (), authors: Iterable[str]
     written, accounts whose facts changed."""
     rows = [{"key": k, "author_id": None} for k in dict.fromkeys(keys)]
     rows += [{"key": None, "author_id": a} for a in dict.fromkeys(authors)]
-    if rows:
-        s.execute(insert(LiveChangeRow), rows)
+    bulk_insert(s, LiveChangeRow, rows)
 
 
 def upsert_tweets(
     s: Session, tweets: Iterable[Post], now: datetime, *, metrics_at: datetime
-) -> list[str]:
-    """Insert new chains, move known ones to a newer version, map every version id; returns the
-    keys touched. An older version found later changes nothing but its id mapping."""
+) -> dict[str, str]:
+    """Insert new chains, move known ones to a newer version, map every version id, and note the
+    chains in the live leaderboard's change log; returns the keys touched, each with the id of
+    its newest version now stored. An older version found later changes nothing but its id
+    mapping."""
     latest: dict[str, Post] = {}
     every: dict[str, str] = {}
     for t in tweets:
@@ -232,7 +253,7 @@ def upsert_tweets(
         for version in (*t.edit_history_ids, t.id):
             every[version] = t.key
     if not latest:
-        return []
+        return {}
     keys = list(latest)
     stored: dict[str, tuple[str, str]] = {}
     for i in range(0, len(keys), _IN_CHUNK):
@@ -244,7 +265,9 @@ def upsert_tweets(
             stored[key] = (latest_id, status)
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    newest: dict[str, str] = {}
     for key, t in latest.items():
+        newest[key] = t.id
         if key not in stored:
             new.append(
                 {
@@ -264,22 +287,23 @@ def upsert_tweets(
         values: dict[str, Any] = {"key": key, "updated_at": now}
         if int(t.id) >= int(latest_id):
             values.update(content_values(t), **metric_values(t.metrics), metrics_at=metrics_at)
+        else:
+            newest[key] = latest_id
         if t.id == key:
             values["created_at"] = t.created_at
         if status != "active":
             values.update(status="active", status_changed_at=now)
         changed.append(values)
-    if new:
-        s.execute(insert(TweetRow), new)
+    bulk_insert(s, TweetRow, new)
     for group in by_columns(changed):
         s.execute(update(TweetRow), group)
     ids = list(every)
     known_ids = existing(s, TweetIdRow.id, ids)
-    id_rows = [{"id": i, "key": k} for i, k in every.items() if i not in known_ids]
-    if id_rows:
-        s.execute(insert(TweetIdRow), id_rows)
+    bulk_insert(
+        s, TweetIdRow, [{"id": i, "key": k} for i, k in every.items() if i not in known_ids]
+    )
     note_changes(s, keys=keys)
-    return keys
+    return newest
 
 
 def by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -292,6 +316,9 @@ def by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 def add_entries(
     s: Session, competition_id: str, keys: Sequence[str], source: str, now: datetime
 ) -> int:
+    """Make the chains `keys` entries of the competition (those not yet); returns how many were
+    new. `keys` come from `upsert_tweets` in the same transaction, which noted them in the
+    change log: the live leaderboard reads a noted chain's competitions when it applies it."""
     if not keys:
         return 0
     known: set[str] = set()
@@ -309,9 +336,7 @@ def add_entries(
         for k in keys
         if k not in known
     ]
-    if rows:
-        s.execute(insert(CompetitionEntryRow), rows)
-        note_changes(s, keys=[k for k in keys if k not in known])
+    bulk_insert(s, CompetitionEntryRow, rows)
     return len(rows)
 
 
@@ -328,7 +353,17 @@ def write_cursor(
     row.updated_at = now
 
 
-def add_snapshots(s: Session, tweets: Sequence[Post], taken_at: datetime) -> int:
+def add_snapshots(
+    s: Session,
+    tweets: Sequence[Post],
+    taken_at: datetime,
+    *,
+    stored: Mapping[str, str] | None = None,
+) -> int:
+    """A metric snapshot at `taken_at` of each chain's newest version among `tweets`, unless the
+    store holds a newer version of the chain or a snapshot of it at that time already. `stored`:
+    each chain's newest stored version id, as `upsert_tweets` just returned it (read if None).
+    Returns how many were written."""
     latest: dict[str, Post] = {}
     for t in tweets:
         if t.key not in latest or int(t.id) > int(latest[t.key].id):
@@ -336,16 +371,17 @@ def add_snapshots(s: Session, tweets: Sequence[Post], taken_at: datetime) -> int
     if not latest:
         return 0
     keys = list(latest)
-    stored: dict[str, str] = {}
+    newest: dict[str, str] = dict(stored or {})
     taken: set[str] = set()
     for i in range(0, len(keys), _IN_CHUNK):
         chunk = keys[i : i + _IN_CHUNK]
-        stored.update(
-            (k, v)
-            for k, v in s.execute(
-                select(TweetRow.key, TweetRow.latest_id).where(TweetRow.key.in_(chunk))
+        if stored is None:
+            newest.update(
+                (k, v)
+                for k, v in s.execute(
+                    select(TweetRow.key, TweetRow.latest_id).where(TweetRow.key.in_(chunk))
+                )
             )
-        )
         taken.update(
             s.scalars(
                 select(MetricSnapshotRow.key).where(
@@ -356,10 +392,9 @@ def add_snapshots(s: Session, tweets: Sequence[Post], taken_at: datetime) -> int
     rows = [
         {"key": k, "tweet_id": t.id, "taken_at": taken_at, **metric_values(t.metrics)}
         for k, t in latest.items()
-        if k not in taken and int(t.id) >= int(stored.get(k, t.id))
+        if k not in taken and int(t.id) >= int(newest.get(k, t.id))
     ]
-    if rows:
-        s.execute(insert(MetricSnapshotRow), rows)
+    bulk_insert(s, MetricSnapshotRow, rows)
     return len(rows)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.models import Account, Category, Competition, Lookup, Metrics, Page, Post, Reference
@@ -17,7 +18,8 @@ from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import Store
 from bot.store.audit import StoreAudit
-from bot.store.schema import CompetitionRow
+from bot.store.schema import AuthorRow, CompetitionRow, UTCDateTime
+from bot.store.schema_live import LiveChangeRow
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 COMP = Competition(
@@ -342,3 +344,63 @@ def test_mentions_are_kept_per_account_and_returned_after_a_cursor(store: Store)
     assert store.mentions("99", since_id=one.id, created_from=T0)[0] == [two]
     assert store.mentions("98", since_id=None, created_from=T0)[0] == []
     assert store.get_cursor(COMP.id, "mentions:99") is not None
+
+
+def test_sqlite_datetime_text_is_the_text_sqlalchemy_writes() -> None:
+    """The store's one-step SQLite processor writes what the decorator then SQLite's DATETIME
+    wrote before it (databases written by earlier releases compare and sort the same)."""
+    dialect = sqlite.dialect()
+    fused = UTCDateTime().bind_processor(dialect)
+    plain = sqlite.DATETIME().bind_processor(dialect)
+    assert fused is not None and plain is not None
+    zones = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11))]
+    instants = [
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, 0, 7, tzinfo=UTC),
+        *(T0 + timedelta(seconds=s * 7919.123457) for s in range(200)),
+    ]
+    for when in instants:
+        for zone in zones:
+            local = when.astimezone(zone)
+            expected = plain(when.astimezone(UTC).replace(tzinfo=None))
+            assert fused(local) == expected
+            assert fused(local) == expected  # the same object again: the kept text
+    assert fused(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        fused(datetime(2026, 1, 1))
+    with pytest.raises(TypeError, match="expected a datetime"):
+        fused("2026-01-01")  # type: ignore[arg-type]
+
+
+def test_an_account_seen_unchanged_is_not_rewritten_and_a_changed_one_is(store: Store) -> None:
+    """Every page names its posts' authors: one already stored as it is costs no write (its
+    `updated_at` stays when it last changed), any changed column is written, and only a change
+    of what the rules read (username, creation, followers, protection) goes to the change log."""
+
+    def stored() -> tuple[AuthorRow, int]:
+        with store.session() as s:
+            row = s.get(AuthorRow, ALICE.id)
+            noted = s.scalar(select(func.count()).where(LiveChangeRow.author_id == ALICE.id))
+            assert row is not None
+            return row, int(noted or 0)
+
+    store.save_accounts([ALICE], now=T0)
+    first, noted = stored()
+    assert (first.updated_at, noted) == (T0, 1)
+    store.save_accounts([ALICE], now=T0 + timedelta(hours=1))
+    again, noted = stored()
+    assert (again.updated_at, noted) == (T0, 1)
+    renamed = replace(ALICE, name="Alice Again", following=3, post_count=9)
+    store.save_accounts([renamed], now=T0 + timedelta(hours=2))
+    row, noted = stored()
+    assert (row.name, row.following, row.tweet_count, row.updated_at, noted) == (
+        "Alice Again",
+        3,
+        9,
+        T0 + timedelta(hours=2),
+        1,
+    )
+    store.save_accounts([replace(renamed, followers=6)], now=T0 + timedelta(hours=3))
+    row, noted = stored()
+    assert (row.followers, row.updated_at, noted) == (6, T0 + timedelta(hours=3), 2)
