@@ -219,7 +219,7 @@ class Store(StreamsMixin):
         with self.transaction() as s:
             upsert_authors(s, page.accounts, now)
             stored = upsert_tweets(s, page.posts, now, metrics_at=now)
-            added = add_entries(s, competition_id, list(stored), source, now)
+            added = add_entries(s, competition_id, stored, source, now)
             add_snapshots(s, newest_versions(page.posts), now, stored=stored)
             if cursor_update is not None:
                 write_cursor(s, competition_id, stream, cursor_update, now)

@@ -24,6 +24,7 @@ from bot.store.convert import user_from_row
 from bot.store.schema import AuthorRow, ReplyRow
 from bot.store.schema_polling import MentionRow, ReplyScanRow
 from bot.store.writes import (
+    Chains,
     add_entries,
     add_snapshots,
     existing,
@@ -84,13 +85,11 @@ class StreamsMixin:
             if raw:
                 s.execute(insert_ignoring(s, MentionRow, ["account_id", "tweet_id"]), raw)
             read: dict[str, Post] = {}
-            stored: dict[str, str] = {}
+            stored = Chains()
             for competition_id, chosen in entries.items():
                 written = upsert_tweets(s, chosen, now, metrics_at=now)
-                stored.update(written)
-                added[competition_id] = add_entries(
-                    s, competition_id, list(written), "mentions", now
-                )
+                stored = stored.merged(written)
+                added[competition_id] = add_entries(s, competition_id, written, "mentions", now)
                 read.update((t.id, t) for t in chosen)
             add_snapshots(s, newest_versions(list(read.values())), now, stored=stored)
             if cursor_update is not None:

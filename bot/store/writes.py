@@ -11,7 +11,8 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -237,13 +238,31 @@ def note_changes(s: Session, *, keys: Iterable[str] = (), authors: Iterable[str]
     bulk_insert(s, LiveChangeRow, rows)
 
 
+@dataclass(frozen=True)
+class Chains:
+    """What `upsert_tweets` wrote: each chain touched (by key) with the id of its newest version
+    now stored, and the chains that were new to the store. Rows keyed by a chain (entries,
+    snapshots) reference its `tweets` row, so a new chain has none yet."""
+
+    newest: dict[str, str] = field(default_factory=dict)
+    new: frozenset[str] = frozenset()
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.newest)
+
+    def merged(self, other: Chains) -> Chains:
+        """Both writes of one transaction: the later newest ids, and the chains new before
+        either."""
+        return Chains({**self.newest, **other.newest}, self.new | other.new)
+
+
 def upsert_tweets(
     s: Session, tweets: Iterable[Post], now: datetime, *, metrics_at: datetime
-) -> dict[str, str]:
+) -> Chains:
     """Insert new chains, move known ones to a newer version, map every version id, and note the
-    chains in the live leaderboard's change log; returns the keys touched, each with the id of
-    its newest version now stored. An older version found later changes nothing but its id
-    mapping."""
+    chains in the live leaderboard's change log; returns the chains touched (`Chains`). An older
+    version found later changes nothing but its id mapping."""
     latest: dict[str, Post] = {}
     every: dict[str, str] = {}
     for t in tweets:
@@ -253,7 +272,7 @@ def upsert_tweets(
         for version in (*t.edit_history_ids, t.id):
             every[version] = t.key
     if not latest:
-        return {}
+        return Chains()
     keys = list(latest)
     stored: dict[str, tuple[str, str]] = {}
     for i in range(0, len(keys), _IN_CHUNK):
@@ -303,7 +322,7 @@ def upsert_tweets(
         s, TweetIdRow, [{"id": i, "key": k} for i, k in every.items() if i not in known_ids]
     )
     note_changes(s, keys=keys)
-    return newest
+    return Chains(newest, frozenset(k for k in keys if k not in stored))
 
 
 def by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -313,21 +332,19 @@ def by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
-def add_entries(
-    s: Session, competition_id: str, keys: Sequence[str], source: str, now: datetime
-) -> int:
-    """Make the chains `keys` entries of the competition (those not yet); returns how many were
-    new. `keys` come from `upsert_tweets` in the same transaction, which noted them in the
-    change log: the live leaderboard reads a noted chain's competitions when it applies it."""
-    if not keys:
-        return 0
+def add_entries(s: Session, competition_id: str, chains: Chains, source: str, now: datetime) -> int:
+    """Make the chains `upsert_tweets` just wrote entries of the competition (those not yet);
+    returns how many were new. `upsert_tweets` noted them in the change log: the live leaderboard
+    reads a noted chain's competitions when it applies it."""
+    keys = chains.keys
+    maybe = [k for k in keys if k not in chains.new]  # a new chain is no entry yet
     known: set[str] = set()
-    for i in range(0, len(keys), _IN_CHUNK):
+    for i in range(0, len(maybe), _IN_CHUNK):
         known.update(
             s.scalars(
                 select(CompetitionEntryRow.key).where(
                     CompetitionEntryRow.competition_id == competition_id,
-                    CompetitionEntryRow.key.in_(keys[i : i + _IN_CHUNK]),
+                    CompetitionEntryRow.key.in_(maybe[i : i + _IN_CHUNK]),
                 )
             )
         )
@@ -358,12 +375,12 @@ def add_snapshots(
     tweets: Sequence[Post],
     taken_at: datetime,
     *,
-    stored: Mapping[str, str] | None = None,
+    stored: Chains | None = None,
 ) -> int:
     """A metric snapshot at `taken_at` of each chain's newest version among `tweets`, unless the
     store holds a newer version of the chain or a snapshot of it at that time already. `stored`:
-    each chain's newest stored version id, as `upsert_tweets` just returned it (read if None).
-    Returns how many were written."""
+    what `upsert_tweets` just wrote of these chains (read from the store if None). Returns how
+    many were written."""
     latest: dict[str, Post] = {}
     for t in tweets:
         if t.key not in latest or int(t.id) > int(latest[t.key].id):
@@ -371,17 +388,23 @@ def add_snapshots(
     if not latest:
         return 0
     keys = list(latest)
-    newest: dict[str, str] = dict(stored or {})
-    taken: set[str] = set()
-    for i in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[i : i + _IN_CHUNK]
-        if stored is None:
-            newest.update(
-                (k, v)
+    if stored is None:
+        stored = Chains(
+            {
+                k: v
+                for i in range(0, len(keys), _IN_CHUNK)
                 for k, v in s.execute(
-                    select(TweetRow.key, TweetRow.latest_id).where(TweetRow.key.in_(chunk))
+                    select(TweetRow.key, TweetRow.latest_id).where(
+                        TweetRow.key.in_(keys[i : i + _IN_CHUNK])
+                    )
                 )
-            )
+            }
+        )
+    newest = stored.newest
+    maybe = [k for k in keys if k not in stored.new]  # a chain new to the store has no snapshot
+    taken: set[str] = set()
+    for i in range(0, len(maybe), _IN_CHUNK):
+        chunk = maybe[i : i + _IN_CHUNK]
         taken.update(
             s.scalars(
                 select(MetricSnapshotRow.key).where(
