@@ -8,10 +8,13 @@ with a fixed clock and rate limits lifted; the bot (TweepyXClient + Store + Poll
 cycles (`Poller.run_cycle`: ingest, then refresh) against it over real HTTP through tweepy.
 
 The cold cycle: every tweet searched, stored, and given its first metric reading (the search
-page's; the refresh looks up none of them). Printed: its rate end to end and without the
-sandbox's own handling time (the bot's own work: tweepy, parsing, the store), each phase as a
-part, requests against the true minimum (ceil(N/100) search pages, plus ceil(M/100) mentions
-pages and one user look-up when --mentions M > 0; no look-up), and peak memory.
+page's; the refresh looks up none of them). Each page is stored while the next is fetched, so
+the wall time is not the sum of the bot's and the sandbox's: the bot's own work (tweepy,
+parsing, the store) is measured as the CPU time of the bot's process, every thread, over the
+whole cold cycle (the sandbox's handling, in its own process, is printed beside it). Printed: the
+rate end to end and of the bot's own work, each phase as a part, requests against the true
+minimum (ceil(N/100) search pages, plus ceil(M/100) mentions pages and one user look-up when
+--mentions M > 0; no look-up), and peak memory.
 
 With `--cycles N` (default 2), N-1 steady-state cycles follow, the bot's clock `--every` minutes
 further each time (the sandbox's world stays as built). Each prints its requests by kind, its
@@ -21,7 +24,7 @@ least one page per stream), plus ceil(R/100) look-ups for the R entries no page 
 Goals (exit 1, printing MISSED, when one is missed): requests / minimum = 1.00 on the cold cycle
 (its first search reads the whole window by start_time, so no re-scan for late-indexed posts may
 add a request) and on each steady-state cycle; every entry stored and read; >= 5,000 tweets/s
-end to end and >= 10,000 tweets/s of the bot's own work, whole cold cycle.
+end to end and >= 10,000 tweets/s of the bot's own work (CPU time), whole cold cycle.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 SPAN = timedelta(days=6)  # inside the 7-day search horizon
 AUTHORS = 1000
 GOAL_END_TO_END = 5_000  # tweets/s, the whole cold cycle against the sandbox
-GOAL_OWN_WORK = 10_000  # tweets/s, the whole cold cycle minus the sandbox's handling time
+GOAL_OWN_WORK = 10_000  # tweets/s, the bot process's CPU time over the whole cold cycle
 
 
 def serve_world(conn: Connection, tweets: int, mentions: int) -> None:
@@ -222,25 +225,23 @@ def main(argv: list[str] | None = None) -> int:
     made = sum(v for k, v in requests.items() if k != "failed")
     split = t1 if not first_lookup else first_lookup[0]
     ingest_s, refresh_s, whole_s = split - t0, t1 - split, t1 - t0
-    # The sandbox's handling time of the cold cycle's requests.
-    served_s = sum(served.values())
-    served_ingest = sum(v for k, v in served.items() if k != "lookup")
-    own_s = max(whole_s - served_s, 1e-9)
-    print(f"DEBUG cpu {cpu1 - cpu0:.2f} s")
-    own_ingest_s = max(ingest_s - served_ingest, 1e-9)
+    # The bot's own work is the CPU time of its process (every thread: the fetching one and the
+    # one storing behind it); the sandbox answers from its own process, so none of it is counted.
+    own_s = max(cpu1 - cpu0, 1e-9)
+    served_s = sum(served.values())  # the sandbox's handling time of the cold cycle's requests
     total = n + m
     print(
         f"whole cold cycle (search + mentions pages, store, first readings, refresh): "
         f"{total} tweets in {whole_s:.1f} s -> {total / whole_s:,.0f} tweets/s end to end"
     )
     print(
-        f"  bot's own work (whole cycle minus the sandbox's {served_s:.1f} s of handling): "
-        f"{own_s:.1f} s -> {total / own_s:,.0f} tweets/s"
+        f"  bot's own work (CPU time of the bot process, all threads, whole cold cycle): "
+        f"{own_s:.1f} s -> {total / own_s:,.0f} tweets/s; the sandbox's own handling: "
+        f"{served_s:.1f} s in its process"
     )
     print(
-        f"  part, ingest phase (search + mentions pages + store): {ingest_s:.1f} s -> "
-        f"{total / ingest_s:,.0f} tweets/s; without the sandbox's {served_ingest:.1f} s: "
-        f"{total / own_ingest_s:,.0f} tweets/s"
+        f"  part, ingest phase (search + mentions pages, each stored while the next is fetched): "
+        f"{ingest_s:.1f} s -> {total / ingest_s:,.0f} tweets/s"
     )
     print(
         f"  part, refresh phase (look-ups of entries no page read): {report.refreshed} "

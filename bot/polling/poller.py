@@ -58,6 +58,7 @@ from bot.core.rescans import (
     search_rescans,
     wide_rescan,
 )
+from bot.polling.pipeline import StoreBehind
 from bot.store import ACCOUNTS, Store
 from bot.x.interface import XClient
 from bot.x.lookups import lookup_newest
@@ -491,27 +492,33 @@ class Poller:
         report: CycleReport,
     ) -> None:
         """Read every page of one run. Intermediate pages are stored with the OLD cursor (plus
-        the pending token, for the record); the last page moves the cursor past all the run saw."""
+        the pending token, for the record); the last page moves the cursor past all the run saw.
+        Each page is stored while the next one is fetched (`StoreBehind`: in order, one at a
+        time, a failed store raised before anything else is stored)."""
         progress = cursor
         token: str | None = None
-        while True:
-            page = fetch(token)
-            report.requests += 1
-            moved = advance_cursor(progress, page.posts)
-            progress = Cursor(since_id=moved.since_id, newest_created_at=moved.newest_created_at)
-            if page.next_token:
-                save(
-                    page,
-                    CursorUpdate(
-                        since_id=cursor.since_id if cursor else None,
-                        newest_created_at=cursor.newest_created_at if cursor else None,
-                        pending_next_token=page.next_token,
-                    ),
+        with StoreBehind() as behind:
+            while True:
+                page = fetch(token)
+                report.requests += 1
+                moved = advance_cursor(progress, page.posts)
+                progress = Cursor(
+                    since_id=moved.since_id, newest_created_at=moved.newest_created_at
                 )
-                token = page.next_token
-                continue
-            save(page, moved)
-            return
+                if page.next_token:
+                    behind.store(
+                        save,
+                        page,
+                        CursorUpdate(
+                            since_id=cursor.since_id if cursor else None,
+                            newest_created_at=cursor.newest_created_at if cursor else None,
+                            pending_next_token=page.next_token,
+                        ),
+                    )
+                    token = page.next_token
+                    continue
+                behind.store(save, page, moved)
+                return
 
     def _user_id(self, handle: str, report: CycleReport) -> str | None:
         if handle in self._user_ids:

@@ -4,6 +4,8 @@ that loses nothing and spends the minimum number of requests."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.core.errors import Unavailable
-from bot.core.models import Category, Competition
+from bot.core.models import Category, Competition, Page
 from bot.core.scoring import compute_standings
 from bot.polling.poller import Poller
 from bot.polling.replies import collect_replies
@@ -126,6 +128,70 @@ def test_pagination_reads_every_page_and_spends_the_minimum(
     assert store.refresh_targets([comp.id], unread_since=report.started_at) == []
     clock.advance(minutes=1)
     assert len(store.refresh_targets([comp.id], unread_since=clock.now())) == 250
+
+
+def test_each_page_is_stored_while_the_next_is_fetched_in_order_and_one_at_a_time(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    """The ingest pipeline: storing page k overlaps fetching page k+1 (each store below waits for
+    the next request to reach the sandbox: without the overlap it would wait in vain), and the
+    pages are still stored in the order read, never two at once."""
+    comp = competition(clock)
+    ids = post_many(sandbox, clock, 450)
+    save_page = store.save_page
+    stored: list[tuple[str, bool]] = []  # (first post of the page, next request seen meanwhile)
+    busy = threading.Semaphore(1)
+
+    def slow_save(competition_id: str, stream: str, page: Page, **kwargs: Any) -> int:
+        assert busy.acquire(blocking=False), "two pages stored at once"
+        try:
+            if page.next_token:
+                wanted = len(stored) + 2  # the page after this one
+                deadline = time.monotonic() + 5
+                while counted.by_kind["search"] < wanted and time.monotonic() < deadline:
+                    time.sleep(0.005)
+            overlapped = counted.by_kind["search"] >= len(stored) + 2
+            stored.append((page.posts[0].id, overlapped or not page.next_token))
+            return save_page(competition_id, stream, page, **kwargs)
+        finally:
+            busy.release()
+
+    store.save_page = slow_save  # type: ignore[method-assign]
+    report = poller.run_cycle([comp])
+    assert report.ok and counted.by_kind == Counter(search=5)
+    assert [first for first, _ in stored] == [ids[-1 - 100 * k] for k in range(5)]  # newest first
+    assert all(overlapped for _, overlapped in stored)
+    assert store.entry_count(comp.id) == 450
+
+
+def test_a_page_that_fails_to_store_stops_the_run_before_anything_after_it_is_stored(
+    sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
+) -> None:
+    """A store failing mid-run (a full disk, a dropped database connection) is raised before any
+    later page is stored; the cursor does not move, and the next cycle reads the rest again."""
+    comp = competition(clock)
+    ids = post_many(sandbox, clock, 450)
+    save_page = store.save_page
+    calls = Counter[str]()
+
+    def failing_save(competition_id: str, stream: str, page: Page, **kwargs: Any) -> int:
+        calls["save"] += 1
+        if calls["save"] == 2:
+            raise OSError("disk full")
+        return save_page(competition_id, stream, page, **kwargs)
+
+    store.save_page = failing_save  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="disk full"):
+        poller.run_cycle([comp])
+    assert calls["save"] == 2  # the page read while the failed one was stored is not stored
+    assert counted.by_kind["search"] <= 3
+    assert store.entry_count(comp.id) == 100
+    cursor = store.get_cursor(comp.id, "search:0")
+    assert cursor is not None and cursor.newest_created_at is None
+    store.save_page = save_page  # type: ignore[method-assign]
+    clock.advance(minutes=1)
+    assert poller.run_cycle([comp]).ok
+    assert {e.post.id for e in store.entries(comp.id)} == set(ids)
 
 
 def test_requests_equal_the_theoretical_minimum_with_mentions(
