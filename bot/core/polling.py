@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core.models import Competition, Metrics, Post
+from bot.core.models import Competition, Metrics, Page, Post
 from bot.core.snowflake import snowflake_floor, snowflake_time
 from bot.core.timefmt import iso_z
 
@@ -207,6 +207,25 @@ def describe_uncollectable(
         f'competition "{competition_id}": posts from {iso_z(begin)} to {iso_z(until)} cannot be '
         f"collected{condition}: {why} - move start to {iso_z(until)} or later, or accept the gap "
         f"({pro})"
+    )
+
+
+def merge_pages(pages: Sequence[Page]) -> Page:
+    """Consecutive pages of one run as one: their posts in the order read, each account once (its
+    latest description), the run's newest and oldest ids among them, and the last page's
+    `next_token`. Storing it is storing each of them in turn, in one transaction."""
+    if not pages:
+        raise ValueError("merge_pages needs at least one page")
+    accounts = {a.id: a for page in pages for a in page.accounts}
+    newest = [p.newest_id for p in pages if p.newest_id is not None]
+    oldest = [p.oldest_id for p in pages if p.oldest_id is not None]
+    return Page(
+        posts=tuple(t for page in pages for t in page.posts),
+        accounts=tuple(accounts.values()),
+        newest_id=max(newest, key=int) if newest else None,
+        oldest_id=min(oldest, key=int) if oldest else None,
+        result_count=sum(p.result_count for p in pages),
+        next_token=pages[-1].next_token,
     )
 
 

@@ -36,6 +36,7 @@ from bot.core.polling import (
     advance_cursor,
     batched,
     mentions_stream,
+    merge_pages,
     search_stream,
     search_window,
     should_poll,
@@ -352,19 +353,23 @@ class Poller:
         done: list[SearchRun] = [run]  # the run whose last page stamps its re-scans
 
         def fetch(w: SearchWindow) -> Callable[[str | None], Page]:
-            return lambda token: self.client.search_recent(
-                query,
-                since_id=w.since_id,
-                start_time=w.start_time,
-                end_time=w.end_time,
-                next_token=token,
-                max_results=MAX_RESULTS,
-            )
+            def read(token: str | None) -> Page:
+                page = self.client.search_recent(
+                    query,
+                    since_id=w.since_id,
+                    start_time=w.start_time,
+                    end_time=w.end_time,
+                    next_token=token,
+                    max_results=MAX_RESULTS,
+                )
+                poll.pages += 1
+                poll.tweets += len(page.posts)
+                return page
+
+            return read
 
         def save(page: Page, update: CursorUpdate) -> None:
             last = update.pending_next_token is None
-            poll.pages += 1
-            poll.tweets += len(page.posts)
             poll.new_entries += self.store.save_page(
                 c.id,
                 stream,
@@ -407,13 +412,19 @@ class Poller:
         joined = [c.id for c in comps]
 
         def fetch(w: SearchWindow) -> Callable[[str | None], Page]:
-            return lambda token: self.client.mentions(
-                account.user_id,
-                since_id=w.since_id,
-                start_time=w.start_time,
-                pagination_token=token,
-                max_results=MAX_RESULTS,
-            )
+            def read(token: str | None) -> Page:
+                page = self.client.mentions(
+                    account.user_id,
+                    since_id=w.since_id,
+                    start_time=w.start_time,
+                    pagination_token=token,
+                    max_results=MAX_RESULTS,
+                )
+                for c in comps:
+                    _poll_of(report, c.id).pages += 1
+                return page
+
+            return read
 
         def save(page: Page, update: CursorUpdate) -> None:
             last = update.pending_next_token is None
@@ -435,7 +446,6 @@ class Poller:
             )
             for c in comps:
                 poll = _poll_of(report, c.id)
-                poll.pages += 1
                 poll.tweets += len(entries[c.id])
                 poll.new_entries += added.get(c.id, 0)
 
@@ -493,11 +503,19 @@ class Poller:
     ) -> None:
         """Read every page of one run. Intermediate pages are stored with the OLD cursor (plus
         the pending token, for the record); the last page moves the cursor past all the run saw.
-        Each page is stored while the next one is fetched (`StoreBehind`: in order, one at a
-        time, a failed store raised before anything else is stored)."""
+        Pages are stored while the next ones are fetched (`StoreBehind`: in order, those waiting
+        together in one transaction, a failed store raised before anything after it is stored).
+        """
         progress = cursor
         token: str | None = None
-        with StoreBehind() as behind:
+
+        def store(item: tuple[Page, CursorUpdate]) -> None:
+            save(*item)
+
+        def combine(items: Sequence[tuple[Page, CursorUpdate]]) -> tuple[Page, CursorUpdate]:
+            return merge_pages([page for page, _ in items]), items[-1][1]
+
+        with StoreBehind(store, combine) as behind:
             while True:
                 page = fetch(token)
                 report.requests += 1
@@ -507,17 +525,18 @@ class Poller:
                 )
                 if page.next_token:
                     behind.store(
-                        save,
-                        page,
-                        CursorUpdate(
-                            since_id=cursor.since_id if cursor else None,
-                            newest_created_at=cursor.newest_created_at if cursor else None,
-                            pending_next_token=page.next_token,
-                        ),
+                        (
+                            page,
+                            CursorUpdate(
+                                since_id=cursor.since_id if cursor else None,
+                                newest_created_at=cursor.newest_created_at if cursor else None,
+                                pending_next_token=page.next_token,
+                            ),
+                        )
                     )
                     token = page.next_token
                     continue
-                behind.store(save, page, moved)
+                behind.store((page, moved))
                 return
 
     def _user_id(self, handle: str, report: CycleReport) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.models import Competition, Post
+from bot.core.models import Account, Competition, Page, Post
 from bot.core.polling import (
     END_TIME_LAG,
     HORIZON_MARGIN,
@@ -17,6 +17,7 @@ from bot.core.polling import (
     SearchWindow,
     advance_cursor,
     batched,
+    merge_pages,
     readable_floor,
     replies_window,
     search_window,
@@ -500,3 +501,35 @@ def test_the_uncollectable_warning_names_the_span_why_and_the_fix() -> None:
     gone = Competition("gone", "Gone", ("G",), START, START + timedelta(days=1), ())
     [whole] = uncollectable_warnings([gone], now, first_search={})
     assert "none of its posts" in whole and "move the window into the last 7 days" in whole
+
+
+def test_merged_pages_are_their_posts_in_order_each_account_once_and_the_last_token() -> None:
+    def post(n: int) -> Post:
+        tid = make_snowflake(START + timedelta(minutes=n))
+        return Post(
+            id=tid, text=f"p{n}", author_id=str(n % 2), created_at=START, edit_history_ids=(tid,)
+        )
+
+    first = [post(5), post(4)]
+    second = [post(3), post(2)]
+    old, new = Account(id="1", username="a", name="Old"), Account(id="1", username="a", name="New")
+    pages = [
+        Page(tuple(first), (old,), first[0].id, first[1].id, 2, "t1"),
+        Page(
+            tuple(second),
+            (new, Account(id="0", username="b", name="B")),
+            second[0].id,
+            second[1].id,
+            2,
+            "t2",
+        ),
+        Page((), (), None, None, 0, None),
+    ]
+    merged = merge_pages(pages)
+    assert merged.posts == (*first, *second)
+    assert merged.accounts == (new, Account(id="0", username="b", name="B"))
+    assert (merged.newest_id, merged.oldest_id) == (first[0].id, second[1].id)
+    assert (merged.result_count, merged.next_token) == (4, None)
+    assert merge_pages(pages[:2]).next_token == "t2"
+    with pytest.raises(ValueError):
+        merge_pages([])

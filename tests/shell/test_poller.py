@@ -130,62 +130,65 @@ def test_pagination_reads_every_page_and_spends_the_minimum(
     assert len(store.refresh_targets([comp.id], unread_since=clock.now())) == 250
 
 
-def test_each_page_is_stored_while_the_next_is_fetched_in_order_and_one_at_a_time(
+def test_pages_are_stored_while_the_next_are_fetched_in_order_and_one_store_at_a_time(
     sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
 ) -> None:
-    """The ingest pipeline: storing page k overlaps fetching page k+1 (each store below waits for
-    the next request to reach the sandbox: without the overlap it would wait in vain), and the
-    pages are still stored in the order read, never two at once."""
+    """The ingest pipeline: storing a page overlaps fetching the next (the first store below
+    waits for later requests to reach the sandbox: without the overlap it would wait in vain),
+    the pages that waited meanwhile are stored together in one transaction, and the posts are
+    stored in the order read, never by two stores at once."""
     comp = competition(clock)
-    ids = post_many(sandbox, clock, 450)
+    ids = post_many(sandbox, clock, 650)
     save_page = store.save_page
-    stored: list[tuple[str, bool]] = []  # (first post of the page, next request seen meanwhile)
+    saves: list[tuple[list[str], int]] = []  # (posts of the store, search requests made by then)
     busy = threading.Semaphore(1)
 
     def slow_save(competition_id: str, stream: str, page: Page, **kwargs: Any) -> int:
-        assert busy.acquire(blocking=False), "two pages stored at once"
+        assert busy.acquire(blocking=False), "two stores at once"
         try:
-            if page.next_token:
-                wanted = len(stored) + 2  # the page after this one
+            if not saves:
                 deadline = time.monotonic() + 5
-                while counted.by_kind["search"] < wanted and time.monotonic() < deadline:
+                while counted.by_kind["search"] < 4 and time.monotonic() < deadline:
                     time.sleep(0.005)
-            overlapped = counted.by_kind["search"] >= len(stored) + 2
-            stored.append((page.posts[0].id, overlapped or not page.next_token))
+            saves.append(([t.id for t in page.posts], counted.by_kind["search"]))
             return save_page(competition_id, stream, page, **kwargs)
         finally:
             busy.release()
 
     store.save_page = slow_save  # type: ignore[method-assign]
     report = poller.run_cycle([comp])
-    assert report.ok and counted.by_kind == Counter(search=5)
-    assert [first for first, _ in stored] == [ids[-1 - 100 * k] for k in range(5)]  # newest first
-    assert all(overlapped for _, overlapped in stored)
-    assert store.entry_count(comp.id) == 450
+    assert report.ok and counted.by_kind == Counter(search=7)
+    assert report.competitions[0].pages == 7 and report.competitions[0].tweets == 650
+    assert [i for posts, _ in saves for i in posts] == ids[::-1]  # newest first, as read
+    assert saves[0][1] >= 4  # the first page was stored while the next ones were fetched
+    assert any(len(posts) > 100 for posts, _ in saves[1:])  # those that waited, stored together
+    assert store.entry_count(comp.id) == 650
+    cursor = store.get_cursor(comp.id, "search:0")
+    assert cursor is not None and cursor.pending_next_token is None
 
 
 def test_a_page_that_fails_to_store_stops_the_run_before_anything_after_it_is_stored(
     sandbox: Any, clock: ManualClock, poller: Poller, store: Store, counted: Counted
 ) -> None:
     """A store failing mid-run (a full disk, a dropped database connection) is raised before any
-    later page is stored; the cursor does not move, and the next cycle reads the rest again."""
+    later page is stored and stops the fetching within a few pages; the cursor does not move,
+    and the next cycle reads the rest again."""
     comp = competition(clock)
-    ids = post_many(sandbox, clock, 450)
+    ids = post_many(sandbox, clock, 2000)
     save_page = store.save_page
-    calls = Counter[str]()
+    stored: list[int] = []
 
     def failing_save(competition_id: str, stream: str, page: Page, **kwargs: Any) -> int:
-        calls["save"] += 1
-        if calls["save"] == 2:
+        if stored:
             raise OSError("disk full")
+        stored.append(len(page.posts))
         return save_page(competition_id, stream, page, **kwargs)
 
     store.save_page = failing_save  # type: ignore[method-assign]
     with pytest.raises(OSError, match="disk full"):
         poller.run_cycle([comp])
-    assert calls["save"] == 2  # the page read while the failed one was stored is not stored
-    assert counted.by_kind["search"] <= 3
-    assert store.entry_count(comp.id) == 100
+    assert store.entry_count(comp.id) == stored[0]  # the first store only
+    assert counted.by_kind["search"] < 20  # the run stopped well before its end
     cursor = store.get_cursor(comp.id, "search:0")
     assert cursor is not None and cursor.newest_created_at is None
     store.save_page = save_page  # type: ignore[method-assign]
