@@ -12,9 +12,10 @@ final `late_grace` after the end); the re-scans a run covers are stamped done wi
 A page's posts are readings too: each newest version it returns is stored with a metric snapshot.
 Then `refresh` re-reads the metrics of every tracked entry the cycle's pages did not return, 100
 ids per request, following edits to the newest version (`bot.x.lookups`), storing one snapshot
-per entry: a cold cycle costs its search pages and no look-up. Each page is stored as it
-arrives; a stream's cursor (and its re-scan stamps) only move in the transaction of the run's last
-page, so a crash mid-pagination re-reads from the committed window. Windows, re-scans, cursor
+per entry: a cold cycle costs its search pages and no look-up. Pages are stored while the next
+ones are fetched (`bot.polling.pipeline`: in order, in one worker thread, those that waited stored
+together); a stream's cursor (and its re-scan stamps) only move in the transaction of the run's
+last page, so a crash mid-pagination re-reads from the committed window. Windows, re-scans, cursor
 moves and fallbacks are decided by the pure functions of `bot.core.polling` and
 `bot.core.rescans`; this module fetches, calls them, and writes.
 """
