@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.board import BELOW_MINIMUM, category_from_prefix, prefix_is_enough
-from bot.core.models import Competition, Exclusion, Standings
+from bot.core.board import BELOW_MINIMUM, category_from_prefix, prefix_is_enough, rank_rows
+from bot.core.models import Competition, Exclusion, Ranked, Standings
 from bot.freezer import live_standings
 from bot.store import Store
 from bot.store.live import ENTRIES, EXCLUSIONS, LiveStore, decisions_of
@@ -27,13 +27,15 @@ from bot.store.rules import RulesStore
 class Board:
     """What the leaderboard shows. `standings` holds, per category, at least the first `top`
     ranked entries and every winner (all of them when `complete`); `exclusions()` streams every
-    exclusion in the standings' order, `excluded_entries` and `exclusion_count` count them."""
+    exclusion in the standings' order, `excluded_entries` and `exclusion_count` count them;
+    `ranked(category_id)` streams every ranked line of a category (while the store is open)."""
 
     standings: Standings
     excluded_entries: int
     exclusion_count: int
     exclusions: Callable[[], Iterator[Exclusion]]
     complete: bool
+    ranked: Callable[[str], Iterator[Ranked]]
 
 
 def board(
@@ -76,12 +78,16 @@ def board(
         (),
         prizes_pending=competition.eligibility.one_prize_per_author,
     )
+    by_id = {c.id: c for c in competition.categories}
     return Board(
         standings,
         counts[ENTRIES],
         counts[EXCLUSIONS],
         lambda: live.exclusions(competition),
         complete=False,
+        ranked=lambda category_id: rank_rows(
+            competition, by_id[category_id], live.ranked(competition.id, category_id)
+        ),
     )
 
 
@@ -104,10 +110,12 @@ def keep(
 
 def whole(standings: Standings) -> Board:
     """A board of standings computed whole (every entry and exclusion in hand)."""
+    entries = {cs.category.id: cs.entries for cs in standings.categories}
     return Board(
         standings,
         len({x.key for x in standings.exclusions}),
         len(standings.exclusions),
         lambda: iter(standings.exclusions),
         complete=True,
+        ranked=lambda category_id: iter(entries[category_id]),
     )

@@ -16,8 +16,11 @@ then measures:
     saved through the store, then `board(top=10)` applying them and reading, best of 3;
   - the whole CLI process (`python -m bot leaderboard bench --format json --top 10`, started
     fresh: imports, config, database, top-10 per category, the exclusions counted, JSON
-    out): wall
-    time and peak RSS of the child.
+    out): wall time and peak RSS of the child;
+  - the full-standings exports, `leaderboard bench --all --include-excluded --format csv` and
+    `--format json`, each a whole CLI process writing every ranked line of both categories and
+    every exclusion (one entry per author: most entries are excluded somewhere) to a file, read
+    back to count them: wall time, lines per second, size and peak RSS of the child.
 `--db postgresql` runs the same on a throwaway PostgreSQL server on 127.0.0.1 (started from the
 local binaries as the test suite does: scripts/ensure_postgres.sh installs them); `--db URL` on
 that database (one the benchmark may empty: every N drops and rebuilds its tables); the default
@@ -25,7 +28,8 @@ is a temporary SQLite file.
 
 Goals (issue 14; exit 1, printing MISSED, when one is missed), checked at the largest N run:
 live top-10 per category at 1M entries in < 50 ms in process (nothing new, and after a cycle's
-writes) and < 1 s for the whole CLI process, peak RSS < 200 MB, and growth from the smallest to
+writes) and < 1 s for the whole CLI process, peak RSS < 200 MB (the top-10 process, and each
+full-standings export), and growth from the smallest to
 the largest N no worse than logarithmic (time ratio <= 1 + log10 of the entries' ratio: x3 for
 100x, where linear is x100). The goals are stated for N = 1,000,000; a run whose largest N is
 smaller checks the same limits there.
@@ -34,6 +38,8 @@ smaller checks the same limits there.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import math
 import os
 import subprocess
@@ -243,8 +249,11 @@ finally:
 """
 
 
-def cli_run(url: str, config_path: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) and exit status of one fresh CLI process."""
+def cli_run(
+    url: str, config_path: Path, *args: str, output: Path | None = None
+) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit status of one fresh CLI process: the top-10 JSON
+    leaderboard, or `leaderboard bench *args` with its output written to `output`."""
     peak_file = config_path.with_name("peak-kb")
     env = {
         **os.environ,
@@ -253,19 +262,31 @@ def cli_run(url: str, config_path: Path) -> tuple[float, float, int]:
         "PYTHONPATH": str(REPO),
         "BENCH_PEAK_FILE": str(peak_file),
     }
+    command = args or ("--format", "json", "--top", "10")
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, "leaderboard", "bench", "--format", "json", "--top", "10"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
+    with output.open("wb") if output is not None else open(os.devnull, "wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, "leaderboard", "bench", *command],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr.decode(errors="replace"))
     return wall, int(peak_file.read_text()) / 1024, proc.returncode
+
+
+def _entries_exported(path: Path, fmt: str) -> int:
+    """The lines of an export, ranked (every category) and excluded, read back as a user's
+    script would."""
+    with path.open(encoding="utf-8") as f:
+        if fmt == "csv":
+            return sum(1 for _ in csv.DictReader(f))
+        doc = json.load(f)
+        return sum(len(c["entries"]) for c in doc["categories"]) + len(doc["excluded"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,6 +316,7 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
     start, end = now - timedelta(days=6), now + timedelta(days=1)
     CONFIG_TEXT[0] = CONFIG.format(start=start.isoformat(), end=end.isoformat())
     rows: list[tuple[int, float, float, float, float]] = []
+    export_rss: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "contestbot.toml"
         config_path.write_text(CONFIG_TEXT[0], encoding="utf-8")
@@ -307,14 +329,37 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
             if code != 0:
                 print(f"N={n}: the leaderboard command failed with exit {code}", file=sys.stderr)
                 return 2
+            exports: list[tuple[str, float, float, int, float]] = []
+            for fmt in ("csv", "json"):
+                path = Path(tmp) / f"all.{fmt}"
+                e_wall, e_rss, e_code = cli_run(
+                    url, config_path, "--all", "--include-excluded", "--format", fmt, output=path
+                )
+                if e_code != 0:
+                    print(
+                        f"N={n}: the --all {fmt} export failed with exit {e_code}", file=sys.stderr
+                    )
+                    return 2
+                lines = _entries_exported(path, fmt)
+                exports.append((fmt, e_wall, e_rss, lines, path.stat().st_size / 2**20))
+                path.unlink()
             rows.append((n, idle, after, wall, rss))
+            export_rss.append(max(e[2] for e in exports))
             print(
                 f"{database}, N={n:>9,} entries x {args.snapshots} snapshots, 2 categories "
                 f"(filled in {built:.0f} s; live rows computed once in {first:.1f} s):\n"
                 f"  in process, board(top=10): nothing new {idle:7.1f} ms; after a cycle's "
                 f"writes (100 new + 100 refreshed entries) {after:7.1f} ms\n"
                 f"  whole CLI process (--format json, top 10, {excluded:,} exclusions counted): "
-                f"{wall:5.2f} s, peak RSS {rss:4.0f} MB",
+                f"{wall:5.2f} s, peak RSS {rss:4.0f} MB\n"
+                + "".join(
+                    f"  full-standings export (--all --include-excluded --format {fmt}, whole CLI "
+                    f"process, written to a file): {lines:,} lines (ranked and excluded), "
+                    f"{size:.0f} MB in {e_wall:.1f} s "
+                    f"({lines / e_wall:,.0f} lines/s), peak RSS {e_rss:.0f} MB\n"
+                    for fmt, e_wall, e_rss, lines, size in exports
+                ),
+                end="",
                 flush=True,
             )
             if url_given is None:
@@ -327,6 +372,9 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
         < GOAL_IN_PROCESS_MS,
         f"whole CLI process < {GOAL_CLI_S:.0f} s at N={n:,}": wall < GOAL_CLI_S,
         f"peak RSS < {GOAL_RSS_MB:.0f} MB at N={n:,}": rss < GOAL_RSS_MB,
+        f"full-standings exports (CSV, JSON) peak RSS < {GOAL_RSS_MB:.0f} MB at N={n:,}": (
+            export_rss[-1] < GOAL_RSS_MB
+        ),
     }
     if len(rows) > 1:
         limit = 1 + math.log10(n / rows[0][0])  # x3 for 100x the entries (linear: x100)

@@ -4,7 +4,9 @@ Before the deadline it reads the live rows the store keeps up to date as entries
 decisions and picks arrive (`bot.leaderboard.board`: the top of each category from an index,
 whatever the number of entries); from the deadline it scores every entry with the deadline's
 metrics, and once a competition is frozen it shows the frozen standings, which later likes never
-change. It prints a table, CSV (one flat row per ranked entry, with a category column) or the
+change. `--all` lists every ranked entry (a full-standings export: as CSV or JSON each line is
+written as it is read from the database, the same text `--top` gives, in bounded memory). It
+prints a table, CSV (one flat row per ranked entry, with a category column) or the
 versioned JSON document `contestbot.leaderboard/2` described in the README, which organisers script
 against: fields are only ever added to it; a breaking change gets a new schema name (version 2
 counts the exclusions, and lists them with --include-excluded only: at scale most entries are
@@ -14,8 +16,10 @@ excluded somewhere, one entry per author, and version 1 listed them all every ti
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.args import count
 from bot.cli.context import Context, UsageError
@@ -28,10 +32,22 @@ from bot.cli.output import (
     number,
     render_table,
     terminal_safe,
+    write_csv,
+    write_json_streamed,
 )
-from bot.core.models import Competition, Standings, competition_state
+from bot.core.models import (
+    Category,
+    Competition,
+    Exclusion,
+    Ranked,
+    Standings,
+    competition_state,
+)
 from bot.core.rescans import freezes_from
 from bot.core.timefmt import iso_z
+
+if TYPE_CHECKING:
+    from bot.leaderboard import Board
 
 SCHEMA = "contestbot.leaderboard/2"
 CSV_COLUMNS = (
@@ -67,6 +83,12 @@ def add_parser(sub: Any) -> None:
         help="entries shown per category (default: the competition's leaderboard_top)",
     )
     p.add_argument(
+        "--all",
+        action="store_true",
+        help="every ranked entry of each category, a full-standings export (CSV and JSON are "
+        "written as they are read, in bounded memory, however many entries there are)",
+    )
+    p.add_argument(
         "--include-excluded",
         action="store_true",
         help="also list every excluded entry with the rule and the reason (JSON: under "
@@ -91,6 +113,8 @@ def leaderboard(ctx: Context) -> int:
 
     config = ctx.config()
     competition = find_competition(ctx, ctx.args.competition)  # before touching the database
+    if ctx.args.all and ctx.args.top:
+        raise UsageError("--all lists every entry and --top the first N: give one of them")
     top = ctx.args.top or competition.leaderboard_top
     store = existing_store(ctx.settings())
     try:
@@ -98,8 +122,18 @@ def leaderboard(ctx: Context) -> int:
         shown = board(store, competition, now, top=top, bot_username=config.bot.username)
         frozen = RulesStore(store).is_frozen(competition.id)
         excluded = ctx.args.include_excluded
+        if ctx.args.all and ctx.args.format != "table":
+            # Streamed while the store is open: every line is written as it is read.
+            return export_all(ctx, competition, shown, frozen=frozen, listed=excluded)
         # Listed only when asked for, read while the store is open (streamed from the live rows).
         exclusions = tuple(shown.exclusions()) if excluded else ()
+        if ctx.args.all:
+            full = tuple(
+                replace(cs, entries=tuple(shown.ranked(cs.category.id)))
+                for cs in shown.standings.categories
+            )
+            shown = replace(shown, standings=replace(shown.standings, categories=full))
+            top = max((len(cs.entries) for cs in full), default=0) or 1
     finally:
         store.close()
     standings = replace(shown.standings, exclusions=exclusions)
@@ -136,6 +170,51 @@ def leaderboard(ctx: Context) -> int:
     )
 
 
+def export_all(
+    ctx: Context, competition: Competition, shown: Board, *, frozen: bool, listed: bool
+) -> int:
+    """`--all` as CSV or JSON: the same rows and document as `--top` with every ranked entry,
+    each category's lines (and, with --include-excluded, the exclusions) written as they are read
+    from the database (`Board.ranked`, `Board.exclusions`), never held whole."""
+    config = ctx.config()
+    standings = shown.standings
+    counts = ExclusionCounts(shown.excluded_entries, shown.exclusion_count)
+    if ctx.args.format == "csv":
+        lines = (
+            [*_csv_line(cs.category, r), *([""] * 2 if listed else [])]
+            for cs in standings.categories
+            for r in shown.ranked(cs.category.id)
+        )
+        excluded = (_excluded_csv_line(x) for x in shown.exclusions()) if listed else ()
+        write_csv(
+            ctx.out,
+            (*CSV_COLUMNS, "excluded_rule", "excluded_reason") if listed else CSV_COLUMNS,
+            chain(lines, excluded),
+        )
+        return 0
+    document = leaderboard_document(
+        competition,
+        standings,
+        counts,
+        top=0,
+        frozen=frozen,
+        zone=config.zone_of(competition),
+        listed=False,
+    )
+    streams: dict[str, Iterable[object]] = {}
+    for i, (category, cs) in enumerate(
+        zip(document["categories"], standings.categories, strict=True)
+    ):
+        token = f"\x00entries:{i}"
+        category["entries"] = token
+        streams[token] = (_json_line(r) for r in shown.ranked(cs.category.id))
+    if listed:
+        document["excluded"] = "\x00excluded"
+        streams["\x00excluded"] = (_excluded_json(x) for x in shown.exclusions())
+    write_json_streamed(ctx.out, document, streams)
+    return 0
+
+
 def render_exclusions(standings: Standings) -> str:
     """The excluded entries, one per line with the rule code and the reason."""
     if not standings.exclusions:
@@ -149,25 +228,11 @@ def render_exclusions(standings: Standings) -> str:
 
 
 def excluded_csv_rows(standings: Standings) -> list[list[Any]]:
-    return [
-        [
-            x.category or "",
-            "",
-            "",
-            x.post_id,
-            x.key,
-            x.username,
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            x.rule,
-            x.reason,
-        ]
-        for x in standings.exclusions
-    ]
+    return [_excluded_csv_line(x) for x in standings.exclusions]
+
+
+def _excluded_csv_line(x: Exclusion) -> list[Any]:
+    return [x.category or "", "", "", x.post_id, x.key, x.username, *[""] * 6, x.rule, x.reason]
 
 
 @dataclass(frozen=True)
@@ -213,59 +278,61 @@ def leaderboard_document(
                 "min_score": number(cs.category.minimum),
                 "below_minimum": cs.below_minimum,
                 "no_qualifying_entry": cs.no_qualifying_entry,
-                "entries": [
-                    {
-                        "rank": r.rank,
-                        "tweet_id": r.post_id,
-                        "entry_key": r.key,
-                        "username": r.username,
-                        "author_id": r.author_id,
-                        "score": number(r.score),
-                        "created_at": iso_z(r.created_at),
-                        "url": r.url,
-                        "audience": r.audience,
-                        "tie": r.tie,
-                    }
-                    for r in cs.entries[:top]
-                ],
+                "entries": [_json_line(r) for r in cs.entries[:top]],
             }
             for cs in standings.categories
         ],
         "excluded_count": {"entries": counts.entries, "exclusions": counts.exclusions},
     }
     if listed:
-        document["excluded"] = [
-            {
-                "entry_key": x.key,
-                "tweet_id": x.post_id,
-                "username": x.username,
-                "rule": x.rule,
-                "reason": x.reason,
-                "category": x.category,
-            }
-            for x in standings.exclusions
-        ]
+        document["excluded"] = [_excluded_json(x) for x in standings.exclusions]
     return document
 
 
+def _json_line(r: Ranked) -> dict[str, Any]:
+    return {
+        "rank": r.rank,
+        "tweet_id": r.post_id,
+        "entry_key": r.key,
+        "username": r.username,
+        "author_id": r.author_id,
+        "score": number(r.score),
+        "created_at": iso_z(r.created_at),
+        "url": r.url,
+        "audience": r.audience,
+        "tie": r.tie,
+    }
+
+
+def _excluded_json(x: Exclusion) -> dict[str, Any]:
+    return {
+        "entry_key": x.key,
+        "tweet_id": x.post_id,
+        "username": x.username,
+        "rule": x.rule,
+        "reason": x.reason,
+        "category": x.category,
+    }
+
+
 def csv_rows(standings: Standings, *, top: int) -> list[list[Any]]:
+    return [_csv_line(cs.category, r) for cs in standings.categories for r in cs.entries[:top]]
+
+
+def _csv_line(category: Category, r: Ranked) -> list[Any]:
     return [
-        [
-            cs.category.id,
-            cs.category.kind,
-            r.rank,
-            r.post_id,
-            r.key,
-            r.username,
-            r.author_id,
-            r.score,
-            iso_z(r.created_at),
-            r.url,
-            r.audience,
-            r.tie,
-        ]
-        for cs in standings.categories
-        for r in cs.entries[:top]
+        category.id,
+        category.kind,
+        r.rank,
+        r.post_id,
+        r.key,
+        r.username,
+        r.author_id,
+        r.score,
+        iso_z(r.created_at),
+        r.url,
+        r.audience,
+        r.tie,
     ]
 
 

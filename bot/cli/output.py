@@ -210,3 +210,27 @@ def write_csv(out: IO[str], headers: Sequence[str], rows: Iterable[Sequence[Cell
 
 def to_json(payload: object) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_json_streamed(
+    out: IO[str], document: object, streams: Mapping[str, Iterable[object]]
+) -> None:
+    """`to_json(document)` written as it is made, where each string of `streams`' keys stands in
+    `document` for a list whose items come from the iterable: the same text, item after item, so
+    a list of a million entries is never held whole."""
+    text = to_json(document)
+    at = 0
+    spots = sorted((text.index(json.dumps(token)), token) for token in streams)
+    for start, token in spots:
+        out.write(text[at:start])
+        line_start = text.rfind("\n", 0, start) + 1
+        indent = " " * (len(text[line_start:start]) - len(text[line_start:start].lstrip(" ")))
+        inner = indent + "  "
+        first = True
+        for item in streams[token]:
+            encoded = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n" + inner)
+            out.write(("[\n" if first else ",\n") + inner + encoded)
+            first = False
+        out.write("[]" if first else "\n" + indent + "]")
+        at = start + len(json.dumps(token))
+    out.write(text[at:])

@@ -19,9 +19,10 @@ the rows left out. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 
 from bot.core.audience import audience_of
 from bot.core.eligibility import EntryFacts, entry_exclusions
@@ -189,19 +190,42 @@ def category_from_prefix(
     them (`following`, None when the prefix is all of them): the same ranks, tie marks, audience
     ranks and winners `rank_category` gives those rows in the whole list. `below_minimum` is the
     category's count of rows under its minimum."""
+    rows = list(
+        islice(
+            rank_rows(
+                competition, category, chain(prefix, () if following is None else (following,))
+            ),
+            len(prefix),
+        )
+    )
+    awaiting = category.kind == "jury" and not any(r.jury_rank is not None for r in rows)
+    winners = tuple(
+        r.key
+        for r in rows
+        if r.rank <= category.winners and (category.kind != "jury" or r.jury_rank is not None)
+    )
+    return CategoryStanding(category, tuple(rows), winners, awaiting, below_minimum)
+
+
+def rank_rows(
+    competition: Competition, category: Category, rows: Iterable[BoardRow]
+) -> Iterator[Ranked]:
+    """Each of a category's ranked rows, given in its order, as its line of the standings (rank,
+    tie mark, audience rank), one at a time: a whole category streams through it with one row of
+    look-ahead (a tie is marked on both sides), whatever its length."""
     shared = competition.tie_rule == "shared"
-    groups = [r.group for r in prefix]
-    after = following.group if following is not None else None
-    rows: list[Ranked] = []
-    first_of_group = 0
     side_first: dict[str, tuple[int, tuple[int, float]]] = {}
     side_count: dict[str, int] = {}
-    for i, r in enumerate(prefix):
-        g = groups[i]
-        if i == 0 or g != groups[i - 1]:
+    ahead = iter(rows)
+    r = next(ahead, None)
+    i = first_of_group = 0
+    before: tuple[int, float] | None = None
+    while r is not None:
+        following = next(ahead, None)
+        g = r.group
+        if i == 0 or g != before:
             first_of_group = i
-        later = groups[i + 1] if i + 1 < len(groups) else after
-        tied = (i > 0 and groups[i - 1] == g) or later == g
+        tied = (i > 0 and before == g) or (following is not None and following.group == g)
         audience_rank: int | None = None
         if category.audience == "both":
             n = side_count.get(r.audience, 0)
@@ -211,29 +235,21 @@ def category_from_prefix(
                 side_first[r.audience] = first
             side_count[r.audience] = n + 1
             audience_rank = first[0] + 1 if shared else n + 1
-        rows.append(
-            Ranked(
-                rank=first_of_group + 1 if shared else i + 1,
-                key=r.key,
-                post_id=r.post_id,
-                author_id=r.author_id,
-                username=r.username,
-                score=r.score,
-                created_at=r.created_at,
-                url=post_url(r.username, r.post_id),
-                audience=r.audience,
-                tie=competition.tie_rule if tied else None,
-                audience_rank=audience_rank,
-                jury_rank=r.pick_rank,
-            )
+        yield Ranked(
+            rank=first_of_group + 1 if shared else i + 1,
+            key=r.key,
+            post_id=r.post_id,
+            author_id=r.author_id,
+            username=r.username,
+            score=r.score,
+            created_at=r.created_at,
+            url=post_url(r.username, r.post_id),
+            audience=r.audience,
+            tie=competition.tie_rule if tied else None,
+            audience_rank=audience_rank,
+            jury_rank=r.pick_rank,
         )
-    awaiting = category.kind == "jury" and not any(r.jury_rank is not None for r in rows)
-    winners = tuple(
-        r.key
-        for r in rows
-        if r.rank <= category.winners and (category.kind != "jury" or r.jury_rank is not None)
-    )
-    return CategoryStanding(category, tuple(rows), winners, awaiting, below_minimum)
+        before, r, i = g, following, i + 1
 
 
 def prefix_is_enough(

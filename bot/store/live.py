@@ -317,6 +317,22 @@ class LiveStore:
             )
             return [_board_row(r) for r in found]
 
+    def ranked(self, competition_id: str, category_id: str) -> Iterator[BoardRow]:
+        """Every row that ranks in the category, in its order, streamed from the index a
+        thousand at a time (a full-standings export holds no more than that)."""
+        with self.store.session() as s:
+            for r in s.scalars(
+                select(LiveScoreRow)
+                .where(
+                    LiveScoreRow.competition_id == competition_id,
+                    LiveScoreRow.category_id == category_id,
+                    LiveScoreRow.ranked.is_(True),
+                )
+                .order_by(*_ORDER)
+                .execution_options(yield_per=1000)
+            ):
+                yield _board_row(r)
+
     def exclusions(self, competition: Competition) -> Iterator[Exclusion]:
         """Every exclusion, in the standings' order (entry key, category, rule), streamed."""
         cid = competition.id

@@ -265,6 +265,43 @@ def test_run_stops_cleanly_on_sigterm(cli: Cli, sandbox: Any, clock: ManualClock
     assert (liked[0]["username"], liked[0]["score"]) == ("alice", 50)  # the cycle refreshed
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("listed", [False, True], ids=["ranked", "with-excluded"])
+def test_leaderboard_all_exports_every_entry_as_the_same_text_as_top(
+    cli: Cli, sandbox: Any, clock: ManualClock, fmt: str, listed: bool
+) -> None:
+    """`--all` (a full-standings export, written as it is read from the database) prints exactly
+    what `--top N` prints when N covers every entry: before the deadline (from the live rows)
+    and after it (the standings computed whole)."""
+    polled_competition(cli, sandbox, clock)
+    world = sandbox.world
+    now = clock.now()
+    for i in range(30):  # ties and more rows than the top, each author once
+        world.add_user(f"fan{i}")
+        tid = world.post(f"fan{i}", f"more {i} #Spring", at=now + timedelta(seconds=i))
+        world.set_metrics(tid, likes=i % 4, replies=i % 3)
+    clock.advance(minutes=5)
+    assert cli("run", "--once")[0] == 0
+    extra = ["--include-excluded"] if listed else []
+    for _ in ("running", "ended"):
+        code, streamed, err = cli("leaderboard", "spring", "--format", fmt, "--all", *extra)
+        assert code == 0, err
+        code, whole, err = cli("leaderboard", "spring", "--format", fmt, "--top", "1000", *extra)
+        assert code == 0, err
+        assert streamed == whole
+        if fmt == "json":
+            doc = json.loads(streamed)
+            assert len(doc["categories"][0]["entries"]) == 25  # 3 + the 22 fans with a like
+            assert ("excluded" in doc) is listed
+        else:
+            assert len([r for r in csv.DictReader(io.StringIO(streamed)) if r["rank"]]) > 33
+        clock.set(now + timedelta(days=1, minutes=30))
+    code, out, err = cli("leaderboard", "spring", "--all", "--top", "3")
+    assert code == 2 and "give one of them" in err
+    code, out, err = cli("leaderboard", "spring", "--all")
+    assert code == 0 and out.count("@fan") >= 30
+
+
 def test_leaderboard_include_excluded_gives_rule_and_reason(
     cli: Cli, sandbox: Any, clock: ManualClock
 ) -> None:
