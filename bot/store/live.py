@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core.audience import cached_handle_set, normalise_handle
@@ -305,32 +305,15 @@ class LiveStore:
     def top(self, competition_id: str, category_id: str, limit: int) -> list[BoardRow]:
         """The first `limit` rows that rank in the category, in its order."""
         with self.store.session() as s:
-            found = s.scalars(
-                select(LiveScoreRow)
-                .where(
-                    LiveScoreRow.competition_id == competition_id,
-                    LiveScoreRow.category_id == category_id,
-                    LiveScoreRow.ranked.is_(True),
-                )
-                .order_by(*_ORDER)
-                .limit(limit)
-            )
+            found = s.scalars(_category_query(competition_id, category_id).limit(limit))
             return [_board_row(r) for r in found]
 
     def ranked(self, competition_id: str, category_id: str) -> Iterator[BoardRow]:
         """Every row that ranks in the category, in its order, streamed from the index a
         thousand at a time (a full-standings export holds no more than that)."""
         with self.store.session() as s:
-            for r in s.scalars(
-                select(LiveScoreRow)
-                .where(
-                    LiveScoreRow.competition_id == competition_id,
-                    LiveScoreRow.category_id == category_id,
-                    LiveScoreRow.ranked.is_(True),
-                )
-                .order_by(*_ORDER)
-                .execution_options(yield_per=1000)
-            ):
+            query = _category_query(competition_id, category_id).execution_options(yield_per=1000)
+            for r in s.scalars(query):
                 yield _board_row(r)
 
     def exclusions(self, competition: Competition) -> Iterator[Exclusion]:
@@ -428,6 +411,19 @@ _ORDER = (
     LiveScoreRow.key,
 )
 """The category's order (`BoardRow.order`), as the indexes hold it."""
+
+
+def _category_query(competition_id: str, category_id: str) -> Select[LiveScoreRow]:
+    """The rows that rank in the category, in its order (read from the index)."""
+    return (
+        select(LiveScoreRow)
+        .where(
+            LiveScoreRow.competition_id == competition_id,
+            LiveScoreRow.category_id == category_id,
+            LiveScoreRow.ranked.is_(True),
+        )
+        .order_by(*_ORDER)
+    )
 
 
 def _log_end(s: Session) -> int:
