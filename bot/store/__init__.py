@@ -220,7 +220,7 @@ class Store(StreamsMixin):
             upsert_authors(s, page.accounts, now)
             stored = upsert_tweets(s, page.posts, now, metrics_at=now)
             added = add_entries(s, competition_id, stored, source, now)
-            add_snapshots(s, newest_versions(page.posts), now, stored=stored)
+            add_snapshots(s, newest_versions(page.posts), now, stored)
             if cursor_update is not None:
                 write_cursor(s, competition_id, stream, cursor_update, now)
             for mark in marks:
@@ -300,7 +300,7 @@ class Store(StreamsMixin):
         with self.transaction() as s:
             upsert_authors(s, lookup.accounts, taken_at)
             stored = upsert_tweets(s, lookup.posts, taken_at, metrics_at=taken_at)
-            written = add_snapshots(s, lookup.posts, taken_at, stored=stored)
+            written = add_snapshots(s, lookup.posts, taken_at, stored)
             mark_problems(s, lookup.problems, taken_at)
         return written
 

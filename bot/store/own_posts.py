@@ -89,7 +89,7 @@ class OwnPostsStore:
             busy = _unfrozen_entries(s, list(latest))
             writable = [t for k, t in latest.items() if k not in busy]
             stored = upsert_tweets(s, writable, taken_at, metrics_at=taken_at)
-            written = add_snapshots(s, writable, taken_at, stored=stored)
+            written = add_snapshots(s, writable, taken_at, stored)
             marked = _owners(s, list(latest))
             for key, t in latest.items():
                 post = next(

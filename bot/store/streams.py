@@ -91,7 +91,7 @@ class StreamsMixin:
                 stored = stored.merged(written)
                 added[competition_id] = add_entries(s, competition_id, written, "mentions", now)
                 read.update((t.id, t) for t in chosen)
-            add_snapshots(s, newest_versions(list(read.values())), now, stored=stored)
+            add_snapshots(s, newest_versions(list(read.values())), now, stored)
             if cursor_update is not None:
                 write_cursor(s, ACCOUNTS, stream, cursor_update, now)
                 for competition_id in joined:

@@ -370,17 +370,11 @@ def write_cursor(
     row.updated_at = now
 
 
-def add_snapshots(
-    s: Session,
-    tweets: Sequence[Post],
-    taken_at: datetime,
-    *,
-    stored: Chains | None = None,
-) -> int:
+def add_snapshots(s: Session, tweets: Sequence[Post], taken_at: datetime, stored: Chains) -> int:
     """A metric snapshot at `taken_at` of each chain's newest version among `tweets`, unless the
     store holds a newer version of the chain or a snapshot of it at that time already. `stored`:
-    what `upsert_tweets` just wrote of these chains (read from the store if None). Returns how
-    many were written."""
+    what `upsert_tweets` just wrote of these chains, in the same transaction. Returns how many
+    were written."""
     latest: dict[str, Post] = {}
     for t in tweets:
         if t.key not in latest or int(t.id) > int(latest[t.key].id):
@@ -388,18 +382,6 @@ def add_snapshots(
     if not latest:
         return 0
     keys = list(latest)
-    if stored is None:
-        stored = Chains(
-            {
-                k: v
-                for i in range(0, len(keys), _IN_CHUNK)
-                for k, v in s.execute(
-                    select(TweetRow.key, TweetRow.latest_id).where(
-                        TweetRow.key.in_(keys[i : i + _IN_CHUNK])
-                    )
-                )
-            }
-        )
     newest = stored.newest
     maybe = [k for k in keys if k not in stored.new]  # a chain new to the store has no snapshot
     taken: set[str] = set()
