@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.models import Account, Category, Competition, Lookup, Metrics, Page, Post, Reference
 from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
-from bot.store import Store
+from bot.store import HEAD_REVISION, Store
 from bot.store.audit import StoreAudit
 from bot.store.schema import AuthorRow, CompetitionRow, UTCDateTime
 from bot.store.schema_live import LiveChangeRow
@@ -90,6 +92,29 @@ def test_upgrade_creates_the_folder_and_every_table(tmp_path: Path) -> None:
     s.upgrade()
     assert s.is_current()
     s.close()
+
+
+def test_the_head_revision_the_store_knows_is_alembics() -> None:
+    """`is_current` compares with HEAD_REVISION so that reading commands need not import Alembic:
+    a new migration must move it."""
+    assert Store("sqlite://").head_revision() == HEAD_REVISION
+
+
+def test_a_command_that_only_reads_imports_no_alembic(tmp_path: Path) -> None:
+    """Alembic costs a third of a second of every CLI process; only migrating needs it."""
+    s = Store(f"sqlite:///{tmp_path}/bot.db")
+    s.upgrade()
+    s.close()
+    probe = (
+        "import sys\n"
+        "import bot.cli.main\n"
+        "from bot.store import Store\n"
+        f"s = Store('sqlite:///{tmp_path}/bot.db')\n"
+        "assert s.is_current() and s.current_revision() == '" + HEAD_REVISION + "'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_a_page_saved_twice_is_one_entry_with_aware_utc_times(store: Store) -> None:
