@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.board import BELOW_MINIMUM, category_from_prefix, prefix_is_enough, rank_rows
-from bot.core.models import Competition, Exclusion, Ranked, Standings
+from bot.core.mentions import StandingLine, standing_lines, standing_of
+from bot.core.models import Account, Competition, Exclusion, Ranked, Standings
 from bot.freezer import live_standings
 from bot.store import Store
 from bot.store.live import ENTRIES, EXCLUSIONS, LiveStore, decisions_of
@@ -45,21 +46,25 @@ def board(
     *,
     top: int,
     bot_username: str | None = None,
+    through_rank: int = 0,
 ) -> Board:
     """The leaderboard of `competition` at `now`: from the live rows before the deadline, whole
-    from then on."""
+    from then on. Each category holds at least its first `top` lines, its winners and every
+    line ranked `through_rank` or better (a shared rank may hold more lines than its number)."""
     if not keep(store, competition, now, bot_username=bot_username):
         return whole(live_standings(store, competition, now, bot_username=bot_username))
     live = LiveStore(store)
     counts = live.counts(competition.id)
     categories = []
     for category in competition.categories:
-        wanted = max(top, category.winners)
+        wanted = max(top, category.winners, through_rank)
         limit = wanted + 1
         while True:
             rows = live.top(competition.id, category.id, limit)
             prefix, following = (rows[:-1], rows[-1]) if len(rows) == limit else (rows, None)
-            if prefix_is_enough(competition, category, prefix, following, wanted=wanted):
+            if prefix_is_enough(
+                competition, category, prefix, following, wanted=wanted, through_rank=through_rank
+            ):
                 break
             limit *= 2
         categories.append(
@@ -89,6 +94,23 @@ def board(
             competition, by_id[category_id], live.ranked(competition.id, category_id)
         ),
     )
+
+
+def standings_reader(
+    store: Store,
+    competition: Competition,
+    now: datetime,
+    *,
+    bot_username: str | None = None,
+) -> Callable[[Account], tuple[StandingLine, ...]]:
+    """A reader of an account's place in every category at `now` (what a reply to "my rank"
+    says): before the deadline from the live rows' indexes, whatever the number of entries; from
+    then on from the standings computed whole, once for every account read."""
+    if not keep(store, competition, now, bot_username=bot_username):
+        whole_ = live_standings(store, competition, now, bot_username=bot_username)
+        return lambda account: standing_of(account.username, whole_)
+    live = LiveStore(store)
+    return lambda account: standing_lines(*live.places_of(competition, account.id))
 
 
 def keep(

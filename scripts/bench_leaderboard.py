@@ -14,6 +14,8 @@ then measures:
     nothing new to apply (the daemon applies each cycle's writes as it goes), best of 5;
   - in process, after one poll cycle's writes: a page of 100 new entries and 100 refreshed ones
     saved through the store, then `board(top=10)` applying them and reading, best of 3;
+  - in process, a participant's place in every category (the reply to a "rank" mention,
+    `bot.leaderboard.standings_reader`): per account, best of 3;
   - the whole CLI process (`python -m bot leaderboard bench --format json --top 10`, started
     fresh: imports, config, database, top-10 per category, the exclusions counted, JSON
     out): wall time and peak RSS of the child;
@@ -28,10 +30,10 @@ is a temporary SQLite file.
 
 Goals (issue 14; exit 1, printing MISSED, when one is missed), checked at the largest N run:
 live top-10 per category at 1M entries in < 50 ms in process (nothing new, and after a cycle's
-writes) and < 1 s for the whole CLI process, peak RSS < 200 MB (the top-10 process, and each
-full-standings export), and growth from the smallest to
-the largest N no worse than logarithmic (time ratio <= 1 + log10 of the entries' ratio: x3 for
-100x, where linear is x100). The goals are stated for N = 1,000,000; a run whose largest N is
+writes; a participant's place too) and < 1 s for the whole CLI process, peak RSS < 200 MB (the
+top-10 process, and each full-standings export), and growth from the smallest to the largest N
+no worse than logarithmic (time ratio <= 1 + log10 of the entries' ratio: x3 for 100x, where
+linear is x100). The goals are stated for N = 1,000,000; a run whose largest N is
 smaller checks the same limits there.
 """
 
@@ -58,7 +60,7 @@ from sqlalchemy import insert, text
 from bot.config import parse_config
 from bot.core.models import Account, Competition, Lookup, Metrics, Page, Post
 from bot.core.snowflake import make_snowflake
-from bot.leaderboard import board
+from bot.leaderboard import board, standings_reader
 from bot.store import Store
 from bot.store.convert import content_values, metric_values
 from bot.store.schema import Base, CompetitionEntryRow, MetricSnapshotRow, TweetIdRow, TweetRow
@@ -226,6 +228,27 @@ def in_process_ms(url: str, n: int, start: datetime) -> tuple[float, float, int]
         store.close()
 
 
+def place_ms(url: str, start: datetime) -> float:
+    """Best milliseconds per account of a participant's place in every category (what the reply
+    to a "rank" mention says: `bot.leaderboard.standings_reader`), over three authors of
+    N / 2,000 entries each, best of 3."""
+    store = Store(url)
+    try:
+        competition = competition_of(CONFIG_TEXT[0])[0]
+        people = accounts(start)
+        best = float("inf")
+        for _ in range(3):
+            now = datetime.now(UTC)
+            t0 = time.perf_counter()
+            read = standings_reader(store, competition, now, bot_username=BOT)
+            for i in (0, AUTHORS // 3, AUTHORS - 1):
+                read(people[i])
+            best = min(best, (time.perf_counter() - t0) * 1000 / 3)
+        return best
+    finally:
+        store.close()
+
+
 CONFIG_TEXT: list[str] = [""]
 
 
@@ -317,6 +340,7 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
     CONFIG_TEXT[0] = CONFIG.format(start=start.isoformat(), end=end.isoformat())
     rows: list[tuple[int, float, float, float, float]] = []
     export_rss: list[float] = []
+    places: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "contestbot.toml"
         config_path.write_text(CONFIG_TEXT[0], encoding="utf-8")
@@ -325,6 +349,7 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
             built = build(url, n, args.snapshots, start, end)
             first = read_once(url)
             idle, after, excluded = in_process_ms(url, n, start)
+            place = place_ms(url, start)
             wall, rss, code = cli_run(url, config_path)
             if code != 0:
                 print(f"N={n}: the leaderboard command failed with exit {code}", file=sys.stderr)
@@ -344,12 +369,15 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
                 exports.append((fmt, e_wall, e_rss, lines, path.stat().st_size / 2**20))
                 path.unlink()
             rows.append((n, idle, after, wall, rss))
+            places.append(place)
             export_rss.append(max(e[2] for e in exports))
             print(
                 f"{database}, N={n:>9,} entries x {args.snapshots} snapshots, 2 categories "
                 f"(filled in {built:.0f} s; live rows computed once in {first:.1f} s):\n"
                 f"  in process, board(top=10): nothing new {idle:7.1f} ms; after a cycle's "
                 f"writes (100 new + 100 refreshed entries) {after:7.1f} ms\n"
+                f"  in process, a participant's place in every category (the reply to a rank "
+                f"mention; {n // AUTHORS:,} entries each): {place:7.1f} ms\n"
                 f"  whole CLI process (--format json, top 10, {excluded:,} exclusions counted): "
                 f"{wall:5.2f} s, peak RSS {rss:4.0f} MB\n"
                 + "".join(
@@ -369,6 +397,8 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
         f"in process, nothing new, < {GOAL_IN_PROCESS_MS:.0f} ms at N={n:,}": idle
         < GOAL_IN_PROCESS_MS,
         f"in process, after a cycle's writes, < {GOAL_IN_PROCESS_MS:.0f} ms at N={n:,}": after
+        < GOAL_IN_PROCESS_MS,
+        f"in process, a participant's place < {GOAL_IN_PROCESS_MS:.0f} ms at N={n:,}": places[-1]
         < GOAL_IN_PROCESS_MS,
         f"whole CLI process < {GOAL_CLI_S:.0f} s at N={n:,}": wall < GOAL_CLI_S,
         f"peak RSS < {GOAL_RSS_MB:.0f} MB at N={n:,}": rss < GOAL_RSS_MB,

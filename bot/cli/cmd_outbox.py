@@ -295,6 +295,7 @@ def _preview_items(ctx: Context, outbox: OutboxStore) -> list[tuple[Preview, str
         config=config,
         results=StoredResults(outbox.store),
         bot_username=config.bot.username,
+        read_only=True,
     )
     if ctx.args.id is not None:
         entry = outbox.get(ctx.args.id)

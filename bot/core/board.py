@@ -259,9 +259,11 @@ def prefix_is_enough(
     following: BoardRow | None,
     *,
     wanted: int,
+    through_rank: int = 0,
 ) -> bool:
-    """Whether `prefix` (with the row after it) holds the first `wanted` rows and every winner:
-    under shared ranks a tie at a winning rank may run past `wanted`."""
+    """Whether `prefix` (with the row after it) holds the first `wanted` rows, every winner and
+    every row ranked `through_rank` or better: under shared ranks a tie at such a rank may run
+    past `wanted`."""
     if following is None:
         return True
     if len(prefix) < wanted:
@@ -274,7 +276,7 @@ def prefix_is_enough(
     first = len(prefix) - 1
     while first > 0 and prefix[first - 1].group == prefix[-1].group:
         first -= 1
-    return first + 1 > category.winners
+    return first + 1 > max(category.winners, through_rank)
 
 
 def pick_ranks(competition: Competition, picks: Sequence[JuryPick]) -> dict[str, dict[str, int]]:

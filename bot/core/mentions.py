@@ -9,7 +9,7 @@ handle rules), the organisers' category titles and numbers only.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +17,7 @@ from bot.core.commands import COMMAND_WORDS, CommandName
 from bot.core.composing import category_title, format_score, ltr, make_draft
 from bot.core.eligibility import rule_order
 from bot.core.events import Templates
-from bot.core.models import Competition, Standings
+from bot.core.models import Category, Competition, Standings
 from bot.core.templates import exclusion_reason, isolate, phrase, render, template_for
 from bot.core.textlength import MAX_WEIGHTED_LENGTH, weighted_length
 
@@ -106,27 +106,58 @@ def standing_of(username: str, standings: Standings) -> tuple[StandingLine, ...]
     """The user's best rank in every category (handles compare case-insensitively); where they
     rank nowhere in a category, why their entries are out (`StandingLine.excluded`)."""
     who = username.casefold()
-    mine_x = [
-        x
-        for x in standings.exclusions
-        if x.username.casefold() == who and x.rule not in _NOT_ENTRIES
-    ]
-    hidden = {x.key for x in standings.exclusions if x.rule in _NOT_ENTRIES}
-    out = []
+    places = []
     for cs in standings.categories:
         mine = [r for r in cs.entries if r.username.casefold() == who]
         best = min(mine, key=lambda r: r.rank) if mine else None
-        why: dict[str, list[str]] = {}
-        if best is None:
-            for x in mine_x:
-                if x.key not in hidden and x.category in (None, cs.category.id):
-                    why.setdefault(x.key, []).append(x.rule)
-        out.append(
-            StandingLine(
-                category_title(cs.category),
+        places.append(
+            Place(
+                cs.category,
                 best.rank if best else None,
                 len(cs.entries),
                 best.score if best else None,
+            )
+        )
+    excluded = [
+        (x.key, x.rule, x.category) for x in standings.exclusions if x.username.casefold() == who
+    ]
+    return standing_lines(places, excluded)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A user's best line in one category (`rank` None: none ranks) and the lines it has."""
+
+    category: Category
+    rank: int | None
+    total: int
+    score: float | None = None
+
+
+def standing_lines(
+    places: Iterable[Place], excluded: Iterable[tuple[str, str, str | None]]
+) -> tuple[StandingLine, ...]:
+    """The user's standing lines from their place in each category and their entries'
+    exclusions (entry key, rule code, category or None for every category): where they rank
+    nowhere, the reason of the excluded entry that came closest. Entries that are not entries
+    (a command to the bot) give no reason."""
+    excluded = list(excluded)
+    hidden = {key for key, rule, _ in excluded if rule in _NOT_ENTRIES}
+    out = []
+    for p in places:
+        why: dict[str, list[str]] = {}
+        if p.rank is None:
+            for key, rule, category in excluded:
+                if rule in _NOT_ENTRIES or key in hidden:
+                    continue
+                if category in (None, p.category.id):
+                    why.setdefault(key, []).append(rule)
+        out.append(
+            StandingLine(
+                category_title(p.category),
+                p.rank,
+                p.total,
+                p.score if p.rank is not None else None,
                 _why_not_ranked(why),
             )
         )

@@ -30,7 +30,6 @@ from bot.core.mentions import MAX_AGE
 from bot.core.models import Competition
 from bot.core.phases import freeze_wait, next_refresh_run, refresh_phase
 from bot.core.polling import REPLIES_STREAM, should_collect_replies
-from bot.core.scoring import compute_standings
 from bot.core.status import BlockedJob, Heartbeat, InstanceStatus
 from bot.core.timefmt import iso_z
 from bot.daemon import failures
@@ -236,15 +235,22 @@ def freeze(d: Runtime, c: Competition, now: datetime) -> datetime | None:
 
 
 def tracked(d: Runtime, c: Competition, now: datetime) -> list[Tracked]:
+    """The entries to keep fresh, with their best rank where it leads (`CadencePolicy.lead_k` or
+    better: no other rank changes their cadence), read from the live leaderboard's first lines
+    rather than from standings computed whole."""
+    from bot.leaderboard import board
+
     states = d.ops.refresh_states(c.id)
     best: dict[str, int] = {}
-    if states:
-        standings = compute_standings(
-            c, d.store.entries(c.id), now=now, bot_username=d.config.bot.username
+    lead = d.options.policy.lead_k
+    if states and lead > 0:
+        shown = board(
+            d.store, c, now, top=lead, through_rank=lead, bot_username=d.config.bot.username
         )
-        for cat in standings.categories:
+        for cat in shown.standings.categories:
             for r in cat.entries:
-                best[r.key] = min(best.get(r.key, r.rank), r.rank)
+                if r.rank <= lead:
+                    best[r.key] = min(best.get(r.key, r.rank), r.rank)
     return [Tracked(s.latest_id, s.last_refreshed, best.get(s.key)) for s in states]
 
 

@@ -130,8 +130,12 @@ class Planner:
         config: Config,
         results: ResultsSource | None = None,
         bot_username: str | None = None,
+        read_only: bool = False,
     ) -> None:
+        """`read_only` (a preview): the standings are computed whole rather than read from the
+        live leaderboard, whose catching up writes to the store."""
         self.store = store
+        self.read_only = read_only
         self.config = config
         self.posting = posting_of(config)
         self.events = events_of(config)
@@ -189,9 +193,7 @@ class Planner:
         out = [Preview(post, c.timezone, NOTE_LEADERBOARD_AHEAD) for post in posts]
         if frozen is not None or not new_winners:
             return out  # frozen: `drafts` composed the real announcement
-        from bot.freezer import live_standings
-
-        standings = live_standings(self.store, c, now, bot_username=self.bot_username)
+        standings = self._standings(c, now, through_rank=0)  # every winner's line
         for lang, key in winners.items():
             if key in new_winners:
                 draft = compose_winners(c, standings, PLACEHOLDER_DIGEST, lang, p.templates)
@@ -206,6 +208,26 @@ class Planner:
                 )
                 out.append(Preview(post, c.timezone, NOTE_WINNERS_AHEAD))
         return out
+
+    def _standings(self, c: Competition, now: datetime, *, through_rank: int) -> Standings:
+        """The standings at `now` holding every winner and every line ranked `through_rank` or
+        better: before the deadline the live leaderboard's first lines (`bot.leaderboard.board`),
+        whatever the number of entries; computed whole from then on, or for a preview."""
+        if self.read_only:
+            from bot.freezer import live_standings
+
+            return live_standings(self.store, c, now, bot_username=self.bot_username)
+        from bot.leaderboard import board
+
+        shown = board(
+            self.store,
+            c,
+            now,
+            top=max(through_rank, 1),
+            through_rank=through_rank,
+            bot_username=self.bot_username,
+        )
+        return shown.standings
 
     def _gate(self, kind: str) -> bool:
         return needs_approval(kind, self.posting.approval)
@@ -298,10 +320,8 @@ class Planner:
         new = self._new(list(keys.values()), skip_known)
         if not new:
             return []
-        from bot.freezer import live_standings
-
-        standings = live_standings(self.store, c, now, bot_username=self.bot_username)
         top = p.leaderboard_top or c.leaderboard_top
+        standings = self._standings(c, now, through_rank=top)
         out = []
         for (slot, lang), key in keys.items():
             if key in new:

@@ -9,7 +9,8 @@ the raw mentions in the store. The responder reads them from there, from its own
 the bot's own tweets, unknown words and mentions older than `MAX_AGE` are ignored; a user already
 answered within `[posting].mention_reply_period` gets nothing. The reply is composed by the pure
 `bot.core.mentions` (never echoing the user's words) from the live standings
-(`bot.freezer.live_standings`: the frozen ones once the competition is frozen), and is queued in
+(`bot.leaderboard.standings_reader`: indexed reads of the live leaderboard before the deadline,
+the frozen ones once the competition is frozen), and is queued in
 the outbox as kind "mention-reply" under a key per mention tweet id, together with the user's
 last-reply time and the cursor, in one transaction; the poster then sends it exactly once, as a
 reply to the mention (the only tweets the 2026 reply restriction lets the bot answer).
@@ -31,12 +32,11 @@ from bot.core.mentions import (
     StandingLine,
     compose_command_reply,
     current_competition,
-    standing_of,
     why_unanswered,
 )
 from bot.core.models import Account, Post
 from bot.core.outbox import OutboxPost, mention_reply_key, needs_approval
-from bot.freezer import live_standings
+from bot.leaderboard import standings_reader
 from bot.posting.planner import posting_of
 from bot.store import Store
 from bot.store.outbox import OutboxStore, ReplyMark
@@ -123,10 +123,10 @@ class Responder:
             standing: Sequence[StandingLine] = ()
             if command.name != "help":
                 if standings is None:
-                    standings = live_standings(
+                    standings = standings_reader(
                         self.store, competition, now, bot_username=self.bot_username
                     )
-                standing = standing_of(author.username, standings)
+                standing = standings(author)
             text = compose_command_reply(
                 command.name,
                 author.username,

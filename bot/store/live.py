@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, insert, select, text, update
+from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from bot.core.audience import cached_handle_set, normalise_handle
@@ -38,6 +38,7 @@ from bot.core.board import (
     pick_ranks,
 )
 from bot.core.eligibility import facts_of, rule_order
+from bot.core.mentions import Place
 from bot.core.models import Competition, Entry, Exclusion
 from bot.core.scoring import JuryPick, key_order
 from bot.store.convert import competition_config
@@ -315,6 +316,60 @@ class LiveStore:
             query = _category_query(competition_id, category_id).execution_options(yield_per=1000)
             for r in s.scalars(query):
                 yield _board_row(r)
+
+    def places_of(
+        self, competition: Competition, author_id: str
+    ) -> tuple[list[Place], list[tuple[str, str, str | None]]]:
+        """An author's best place in each category (rank, the category's ranked lines, score)
+        and their entries' exclusions (key, rule code, category or None): what a reply to
+        "my rank" says (`bot.core.mentions.standing_lines`), from the indexes: the author's
+        first ranked row, the rows ahead of it counted (under shared ranks, the rows of better
+        groups), the category's ranked rows counted."""
+        cid = competition.id
+        shared = competition.tie_rule == "shared"
+        places: list[Place] = []
+        excluded: list[tuple[str, str, str | None]] = []
+        with self.store.session() as s:
+            for category in competition.categories:
+                ranked = (
+                    LiveScoreRow.competition_id == cid,
+                    LiveScoreRow.category_id == category.id,
+                    LiveScoreRow.ranked.is_(True),
+                )
+                total = s.scalar(select(func.count()).select_from(LiveScoreRow).where(*ranked))
+                best = _ranked_of_author(s, cid, category.id, author_id)
+                if best is None:
+                    places.append(Place(category, None, total or 0))
+                    continue
+                order = best.order[:2] if shared else best.order
+                ahead = s.scalar(
+                    select(func.count())
+                    .select_from(LiveScoreRow)
+                    .where(*ranked, tuple_(*_ORDER[: len(order)]) < tuple_(*order))
+                )
+                places.append(Place(category, (ahead or 0) + 1, total or 0, best.score))
+            # Every post of the author's (by the tweets' author index); those that are not the
+            # competition's entries have no live rows.
+            keys = sorted(s.scalars(select(TweetRow.key).where(TweetRow.author_id == author_id)))
+            for chunk in _chunks(keys):
+                for key, rules in s.execute(
+                    select(LiveExclusionRow.key, LiveExclusionRow.rules).where(
+                        LiveExclusionRow.competition_id == cid, LiveExclusionRow.key.in_(chunk)
+                    )
+                ):
+                    excluded.extend((key, code, None) for code, _ in rules)
+                excluded.extend(
+                    (key, rule, category)
+                    for key, rule, category in s.execute(
+                        select(LiveScoreRow.key, LiveScoreRow.rule, LiveScoreRow.category_id).where(
+                            LiveScoreRow.competition_id == cid,
+                            LiveScoreRow.key.in_(chunk),
+                            LiveScoreRow.rule.is_not(None),
+                        )
+                    )
+                    if rule is not None
+                )
+        return places, excluded
 
     def exclusions(self, competition: Competition) -> Iterator[Exclusion]:
         """Every exclusion, in the standings' order (entry key, category, rule), streamed."""

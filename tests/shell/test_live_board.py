@@ -13,12 +13,14 @@ every exclusion (with its sentence) must equal the full computation's."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.mentions import standing_of
 from bot.core.models import (
     Account,
     Category,
@@ -35,7 +37,7 @@ from bot.core.models import (
 from bot.core.revisions import Decision
 from bot.core.scoring import JuryPick, compute_standings
 from bot.core.snowflake import make_snowflake
-from bot.leaderboard import Board, board
+from bot.leaderboard import Board, board, standings_reader
 from bot.store import Store
 from bot.store.live import LiveStore, decisions_of
 from bot.store.rules import RulesStore
@@ -277,7 +279,9 @@ def full(store: Store, c: Competition, now: datetime) -> Standings:
     )
 
 
-def assert_same(shown: Board, whole: Standings, top: int, context: str) -> None:
+def assert_same(
+    shown: Board, whole: Standings, top: int, context: str, *, through_rank: int = 0
+) -> None:
     assert not shown.complete
     assert shown.standings.prizes_pending == whole.prizes_pending, context
     for mine, theirs in zip(shown.standings.categories, whole.categories, strict=True):
@@ -285,6 +289,8 @@ def assert_same(shown: Board, whole: Standings, top: int, context: str) -> None:
         n = len(mine.entries)
         assert n >= min(top, len(theirs.entries)), (context, cid)
         assert mine.entries == theirs.entries[:n], (context, cid)
+        # every line ranked through_rank or better is there, a shared rank's whole tie included
+        assert n >= sum(1 for r in theirs.entries if r.rank <= through_rank), (context, cid)
         assert mine.winners == theirs.winners, (context, cid)
         assert mine.awaiting_jury == theirs.awaiting_jury, (context, cid)
         assert mine.below_minimum == theirs.below_minimum, (context, cid)
@@ -307,11 +313,21 @@ def test_the_live_board_equals_a_full_recomputation_after_every_step(
     store: Store, seed: int
 ) -> None:
     top = random.Random(seed).choice([1, 3, 50])
+    through = random.Random(seed + 1000).choice([0, 1, 2, 3, 5])  # what the cadence, posts ask
     for h, context in histories(store, seed):
         if h.rnd.random() < 0.4:  # sometimes the daemon catches up, sometimes the reader does
             continue
-        shown = board(store, h.c, h.now, top=top, bot_username=BOT)
-        assert_same(shown, full(store, h.c, h.now), top, context)
+        shown = board(store, h.c, h.now, top=top, through_rank=through, bot_username=BOT)
+        whole = full(store, h.c, h.now)
+        assert_same(shown, whole, top, context, through_rank=through)
+        # What a reply to "my rank" says, from the indexes (by account id), for everyone whose
+        # handle is theirs alone (a rename here may take another account's handle, and the
+        # whole standings know a participant by handle only).
+        read = standings_reader(store, h.c, h.now, bot_username=BOT)
+        handles = Counter(a.username.casefold() for a in h.accounts.values())
+        for account in h.accounts.values():
+            if handles[account.username.casefold()] == 1:
+                assert read(account) == standing_of(account.username, whole), (context, account)
 
 
 def test_a_rebuild_gives_the_rows_catching_up_gave(store: Store) -> None:
@@ -353,3 +369,44 @@ def test_from_the_deadline_the_board_is_computed_whole_and_the_rows_are_dropped(
     assert shown.complete
     assert shown.standings == full(store, h.c, END)
     assert not LiveStore(store).counts(h.c.id)
+
+
+def test_a_shared_rank_at_the_rank_asked_for_is_shown_whole(store: Store) -> None:
+    """The cadence asks for every line ranked 10 or better, a leaderboard post for its top N: when
+    several entries share the last such rank, all of them are there, not only the first."""
+    likes = Category(id="likes", kind="likes", winners=1)
+    c = Competition(
+        id="ties",
+        title="Ties",
+        hashtags=("Spring",),
+        start=START,
+        end=END,
+        categories=(likes,),
+        tie_rule="shared",
+    )
+    store.sync_competitions([c], now=START)
+    people = [
+        Account(str(500 + i), f"p{i}", f"P{i}", START - timedelta(days=400), 50) for i in range(6)
+    ]
+    when = START + timedelta(hours=1)
+    posts = tuple(
+        Post(
+            id=make_snowflake(when + timedelta(minutes=i), i),
+            text=f"entry {i} #Spring",
+            author_id=people[i].id,
+            created_at=when + timedelta(minutes=i),
+            edit_history_ids=(make_snowflake(when + timedelta(minutes=i), i),),
+            hashtags=("Spring",),
+            metrics=Metrics(likes=n),
+        )
+        for i, n in enumerate([10, 9, 8, 8, 8, 1])
+    )
+    page = Page(posts, tuple(people), posts[-1].id, posts[0].id, len(posts), None)
+    now = when + timedelta(hours=1)
+    store.save_page(c.id, "search:0", page, now=now)
+    ranks = [r.rank for r in full(store, c, now).categories[0].entries]
+    assert ranks == [1, 2, 3, 3, 3, 6]
+    plain = board(store, c, now, top=3, bot_username=BOT).standings.categories[0]
+    asked = board(store, c, now, top=3, through_rank=3, bot_username=BOT).standings.categories[0]
+    assert [r.rank for r in plain.entries] == [1, 2, 3]  # the first 3 lines, as the CLI shows
+    assert [r.rank for r in asked.entries if r.rank <= 3] == [1, 2, 3, 3, 3]
