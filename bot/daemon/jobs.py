@@ -84,11 +84,16 @@ def keep_leaderboards(d: Runtime, comps: Sequence[Competition]) -> None:
     """Apply what the store just wrote to each competition's live leaderboard rows
     (`bot.leaderboard.keep`), so the leaderboard command and the posts read them ready."""
     from bot.leaderboard import keep
+    from bot.store.live import LiveStore
 
     for c in comps:
         if d.stopping:
             return
         keep(d.store, c, d.clock.now(), bot_username=d.config.bot.username)
+    # A competition taken out of the config is read no more: its rows would hold the log back.
+    gone = LiveStore(d.store).release_others(c.id for c in d.config.competitions)
+    if gone:
+        logger.info("live leaderboard rows dropped for competitions no longer configured: {}", gone)
 
 
 def mention_readers(d: Runtime) -> list[MentionsReader]:

@@ -183,6 +183,18 @@ class LiveStore:
                 s.execute(delete(table).where(table.competition_id == competition_id))
             _prune(s)
 
+    def release_others(self, configured: Iterable[str]) -> list[str]:
+        """Drop the live rows of every competition not in `configured` (the ids the config
+        names): a competition removed from the config is never read again, and its place in the
+        change log would keep the log from being pruned. Returns the ids released."""
+        keep = set(configured)
+        with self.store.session() as s:
+            held = list(s.scalars(select(LiveStateRow.competition_id)))
+        gone = sorted(cid for cid in held if cid not in keep)
+        for cid in gone:
+            self.release(cid)
+        return gone
+
     def _hold(self, s: Session, competition_id: str, now: datetime) -> LiveStateRow | None:
         """Lock the competition's state row for this transaction (made first when missing: an
         UPDATE holds it until commit on PostgreSQL, and takes SQLite's write lock), then read it

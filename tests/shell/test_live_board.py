@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.core.mentions import standing_of
 from bot.core.models import (
@@ -41,6 +42,7 @@ from bot.leaderboard import Board, board, standings_reader
 from bot.store import Store
 from bot.store.live import LiveStore, decisions_of
 from bot.store.rules import RulesStore
+from bot.store.schema_live import LiveChangeRow
 
 START = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 END = START + timedelta(days=3)
@@ -389,19 +391,7 @@ def test_a_shared_rank_at_the_rank_asked_for_is_shown_whole(store: Store) -> Non
         Account(str(500 + i), f"p{i}", f"P{i}", START - timedelta(days=400), 50) for i in range(6)
     ]
     when = START + timedelta(hours=1)
-    posts = tuple(
-        Post(
-            id=make_snowflake(when + timedelta(minutes=i), i),
-            text=f"entry {i} #Spring",
-            author_id=people[i].id,
-            created_at=when + timedelta(minutes=i),
-            edit_history_ids=(make_snowflake(when + timedelta(minutes=i), i),),
-            hashtags=("Spring",),
-            metrics=Metrics(likes=n),
-        )
-        for i, n in enumerate([10, 9, 8, 8, 8, 1])
-    )
-    page = Page(posts, tuple(people), posts[-1].id, posts[0].id, len(posts), None)
+    page = _posts_page(0, [10, 9, 8, 8, 8, 1], when, people)
     now = when + timedelta(hours=1)
     store.save_page(c.id, "search:0", page, now=now)
     ranks = [r.rank for r in full(store, c, now).categories[0].entries]
@@ -410,3 +400,54 @@ def test_a_shared_rank_at_the_rank_asked_for_is_shown_whole(store: Store) -> Non
     asked = board(store, c, now, top=3, through_rank=3, bot_username=BOT).standings.categories[0]
     assert [r.rank for r in plain.entries] == [1, 2, 3]  # the first 3 lines, as the CLI shows
     assert [r.rank for r in asked.entries if r.rank <= 3] == [1, 2, 3, 3, 3]
+
+
+def _posts_page(first: int, likes: list[int], when: datetime, people: list[Account]) -> Page:
+    posts = tuple(
+        Post(
+            id=make_snowflake(when + timedelta(minutes=i), first + i),
+            text=f"entry {first + i} #Spring",
+            author_id=people[i % len(people)].id,
+            created_at=when + timedelta(minutes=i),
+            edit_history_ids=(make_snowflake(when + timedelta(minutes=i), first + i),),
+            hashtags=("Spring",),
+            metrics=Metrics(likes=n),
+        )
+        for i, n in enumerate(likes)
+    )
+    return Page(posts, tuple(people), posts[-1].id, posts[0].id, len(posts), None)
+
+
+def test_a_competition_taken_out_of_the_config_no_longer_holds_the_change_log_back(
+    store: Store,
+) -> None:
+    likes = Category(id="likes", kind="likes")
+    kept, removed = (
+        Competition(
+            id=cid, title=cid, hashtags=("Spring",), start=START, end=END, categories=(likes,)
+        )
+        for cid in ("kept", "removed")
+    )
+    store.sync_competitions([kept, removed], now=START)
+    people = [
+        Account(str(700 + i), f"q{i}", f"Q{i}", START - timedelta(days=400), 50) for i in range(3)
+    ]
+    now = START + timedelta(hours=2)
+    store.save_page(kept.id, "search:0", _posts_page(0, [3, 2, 1], START, people), now=now)
+    for c in (kept, removed):
+        board(store, c, now, top=3, bot_username=BOT)
+
+    def logged() -> int:
+        with store.session() as s:
+            return int(s.scalar(select(func.count()).select_from(LiveChangeRow)) or 0)
+
+    later = now + timedelta(hours=1)
+    store.save_page(kept.id, "search:0", _posts_page(10, [9, 8], now, people), now=later)
+    board(store, kept, later, top=3, bot_username=BOT)
+    assert logged() > 0  # the removed competition has not taken these changes in
+    assert LiveStore(store).release_others([kept.id]) == [removed.id]
+    assert logged() == 0
+    assert LiveStore(store).release_others([kept.id]) == []
+    assert_same(
+        board(store, kept, later, top=5, bot_username=BOT), full(store, kept, later), 5, "kept"
+    )
