@@ -101,7 +101,7 @@ class Responder:
         langs = self.posting.languages
         posts: list[OutboxPost] = []
         marks: list[ReplyMark] = []
-        standings = None
+        place_of = None  # made at the first command that needs it
         me = self.bot_username.casefold()
         for t in mentions:
             author = users.get(t.author_id)
@@ -122,11 +122,11 @@ class Responder:
                 continue
             standing: Sequence[StandingLine] = ()
             if command.name != "help":
-                if standings is None:
-                    standings = standings_reader(
+                if place_of is None:
+                    place_of = standings_reader(
                         self.store, competition, now, bot_username=self.bot_username
                     )
-                standing = standings(author)
+                standing = place_of(author)
             text = compose_command_reply(
                 command.name,
                 author.username,
