@@ -223,7 +223,7 @@ class Planner:
             self.store,
             c,
             now,
-            top=max(through_rank, 1),
+            top=through_rank,
             through_rank=through_rank,
             bot_username=self.bot_username,
         )

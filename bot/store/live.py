@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from bot.core.audience import cached_handle_set, normalise_handle
@@ -343,17 +343,13 @@ class LiveStore:
         excluded: list[tuple[str, str, str | None]] = []
         with self.store.session() as s:
             for category in competition.categories:
-                ranked = (
-                    LiveScoreRow.competition_id == cid,
-                    LiveScoreRow.category_id == category.id,
-                    LiveScoreRow.ranked.is_(True),
-                )
+                ranked = _ranks_in(cid, category.id)
                 total = s.scalar(select(func.count()).select_from(LiveScoreRow).where(*ranked))
                 best = _ranked_of_author(s, cid, category.id, author_id)
                 if best is None:
                     places.append(Place(category, None, total or 0))
                     continue
-                order = best.order[:2] if shared else best.order
+                order = best.group if shared else best.order
                 ahead = s.scalar(
                     select(func.count())
                     .select_from(LiveScoreRow)
@@ -482,14 +478,15 @@ _ORDER = (
 
 def _category_query(competition_id: str, category_id: str) -> Select[LiveScoreRow]:
     """The rows that rank in the category, in its order (read from the index)."""
+    return select(LiveScoreRow).where(*_ranks_in(competition_id, category_id)).order_by(*_ORDER)
+
+
+def _ranks_in(competition_id: str, category_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of the rows that rank in the category (`ix_live_scores_order`)."""
     return (
-        select(LiveScoreRow)
-        .where(
-            LiveScoreRow.competition_id == competition_id,
-            LiveScoreRow.category_id == category_id,
-            LiveScoreRow.ranked.is_(True),
-        )
-        .order_by(*_ORDER)
+        LiveScoreRow.competition_id == competition_id,
+        LiveScoreRow.category_id == category_id,
+        LiveScoreRow.ranked.is_(True),
     )
 
 
