@@ -37,6 +37,7 @@ from bot.store.schema import (
     MetricSnapshotRow,
     PollRunRow,
     TweetRow,
+    dumps_json,
 )
 from bot.store.streams import ACCOUNTS, StreamsMixin
 
@@ -88,7 +89,9 @@ class Store(StreamsMixin):
         self.url = parsed.render_as_string(hide_password=True)
         # Statement parameters are tweet texts and ids: a database error must not print them into
         # logs (they may hold anything a participant wrote).
-        self.engine: Engine = create_engine(parsed, echo=echo, hide_parameters=True)
+        self.engine: Engine = create_engine(
+            parsed, echo=echo, hide_parameters=True, json_serializer=dumps_json
+        )
         if is_sqlite:
             event.listen(self.engine, "connect", sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -9,9 +10,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -20,8 +22,19 @@ from bot.core.polling import CursorUpdate
 from bot.core.snowflake import make_snowflake
 from bot.store import HEAD_REVISION, Store
 from bot.store.audit import StoreAudit
-from bot.store.schema import AuthorRow, CompetitionRow, UTCDateTime
+from bot.store.convert import author_values, content_values, metric_values
+from bot.store.schema import (
+    AuthorRow,
+    CompetitionEntryRow,
+    CompetitionRow,
+    MetricSnapshotRow,
+    TweetIdRow,
+    TweetRow,
+    UTCDateTime,
+    dumps_json,
+)
 from bot.store.schema_live import LiveChangeRow
+from bot.store.writes import bulk_insert
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 COMP = Competition(
@@ -429,3 +442,142 @@ def test_an_account_seen_unchanged_is_not_rewritten_and_a_changed_one_is(store: 
     store.save_accounts([replace(renamed, followers=6)], now=T0 + timedelta(hours=3))
     row, noted = stored()
     assert (row.followers, row.updated_at, noted) == (6, T0 + timedelta(hours=3), 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bulk INSERT of the ingest path sends what SQLAlchemy's Core INSERT would
+# ---------------------------------------------------------------------------------------------
+
+_ODD = 'Zoë "quoted" \\ back\\slash \u2028 😀 \n tab\t <b>&amp;</b>'
+
+
+def _rows_of_every_written_table() -> list[tuple[type[Any], list[dict[str, Any]]]]:
+    """Rows for each table `bulk_insert` writes, in foreign-key order: odd text, None, non-UTC
+    times, booleans, empty and nested JSON."""
+    paris = timezone(timedelta(hours=2))
+    someone = Account(
+        id="77", username="zoe", name=_ODD, created_at=T0.astimezone(paris), protected=True
+    )
+    nobody = Account(id="78", username="x", name="")
+    posts = [
+        replace(
+            tweet(T0, likes=3, history=("5",)),
+            text=_ODD,
+            hashtags=("Spring", "ümlaut", ""),
+            mentions=("zoe",),
+            references=(Reference(type="replied_to", id="9"),),
+            lang=None,
+        ),
+        replace(tweet(T0 + timedelta(seconds=1)), text="", edit_history_ids=()),
+    ]
+    later = (T0 + timedelta(microseconds=7)).astimezone(paris)
+    tweets = [
+        {
+            "key": p.id,
+            **content_values(p),
+            **metric_values(p.metrics),
+            "created_at": p.created_at,
+            "metrics_at": later,
+            "status": "active",
+            "status_changed_at": None,
+            "first_seen_at": T0,
+            "updated_at": later,
+        }
+        for p in posts
+    ]
+    return [
+        (AuthorRow, [author_values(someone, later), author_values(nobody, T0)]),
+        (TweetRow, tweets),
+        (TweetIdRow, [{"id": i, "key": p.id} for p in posts for i in {*p.edit_history_ids, p.id}]),
+        (
+            CompetitionEntryRow,
+            [
+                {"competition_id": COMP.id, "key": p.id, "source": "search", "found_at": later}
+                for p in posts
+            ],
+        ),
+        (
+            MetricSnapshotRow,
+            [
+                {"key": p.id, "tweet_id": p.id, "taken_at": later, **metric_values(p.metrics)}
+                for p in posts
+            ],
+        ),
+        (
+            LiveChangeRow,
+            [{"key": posts[0].id, "author_id": None}, {"key": None, "author_id": "77"}],
+        ),
+    ]
+
+
+def _stored(store: Store, row: type[Any]) -> list[tuple[Any, ...]]:
+    """The table as the driver gives it back, without SQLAlchemy's result processing."""
+    table = row.__table__
+    names = ", ".join(f'"{c.name}"' for c in table.columns if c.autoincrement is not True)
+    order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    with store.session() as s:
+        result = s.connection().exec_driver_sql(
+            f'SELECT {names} FROM "{table.name}" ORDER BY {order}'
+        )
+        return [tuple(r) for r in result]
+
+
+def test_the_bulk_insert_stores_what_the_core_insert_stores_in_every_table(store: Store) -> None:
+    tables = _rows_of_every_written_table()
+    written: dict[str, list[list[tuple[Any, ...]]]] = {}
+    for write in (bulk_insert, lambda s, row, values: s.execute(insert(row.__table__), values)):
+        with store.transaction() as s:
+            for row, values in tables:
+                write(s, row, values)
+        for row, _ in tables:
+            written.setdefault(row.__tablename__, []).append(_stored(store, row))
+        with store.transaction() as s:
+            for row, _ in reversed(tables):
+                s.execute(delete(row))
+    for name, (bulk, core) in written.items():
+        assert bulk, f"nothing written to {name}"
+        assert bulk == core, name
+    # and the ORM reads the bulk rows back as the values given
+    with store.transaction() as s:
+        for row, values in tables:
+            bulk_insert(s, row, values)
+    with store.session() as s:
+        zoe = s.get(AuthorRow, "77")
+        assert zoe is not None
+        assert (zoe.name, zoe.protected, zoe.created_at) == (_ODD, True, T0)
+        stored = s.get(TweetRow, tables[1][1][0]["key"])
+        assert stored is not None
+        assert (stored.text, stored.hashtags, stored.references) == (
+            _ODD,
+            ["Spring", "ümlaut", ""],
+            [{"type": "replied_to", "id": "9"}],
+        )
+        assert stored.metrics_at == T0 + timedelta(microseconds=7)
+
+
+def test_rows_without_a_defaulted_column_get_its_default(store: Store) -> None:
+    with store.transaction() as s:
+        bulk_insert(s, AuthorRow, [{"id": "90", "username": "d", "name": "D", "updated_at": T0}])
+    with store.session() as s:
+        row = s.get(AuthorRow, "90")
+        assert row is not None
+        assert (row.followers, row.following, row.tweet_count, row.protected) == (0, 0, 0, False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [],
+        ["a"],
+        ["Spring", _ODD, "", "ümlaut", "\x00\x1f"],
+        [{"type": "quoted", "id": "1"}],
+        ["a", 1],
+        {"likes": 3, "name": _ODD},
+        [["code", "reason"]],
+        "text",
+        None,
+        ("a", "b"),
+    ],
+)
+def test_the_json_columns_text_is_json_dumps(value: Any) -> None:
+    assert dumps_json(value) == json.dumps(value)
