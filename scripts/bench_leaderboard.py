@@ -5,8 +5,9 @@ database of N entries (each with `--snapshots` metric snapshots), for each N of 
                                         [--db sqlite|postgresql|URL]
 
 For each N it fills a fresh database (at the latest schema) with N entries by 2,000 authors and
-their snapshots, written with bulk inserts straight into the tables (what the poller would have
-stored; writing a million entries a page at a time through the store would take most of an hour),
+their snapshots, written straight into the tables with the store's bulk INSERT (COPY on
+PostgreSQL): what the poller would have stored (writing a million entries a page at a time
+through the poller would take far longer than the measurements),
 then measures:
   - the first read: the live rows computed from every entry once (`bot.store.live` rebuild: what
     an upgraded database, or a change of the competition's rules, costs once);
@@ -54,8 +55,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchgoals import verdict
-from sqlalchemy import insert, text
+from benchgoals import DB_HELP, NoDatabase, database, verdict
+from sqlalchemy import text
 
 from bot.config import parse_config
 from bot.core.models import Account, Competition, Lookup, Metrics, Page, Post
@@ -64,6 +65,7 @@ from bot.leaderboard import board, standings_reader
 from bot.store import Store
 from bot.store.convert import content_values, metric_values
 from bot.store.schema import Base, CompetitionEntryRow, MetricSnapshotRow, TweetIdRow, TweetRow
+from bot.store.writes import bulk_insert
 
 AUTHORS = 2000
 PAGE = 100
@@ -124,7 +126,7 @@ def build(url: str, n: int, snapshots: int, start: datetime, end: datetime) -> f
     store.save_accounts(people, now=start)
     step = (end - start - timedelta(days=1)) / max(n, 1)
     chunk = 20_000
-    with store.engine.begin() as conn:
+    with store.transaction() as s:  # the store's own bulk INSERT (COPY on PostgreSQL)
         for lo in range(0, n, chunk):
             tweets, ids, entries, snaps = [], [], [], []
             for i in range(lo, min(n, lo + chunk)):
@@ -161,11 +163,10 @@ def build(url: str, n: int, snapshots: int, start: datetime, end: datetime) -> f
                             **metric_values(post.metrics),
                         }
                     )
-            conn.execute(insert(TweetRow), tweets)
-            conn.execute(insert(TweetIdRow), ids)
-            conn.execute(insert(CompetitionEntryRow), entries)
-            if snaps:
-                conn.execute(insert(MetricSnapshotRow), snaps)
+            bulk_insert(s, TweetRow, tweets)
+            bulk_insert(s, TweetIdRow, ids)
+            bulk_insert(s, CompetitionEntryRow, entries)
+            bulk_insert(s, MetricSnapshotRow, snaps)
     store.close()
     return time.perf_counter() - t0
 
@@ -316,25 +317,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--snapshots", type=int, default=10)
-    parser.add_argument(
-        "--db", default="sqlite", help="sqlite (default), postgresql (a throwaway server) or a URL"
-    )
+    parser.add_argument("--db", default="sqlite", help=DB_HELP)
     args = parser.parse_args(argv)
-    if args.db == "postgresql":
-        from tests.db_fixture import find_bindir, running_postgres
-
-        bindir = find_bindir()
-        if bindir is None:
-            print("no PostgreSQL binaries: run scripts/ensure_postgres.sh", file=sys.stderr)
-            return 2
-        with running_postgres(bindir) as server:
-            return run(args, "PostgreSQL", server.create_database())
-    if args.db == "sqlite":
-        return run(args, "SQLite", None)
-    return run(args, "PostgreSQL" if args.db.startswith("postgresql") else args.db, args.db)
+    try:
+        with database(args.db) as (label, url):
+            return run(args, label, url)
+    except NoDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
-def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
+def run(args: argparse.Namespace, label: str, url_given: str | None) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     start, end = now - timedelta(days=6), now + timedelta(days=1)
     CONFIG_TEXT[0] = CONFIG.format(start=start.isoformat(), end=end.isoformat())
@@ -372,7 +365,7 @@ def run(args: argparse.Namespace, database: str, url_given: str | None) -> int:
             places.append(place)
             export_rss.append(max(e[2] for e in exports))
             print(
-                f"{database}, N={n:>9,} entries x {args.snapshots} snapshots, 2 categories "
+                f"{label}, N={n:>9,} entries x {args.snapshots} snapshots, 2 categories "
                 f"(filled in {built:.0f} s; live rows computed once in {first:.1f} s):\n"
                 f"  in process, board(top=10): nothing new {idle:7.1f} ms; after a cycle's "
                 f"writes (100 new + 100 refreshed entries) {after:7.1f} ms\n"

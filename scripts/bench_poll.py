@@ -1,11 +1,15 @@
 """Benchmark: the poller ingests and refreshes a sandbox holding N competition tweets.
 
-    python scripts/bench_poll.py [--tweets 100000] [--mentions 0] [--db URL] [--tracemalloc]
-                                 [--cycles 2] [--every 5]
+    python scripts/bench_poll.py [--tweets 100000] [--mentions 0] [--db sqlite|postgresql|URL]
+                                 [--tracemalloc] [--cycles 2] [--every 5]
 
 The sandbox runs in a child process (its own core, and its memory kept out of the bot's figures)
 with a fixed clock and rate limits lifted; the bot (TweepyXClient + Store + Poller) runs full
 cycles (`Poller.run_cycle`: ingest, then refresh) against it over real HTTP through tweepy.
+
+The store is a temporary SQLite file by default; `--db postgresql` is a new database on a
+throwaway PostgreSQL server on 127.0.0.1 (the binaries scripts/ensure_postgres.sh installs),
+`--db URL` an empty database of yours. Every figure line names the database.
 
 The cold cycle: every tweet searched, stored, and given its first metric reading (the search
 page's; the refresh looks up none of them). Each page is stored while the next is fetched, so
@@ -43,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from benchgoals import verdict
+from benchgoals import DB_HELP, NoDatabase, database, verdict
 
 from bot.clock import ManualClock
 from bot.core.models import Category, Competition, Page
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="mentions of the bot account without the hashtag (M)",
     )
-    parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--db", default="sqlite", help=DB_HELP)
     parser.add_argument("--cycles", type=int, default=2, help="cycles to run (the first cold)")
     parser.add_argument(
         "--every", type=float, default=5.0, help="minutes between two cycles (default 5)"
@@ -122,7 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure Python allocations with tracemalloc (slower)",
     )
     args = parser.parse_args(argv)
+    try:
+        with database(args.db) as (label, url):
+            return run(args, label, url)
+    except NoDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
+
+def run(args: argparse.Namespace, label: str, url_given: str | None) -> int:
     parent, child = mp.Pipe()
     proc = mp.Process(target=serve_world, args=(child, args.tweets, args.mentions), daemon=True)
     proc.start()
@@ -133,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     tmp = tempfile.TemporaryDirectory()
-    url = args.db or f"sqlite:///{tmp.name}/bench.db"
+    url = url_given or f"sqlite:///{tmp.name}/bench.db"
     store = Store(url)
     store.upgrade()
     requests: Counter[str] = Counter()
@@ -231,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     served_s = sum(served.values())  # the sandbox's handling time of the cold cycle's requests
     total = n + m
     print(
-        f"whole cold cycle (search + mentions pages, store, first readings, refresh): "
+        f"{label}, whole cold cycle (search + mentions pages, store, first readings, refresh): "
         f"{total} tweets in {whole_s:.1f} s -> {total / whole_s:,.0f} tweets/s end to end"
     )
     print(

@@ -1,10 +1,46 @@
-"""The verdict every benchmark under scripts/ ends with: one line per declared goal (met or
-MISSED), then "all goals met" (exit 0) or "MISSED: ..." naming the missed ones (exit 1).
-Benchmarks import it as `from benchgoals import verdict` (a script's own folder is on sys.path)."""
+"""What every benchmark under scripts/ shares: the verdict it ends with (one line per declared goal,
+met or MISSED, then "all goals met", exit 0, or "MISSED: ..." naming the missed ones, exit 1),
+and the database its `--db` names. Benchmarks import it as `from benchgoals import verdict`
+(a script's own folder is on sys.path)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+DB_HELP = (
+    "sqlite (default: a temporary file), postgresql (a throwaway server on 127.0.0.1, from the "
+    "binaries scripts/ensure_postgres.sh installs) or a database URL"
+)
+
+
+class NoDatabase(Exception):
+    """The `--db` asked for cannot be had (the message says what to do)."""
+
+
+@contextlib.contextmanager
+def database(db: str) -> Iterator[tuple[str, str | None]]:
+    """`--db` as (label, URL): ("SQLite", None) for a temporary SQLite the benchmark makes
+    itself, a new database on a throwaway PostgreSQL server for "postgresql" (stopped and deleted
+    afterwards), or the URL given."""
+    if db == "sqlite":
+        yield "SQLite", None
+        return
+    if db != "postgresql":
+        yield ("PostgreSQL" if db.startswith("postgresql") else db.split(":", 1)[0]), db
+        return
+    root = str(Path(__file__).resolve().parent.parent)  # the server comes from the test suite's
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.db_fixture import find_bindir, running_postgres
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise NoDatabase("no PostgreSQL binaries: run scripts/ensure_postgres.sh")
+    with running_postgres(bindir) as server:
+        yield "PostgreSQL", server.create_database()
 
 
 def verdict(goals: Mapping[str, bool]) -> int:

@@ -19,8 +19,20 @@ REPO = Path(__file__).resolve().parents[1]
         ("bench_textlength.py", "--repeat", "1"),
         ("bench_leaderboard.py", "--sizes", "100", "300", "--snapshots", "1"),
         ("bench_sandbox.py", "--tweets", "3000", "--requests", "10", "--pages", "5"),
+        ("bench_poll.py", "--tweets", "2000", "--mentions", "200"),
+        pytest.param(
+            ("bench_poll.py", "--tweets", "1000", "--db", "postgresql"),
+            marks=pytest.mark.postgres,
+        ),
     ],
-    ids=["bench_rules", "bench_textlength", "bench_leaderboard", "bench_sandbox"],
+    ids=[
+        "bench_rules",
+        "bench_textlength",
+        "bench_leaderboard",
+        "bench_sandbox",
+        "bench_poll",
+        "bench_poll_postgresql",
+    ],
 )
 def test_a_quick_benchmark_runs_and_prints_its_figures(argv: tuple[str, ...]) -> None:
     done = subprocess.run(

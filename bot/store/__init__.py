@@ -51,6 +51,7 @@ from bot.store.writes import (
     key_of,
     mark_problems,
     migration_lock,
+    postgresql_settings,
     repliers_of,
     sqlite_pragmas,
     upsert_authors,
@@ -94,6 +95,8 @@ class Store(StreamsMixin):
         )
         if is_sqlite:
             event.listen(self.engine, "connect", sqlite_pragmas)
+        elif parsed.get_backend_name() == "postgresql":
+            event.listen(self.engine, "connect", postgresql_settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def __repr__(self) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from bot.core.audience import cached_handle_set, normalise_handle
@@ -44,7 +44,7 @@ from bot.core.scoring import JuryPick, key_order
 from bot.store.convert import competition_config
 from bot.store.schema import AuthorRow, CompetitionEntryRow, ReplyRow, TweetRow
 from bot.store.schema_live import LiveChangeRow, LiveExclusionRow, LiveScoreRow, LiveStateRow
-from bot.store.writes import entry_of, insert_ignoring, repliers_of
+from bot.store.writes import bulk_insert, entry_of, insert_ignoring, repliers_of
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -620,8 +620,9 @@ def _insert_rows(
     rows: Sequence[BoardRow],
 ) -> None:
     if excluded:
-        s.execute(
-            insert(LiveExclusionRow),
+        bulk_insert(
+            s,
+            LiveExclusionRow,
             [
                 {
                     "competition_id": cid,
@@ -634,7 +635,7 @@ def _insert_rows(
             ],
         )
     if rows:
-        s.execute(insert(LiveScoreRow), [_row_values(cid, r) for r in rows])
+        bulk_insert(s, LiveScoreRow, [_row_values(cid, r) for r in rows])
 
 
 def _row_values(cid: str, r: BoardRow) -> dict[str, Any]:

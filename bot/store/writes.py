@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import BindParameter, Dialect, Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.core.models import Account, Entry, EntryStatus, Metrics, Post, Reply
@@ -60,6 +61,19 @@ _IN_CHUNK = 500  # bound the size of IN (...) lists (SQLite's variable limit)
 WAL_SWITCH_SECONDS = 10.0
 """How long a new connection keeps trying to switch a fresh database file to WAL while other
 connections hold it (SQLite answers that switch "database is locked" at once, without waiting)."""
+
+
+def postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Every PostgreSQL connection plans each statement for the values it is given.
+
+    The driver (psycopg) prepares a statement it has run five times, and the server then plans
+    it once for any values (a generic plan). For the store's IN lists (`rows_among`: 100 keys a
+    page) that plan compares every row with every parameter when the table is small or not yet
+    analysed: 24 ms a look-up at 10,000 posts instead of 1.7 ms. A custom plan costs a planning
+    (a tenth of a millisecond) and keeps the driver's prepared statements."""
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -210,7 +224,20 @@ def bulk_insert(s: Session, row: type[Base], values: Sequence[dict[str, Any]]) -
     if plan is None:
         s.execute(insert(table), values)
         return
-    connection.exec_driver_sql(plan.sql, plan.parameters(values))
+    if plan.copy is None:
+        connection.exec_driver_sql(plan.sql, plan.parameters(values))
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection in use has its driver's
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(plan.copy) as copy:
+            for values_row in plan.parameters(values):
+                copy.write_row(values_row)
+    except dbapi.Error as exc:  # as SQLAlchemy raises the driver's errors (IntegrityError...)
+        raise DBAPIError.instance(
+            plan.copy, None, exc, dbapi.Error, hide_parameters=True, dialect=connection.dialect
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -221,6 +248,7 @@ class _InsertPlan:
     names: tuple[str, ...]  # the statement's parameters, in order
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
     positional: bool  # the driver takes tuples (else dicts by name)
+    copy: str | None = None  # PostgreSQL through psycopg: COPY ... FROM STDIN, rows as tuples
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """The driver's parameters for `rows` (a KeyError names a column a row lacks)."""
@@ -264,7 +292,15 @@ def _insert_plan(table: Table, dialect: Dialect, columns: tuple[str, ...]) -> _I
             process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 found.append((i, process))
-        plan = _InsertPlan(compiled.string, names, tuple(found), positional)
+        copy = None
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            quote = dialect.identifier_preparer.quote
+            columns_sql = ", ".join(quote(table.c[n].name) for n in names)
+            copy = (
+                f"COPY {dialect.identifier_preparer.format_table(table)} ({columns_sql}) FROM STDIN"
+            )
+            positional = True
+        plan = _InsertPlan(compiled.string, names, tuple(found), positional, copy)
     plans[key] = plan
     return plan
 
@@ -398,6 +434,8 @@ def upsert_tweets(
     bulk_insert(s, TweetRow, new)
     for group in by_columns(changed):
         s.execute(update(TweetRow), group)
+    # Every id is looked up, those of new chains too: a post first read without its edit history
+    # is its own chain, and a later reading with the history maps the same id to the original.
     known_ids = {i for (i,) in rows_among(s, _KNOWN_IDS, list(every))}
     bulk_insert(
         s, TweetIdRow, [{"id": i, "key": k} for i, k in every.items() if i not in known_ids]

@@ -33,7 +33,7 @@ from bot.store.schema import (
     UTCDateTime,
     dumps_json,
 )
-from bot.store.schema_live import LiveChangeRow
+from bot.store.schema_live import LiveChangeRow, LiveExclusionRow, LiveScoreRow
 from bot.store.writes import bulk_insert
 
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -155,6 +155,20 @@ def test_an_edit_is_one_entry_with_the_latest_version_even_when_the_old_one_come
     assert entry.post.created_at == original.created_at  # the chain's, not the edit's
     assert store.key_of_post(edited.id) == store.key_of_post(original.id) == original.id
     assert store.refresh_targets([COMP.id]) == [edited.id]
+
+
+def test_a_version_first_read_without_its_edit_history_is_stored_again_without_failing(
+    store: Store,
+) -> None:
+    # A post read once without `edit_history_tweet_ids` is its own chain; read again with its
+    # history, its id is already mapped: the page is stored, the id keeps its first mapping.
+    original = tweet(T0 + timedelta(minutes=1))
+    edited = tweet(T0 + timedelta(minutes=9), likes=2, history=(original.id,))
+    alone = replace(edited, edit_history_ids=(edited.id,))
+    store.save_page(COMP.id, "search:0", page(alone), now=T0 + timedelta(minutes=10))
+    store.save_page(COMP.id, "search:0", page(edited), now=T0 + timedelta(minutes=11))
+    assert store.key_of_post(edited.id) == edited.id
+    assert store.key_of_post(original.id) == original.id
 
 
 def test_a_page_is_a_reading_of_its_newest_versions_only(store: Store) -> None:
@@ -507,6 +521,46 @@ def _rows_of_every_written_table() -> list[tuple[type[Any], list[dict[str, Any]]
             LiveChangeRow,
             [{"key": posts[0].id, "author_id": None}, {"key": None, "author_id": "77"}],
         ),
+        (
+            LiveExclusionRow,
+            [
+                {
+                    "competition_id": COMP.id,
+                    "key": posts[0].id,
+                    "post_id": posts[0].id,
+                    "username": "zoe",
+                    "rules": [["too-new", _ODD], ["own", ""]],
+                }
+            ],
+        ),
+        (
+            LiveScoreRow,
+            [
+                {
+                    "competition_id": COMP.id,
+                    "category_id": "most-liked",
+                    "key": p.id,
+                    "post_id": p.id,
+                    "author_id": "77",
+                    "username": "zoe",
+                    "created_at": later,
+                    "audience": "outside",
+                    "score": score,
+                    "pick_rank": pick,
+                    "rule": rule,
+                    "reason": reason,
+                    "tiebreak": p.id.zfill(32),
+                    "key_len": len(p.id),
+                    "g0": -3,
+                    "g1": -score,
+                    "ranked": rule is None,
+                }
+                for p, score, pick, rule, reason in (
+                    (posts[0], 0.1 + 0.2, None, None, None),
+                    (posts[1], 1e-300, 2, "own", _ODD),
+                )
+            ],
+        ),
     ]
 
 
@@ -581,3 +635,17 @@ def test_rows_without_a_defaulted_column_get_its_default(store: Store) -> None:
 )
 def test_the_json_columns_text_is_json_dumps(value: Any) -> None:
     assert dumps_json(value) == json.dumps(value)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_connection_plans_each_statement_for_the_values_given(pg_url: str) -> None:
+    # A generic plan of the page's IN look-ups compares every row with every key (bot.store.writes
+    # postgresql_settings); the setting holds on every connection, after commits and rollbacks.
+    store = Store(pg_url)
+    try:
+        for _ in range(2):
+            with store.session() as s:
+                assert s.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+                s.rollback()
+    finally:
+        store.close()
