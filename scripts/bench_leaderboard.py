@@ -55,7 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchgoals import DB_HELP, NoDatabase, database, verdict
+from benchgoals import DB_HELP, on_database, verdict
 from sqlalchemy import text
 
 from bot.config import parse_config
@@ -319,12 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshots", type=int, default=10)
     parser.add_argument("--db", default="sqlite", help=DB_HELP)
     args = parser.parse_args(argv)
-    try:
-        with database(args.db) as (label, url):
-            return run(args, label, url)
-    except NoDatabase as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    return on_database(args.db, lambda label, url: run(args, label, url))
 
 
 def run(args: argparse.Namespace, label: str, url_given: str | None) -> int:

@@ -47,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from benchgoals import DB_HELP, NoDatabase, database, verdict
+from benchgoals import DB_HELP, on_database, verdict
 
 from bot.clock import ManualClock
 from bot.core.models import Category, Competition, Page
@@ -126,12 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure Python allocations with tracemalloc (slower)",
     )
     args = parser.parse_args(argv)
-    try:
-        with database(args.db) as (label, url):
-            return run(args, label, url)
-    except NoDatabase as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    return on_database(args.db, lambda label, url: run(args, label, url))
 
 
 def run(args: argparse.Namespace, label: str, url_given: str | None) -> int:

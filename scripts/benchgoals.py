@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 DB_HELP = (
@@ -53,3 +53,14 @@ def verdict(goals: Mapping[str, bool]) -> int:
         return 1
     print("all goals met")
     return 0
+
+
+def on_database(db: str, run: Callable[[str, str | None], int]) -> int:
+    """`run(label, url)` on the database `--db` names (`database`); exit 2, saying what to do,
+    when it cannot be had."""
+    try:
+        with database(db) as (label, url):
+            return run(label, url)
+    except NoDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 2
