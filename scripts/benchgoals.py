@@ -29,7 +29,17 @@ def database(db: str) -> Iterator[tuple[str, str | None]]:
         yield "SQLite", None
         return
     if db != "postgresql":
-        yield ("PostgreSQL" if db.startswith("postgresql") else db.split(":", 1)[0]), db
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(db).get_backend_name()
+        except ArgumentError:
+            raise NoDatabase(
+                f"--db {db!r} is neither sqlite, postgresql nor a database URL "
+                "(e.g. postgresql+psycopg://user@127.0.0.1/bench)"
+            ) from None
+        yield {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(backend, backend), db
         return
     root = str(Path(__file__).resolve().parent.parent)  # the server comes from the test suite's
     if root not in sys.path:
