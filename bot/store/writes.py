@@ -194,13 +194,12 @@ def rows_among(
 
 
 def existing(s: Session, column: Any, values: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(values), _IN_CHUNK):
-        found.update(s.scalars(select(column).where(column.in_(values[i : i + _IN_CHUNK]))))
-    return found
+    """Which of `values` the column holds."""
+    return {v for (v,) in rows_among(s, select(column).where(column.in_(AMONG)), values)}
 
 
 _KNOWN_IDS = select(TweetIdRow.id).where(TweetIdRow.id.in_(AMONG))
+_KEYS_OF_IDS = select(TweetIdRow.id, TweetIdRow.key).where(TweetIdRow.id.in_(AMONG))
 
 
 def key_of(s: Session, tweet_id: str) -> str | None:
@@ -524,19 +523,10 @@ def mark_problems(s: Session, problems: Sequence[tuple[str, str]], when: datetim
     wanted = {i: _STATUS_OF_PROBLEM[p] for i, p in problems if p in _STATUS_OF_PROBLEM}
     if not wanted:
         return
-    keys: dict[str, EntryStatus] = {}
-    ids = list(wanted)
-    for i in range(0, len(ids), _IN_CHUNK):
-        for tweet_id, key in s.execute(
-            select(TweetIdRow.id, TweetIdRow.key).where(TweetIdRow.id.in_(ids[i : i + _IN_CHUNK]))
-        ):
-            keys[key] = wanted[tweet_id]
-    current = {
-        k: st
-        for k, st in s.execute(
-            select(TweetRow.key, TweetRow.status).where(TweetRow.key.in_(list(keys)))
-        )
+    keys: dict[str, EntryStatus] = {
+        key: wanted[tweet_id] for tweet_id, key in rows_among(s, _KEYS_OF_IDS, list(wanted))
     }
+    current = {k: st for k, _, st in rows_among(s, _STORED_TWEETS, list(keys))}
     rows = [
         {"key": k, "status": st, "status_changed_at": when, "updated_at": when}
         for k, st in keys.items()
